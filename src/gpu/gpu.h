@@ -1,0 +1,56 @@
+/* GPU back end: EGL context, buffers, compute programs.  Internal. */
+#ifndef GLNN_GPU_H
+#define GLNN_GPU_H
+
+#include "internal.h"
+
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#include <GLES3/gl31.h>
+
+typedef struct glnn_program {
+    char *key; /* shader name + defines */
+    GLuint program;
+    struct glnn_program *next;
+} glnn_program;
+
+struct glnn_gpu {
+    EGLDisplay display;
+    EGLContext context;
+    EGLSurface surface; /* EGL_NO_SURFACE when surfaceless contexts are supported */
+    bool software;
+    char vendor[128], renderer[256], version[128], glsl_version[128], egl_info[256];
+    GLint max_invocations, max_group_size[3], max_group_count[3], max_ssbo_size, max_shared_memory,
+        max_texture_size, max_ubo_size, max_ssbo_blocks;
+    glnn_program *programs;
+    bool has_timer;
+};
+
+/* Creates the EGL display and context for `device` ("auto", "software", or an index). */
+glnn_status glnn_gpu_create(const char *device, glnn_gpu **out, glnn_error *err);
+void glnn_gpu_free(glnn_gpu *gpu);
+/* Makes gpu's context current on the calling thread (cheap when it already is). */
+glnn_status glnn_gpu_make_current(glnn_gpu *gpu, glnn_error *err);
+/* Converts a pending GL error into a glnn error naming `what`. */
+glnn_status glnn_gpu_check(const char *what, glnn_error *err);
+
+/* Returns the program for shader `name` specialized with `defines` ("#define A 1\n..."), compiling it
+ * once per context. */
+glnn_status glnn_gpu_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err);
+
+/* Buffers */
+glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, const char *what, glnn_error *err);
+void glnn_gpu_buffer_free(GLuint buffer);
+
+/* Dispatches the bound program over (x, y, z) invocations in groups of (lx, ly, lz). */
+glnn_status glnn_gpu_dispatch(glnn_gpu *gpu, int64_t x, int64_t y, int64_t z, int lx, int ly, int lz,
+                              const char *what, glnn_error *err);
+
+/* From the generated shaders.c */
+const char *glnn_shader_source(const char *name);
+
+/* Kernels (one per operation, gpu/<op>.c) */
+glnn_status glnn_gpu_shuffle(glnn_context *ctx, const glnn_tensor *in, int shuffle, glnn_tensor *out,
+                             glnn_error *err);
+
+#endif

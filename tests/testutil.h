@@ -1,0 +1,35 @@
+/* Shared helpers for the C tests. */
+#ifndef GLNN_TESTUTIL_H
+#define GLNN_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "glnn.h"
+
+/* Asserts that a call failed with `status` and that its message contains every NULL-terminated
+ * fragment given. */
+#define assert_error(call_status, err, expected_status, ...)                                                      \
+    glnn_test_assert_error((call_status), (err), (expected_status), __FILE__, __LINE__, __VA_ARGS__, (const char *)NULL)
+void glnn_test_assert_error(glnn_status got, const glnn_error *err, glnn_status expected, const char *file, int line,
+                            ...);
+/* Fails the test with the message when s != GLNN_OK. */
+#define assert_ok(call) glnn_test_assert_ok((call), &err, __FILE__, __LINE__)
+void glnn_test_assert_ok(glnn_status s, const glnn_error *err, const char *file, int line);
+
+/* Deterministic pseudo-random numbers (xorshift). */
+typedef struct {
+    uint64_t s;
+} glnn_rng;
+uint32_t glnn_rng_u32(glnn_rng *r);
+float glnn_rng_uniform(glnn_rng *r, float lo, float hi);
+
+/* A GPU context shared by all tests of a program (software renderer unless GLNN_DEVICE says otherwise);
+ * NULL with a skip message when none can be created and GLNN_REQUIRE_GPU is unset. */
+glnn_context *glnn_test_gpu(void);
+glnn_context *glnn_test_cpu(void);
+
+#endif
