@@ -1,5 +1,6 @@
 # Writes OUT, a C file holding every GLSL file of SOURCES as a NUL-terminated string, and a lookup
 # function glnn_shader_source(name) where name is the file name without ".glsl".
+string(REPLACE "|" ";" SOURCES "${SOURCES}")
 set(body "")
 set(table "")
 foreach(src ${SOURCES})

@@ -115,6 +115,7 @@ struct glnn_op {
     glnn_context *prepared_ctx;
     glnn_shape out_shape;
     int64_t multiply_adds, texel_fetches;
+    int64_t weight_bytes; /* device memory held for weights once prepared */
     float *probabilities; /* Softmax results */
     bool has_probabilities;
 };
@@ -123,6 +124,15 @@ struct glnn_op {
 glnn_status glnn_op_init(glnn_op *op, const glnn_op_class *cls, const char *name, glnn_error *err);
 /* Clears prepared state (calls cls->unprepare). */
 void glnn_op_unprepare(glnn_op *op);
+
+/* ---- channel shuffle on connections (SPEC §6; cpu/shuffle.c, gpu/shuffle.c) ---- */
+/* Consumer quad i reads producer quad (n·i mod Q) + n·i / Q. */
+static inline int64_t glnn_shuffle_source_quad(int64_t i, int64_t n, int64_t quads) {
+    return (n * i) % quads + (n * i) / quads;
+}
+/* out (same shape as in) receives in's quads in the shuffled order; n ≥ 2 divides the quad count. */
+glnn_status glnn_cpu_shuffle(const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err);
+glnn_status glnn_gpu_shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err);
 
 /* ---- model listings (formats/listing.c) ---- */
 /* A parsed listing: chapters of blocks of key/value pairs with line numbers. */

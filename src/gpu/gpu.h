@@ -49,8 +49,7 @@ glnn_status glnn_gpu_dispatch(glnn_gpu *gpu, int64_t x, int64_t y, int64_t z, in
 /* From the generated shaders.c */
 const char *glnn_shader_source(const char *name);
 
-/* Kernels (one per operation, gpu/<op>.c) */
-glnn_status glnn_gpu_shuffle(glnn_context *ctx, const glnn_tensor *in, int shuffle, glnn_tensor *out,
-                             glnn_error *err);
+/* Waits for every queued command (per-op timing). */
+void glnn_gpu_finish(glnn_gpu *gpu);
 
 #endif

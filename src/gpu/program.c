@@ -91,3 +91,8 @@ glnn_status glnn_gpu_dispatch(glnn_gpu *gpu, int64_t x, int64_t y, int64_t z, in
     glMemoryBarrier(GL_SHADER_STORAGE_BARRIER_BIT | GL_BUFFER_UPDATE_BARRIER_BIT);
     return glnn_gpu_check(what, err);
 }
+
+void glnn_gpu_finish(glnn_gpu *gpu) {
+    (void)gpu;
+    glFinish();
+}

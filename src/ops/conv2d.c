@@ -174,6 +174,7 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     int64_t t = (c->kind == CONV_IMAGE || c->kind == CONV_DEPTHWISE) ? 1 : c->cg / 4;
     op->multiply_adds = v * k2 * c->cg;
     op->texel_fetches = (v / 4) * k2 * t + (c->has_residual ? v / 4 : 0);
+    op->weight_bytes = (n_weights + p->num_output_channels) * (int64_t)sizeof(float);
     op->out_shape = os;
     op->prepared = true;
     op->prepared_ctx = ctx;

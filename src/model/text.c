@@ -1,0 +1,327 @@
+/* A model as listing text (SPEC §8): building a model from parsed blocks, printing it back. */
+#include "model/model.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- reading ---- */
+
+typedef enum { KEY_INT, KEY_BOOL, KEY_WORD } key_type;
+
+typedef struct {
+    const char *key;
+    key_type type;
+    bool required;
+} key_spec;
+
+typedef struct {
+    bool present;
+    int i;          /* KEY_INT, KEY_BOOL */
+    const char *text; /* KEY_WORD */
+} key_value;
+
+#define MAX_KEYS 12
+
+static glnn_status parse_int(const glnn_kv *kv, int *out, glnn_error *err) {
+    const char *v = kv->value;
+    const char *digits = v[0] == '-' ? v + 1 : v;
+    bool ok = digits[0] != '\0';
+    for (const char *p = digits; ok && *p; p++) ok = *p >= '0' && *p <= '9';
+    long long x = 0;
+    if (ok) {
+        errno = 0;
+        x = strtoll(v, NULL, 10);
+        ok = errno == 0 && x >= INT32_MIN && x <= INT32_MAX;
+    }
+    if (!ok)
+        return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: key '%s': '%s' is not a 32-bit decimal integer",
+                         kv->line, kv->key, v);
+    *out = (int)x;
+    return GLNN_OK;
+}
+
+/* Reads a block's keys against its specification: unknown keys, bad values and missing required keys
+ * are errors naming the line. */
+static glnn_status read_keys(const glnn_block *b, const key_spec *specs, key_value *values, const char *type,
+                             glnn_error *err) {
+    int n_specs = 0;
+    while (specs[n_specs].key) n_specs++;
+    memset(values, 0, sizeof(key_value) * MAX_KEYS);
+    for (int i = 0; i < b->count; i++) {
+        const glnn_kv *kv = &b->kv[i];
+        if (strcmp(kv->key, "_type") == 0) continue;
+        int k = 0;
+        while (k < n_specs && strcmp(specs[k].key, kv->key) != 0) k++;
+        if (k == n_specs)
+            return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: unknown key '%s' (value '%s') for %s", kv->line,
+                             kv->key, kv->value, type);
+        values[k].present = true;
+        values[k].text = kv->value;
+        if (specs[k].type == KEY_INT) {
+            glnn_status s = parse_int(kv, &values[k].i, err);
+            if (s != GLNN_OK) return s;
+        } else if (specs[k].type == KEY_BOOL) {
+            if (strcmp(kv->value, "true") != 0 && strcmp(kv->value, "false") != 0)
+                return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: key '%s': '%s' is not 'true' or 'false'",
+                                 kv->line, kv->key, kv->value);
+            values[k].i = strcmp(kv->value, "true") == 0;
+        }
+    }
+    for (int k = 0; k < n_specs; k++)
+        if (specs[k].required && !values[k].present)
+            return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: %s block lacks the required key '%s'", b->line,
+                             type, specs[k].key);
+    return GLNN_OK;
+}
+
+/* Prefixes a construction error with the block's line. */
+static glnn_status at_line(glnn_status s, int line, const glnn_error *inner, glnn_error *err) {
+    if (s == GLNN_OK) return s;
+    return glnn_fail(err, s, "listing line %d: %s", line, inner->message);
+}
+
+static glnn_status parse_enum(const key_value *v, int line, const char *key, int which, int *out, glnn_error *err) {
+    glnn_error inner;
+    glnn_status s = GLNN_OK;
+    if (!v->present) return GLNN_OK;
+    if (which == 0) s = glnn_padding_parse(v->text, (glnn_padding *)out, &inner);
+    if (which == 1) s = glnn_activation_parse(v->text, (glnn_activation *)out, &inner);
+    if (which == 2) s = glnn_pooling_operator_parse(v->text, (glnn_pooling_operator *)out, &inner);
+    if (s != GLNN_OK)
+        return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: key '%s': %s", line, key, inner.message);
+    return GLNN_OK;
+}
+
+static int value_line(const glnn_block *b, const char *key) {
+    for (int i = 0; i < b->count; i++)
+        if (strcmp(b->kv[i].key, key) == 0) return b->kv[i].line;
+    return b->line;
+}
+
+static glnn_status conv2d_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
+    static const key_spec specs[] = {{"_name", KEY_WORD, true},          {"kernel_size", KEY_INT, true},
+                                     {"input_channels", KEY_INT, true},  {"output_channels", KEY_INT, true},
+                                     {"stride", KEY_INT, false},         {"padding", KEY_WORD, false},
+                                     {"use_bias", KEY_BOOL, false},      {"groups", KEY_INT, false},
+                                     {"activation", KEY_WORD, false},    {NULL, 0, false}};
+    key_value v[MAX_KEYS];
+    glnn_status s = read_keys(b, specs, v, "conv2d", err);
+    if (s != GLNN_OK) return s;
+    glnn_conv2d_params p;
+    glnn_conv2d_params_init(&p);
+    p.name = v[0].text;
+    p.kernel_size = v[1].i;
+    p.num_input_channels = v[2].i;
+    p.num_output_channels = v[3].i;
+    if (v[4].present) p.stride = v[4].i;
+    int pad = p.padding, act = p.activation;
+    s = parse_enum(&v[5], value_line(b, "padding"), "padding", 0, &pad, err);
+    if (s == GLNN_OK) s = parse_enum(&v[8], value_line(b, "activation"), "activation", 1, &act, err);
+    if (s != GLNN_OK) return s;
+    p.padding = (glnn_padding)pad;
+    p.activation = (glnn_activation)act;
+    if (v[6].present) p.use_bias = v[6].i;
+    if (v[7].present) p.num_groups = v[7].i;
+    glnn_error inner;
+    return at_line(glnn_conv2d_create(&p, op, &inner), b->line, &inner, err);
+}
+
+static glnn_status pooling2d_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
+    static const key_spec specs[] = {{"_name", KEY_WORD, true}, {"operator", KEY_WORD, true}, {"size", KEY_INT, true},
+                                     {"stride", KEY_INT, false}, {"padding", KEY_WORD, false}, {NULL, 0, false}};
+    key_value v[MAX_KEYS];
+    glnn_status s = read_keys(b, specs, v, "pooling2d", err);
+    if (s != GLNN_OK) return s;
+    glnn_pooling2d_params p;
+    glnn_pooling2d_params_init(&p);
+    p.name = v[0].text;
+    p.size = v[2].i;
+    p.stride = v[3].present ? v[3].i : 1; /* absent means 1, as Beatmup reads such files */
+    int oper = p.op, pad = p.padding;
+    s = parse_enum(&v[1], value_line(b, "operator"), "operator", 2, &oper, err);
+    if (s == GLNN_OK) s = parse_enum(&v[4], value_line(b, "padding"), "padding", 0, &pad, err);
+    if (s != GLNN_OK) return s;
+    p.op = (glnn_pooling_operator)oper;
+    p.padding = (glnn_padding)pad;
+    glnn_error inner;
+    return at_line(glnn_pooling2d_create(&p, op, &inner), b->line, &inner, err);
+}
+
+static glnn_status dense_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
+    static const key_spec specs[] = {
+        {"_name", KEY_WORD, true}, {"output_dims", KEY_INT, true}, {"use_bias", KEY_BOOL, false}, {NULL, 0, false}};
+    key_value v[MAX_KEYS];
+    glnn_status s = read_keys(b, specs, v, "dense", err);
+    if (s != GLNN_OK) return s;
+    glnn_dense_params p;
+    glnn_dense_params_init(&p);
+    p.name = v[0].text;
+    p.num_output_dims = v[1].i;
+    if (v[2].present) p.use_bias = v[2].i;
+    glnn_error inner;
+    return at_line(glnn_dense_create(&p, op, &inner), b->line, &inner, err);
+}
+
+static glnn_status softmax_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
+    static const key_spec specs[] = {{"_name", KEY_WORD, true}, {NULL, 0, false}};
+    key_value v[MAX_KEYS];
+    glnn_status s = read_keys(b, specs, v, "softmax", err);
+    if (s != GLNN_OK) return s;
+    glnn_error inner;
+    return at_line(glnn_softmax_create(v[0].text, op, &inner), b->line, &inner, err);
+}
+
+static glnn_status image_sampler_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
+    static const key_spec specs[] = {{"_name", KEY_WORD, true},         {"output_width", KEY_INT, true},
+                                     {"output_height", KEY_INT, true},  {"center_crop", KEY_BOOL, false},
+                                     {"linear_interp", KEY_BOOL, false}, {NULL, 0, false}};
+    key_value v[MAX_KEYS];
+    glnn_status s = read_keys(b, specs, v, "image_sampler", err);
+    if (s != GLNN_OK) return s;
+    glnn_image_sampler_params p;
+    glnn_image_sampler_params_init(&p);
+    p.name = v[0].text;
+    p.output_width = v[1].i;
+    p.output_height = v[2].i;
+    if (v[3].present) p.center_crop = v[3].i;
+    if (v[4].present) p.linear_interp = v[4].i;
+    glnn_error inner;
+    return at_line(glnn_image_sampler_create(&p, op, &inner), b->line, &inner, err);
+}
+
+static glnn_status op_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
+    const char *type = NULL;
+    for (int i = 0; i < b->count; i++)
+        if (strcmp(b->kv[i].key, "_type") == 0) type = b->kv[i].value;
+    if (!type) return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: operation block lacks '_type'", b->line);
+    if (strcmp(type, "conv2d") == 0) return conv2d_from_block(b, op, err);
+    if (strcmp(type, "pooling2d") == 0) return pooling2d_from_block(b, op, err);
+    if (strcmp(type, "dense") == 0) return dense_from_block(b, op, err);
+    if (strcmp(type, "softmax") == 0) return softmax_from_block(b, op, err);
+    if (strcmp(type, "image_sampler") == 0) return image_sampler_from_block(b, op, err);
+    return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: unknown operation type '%s'", b->line, type);
+}
+
+static glnn_status connection_from_block(glnn_model *m, const glnn_block *b, glnn_error *err) {
+    static const key_spec specs[] = {{"from", KEY_WORD, true},       {"to", KEY_WORD, true},
+                                     {"from_output", KEY_INT, false}, {"to_input", KEY_INT, false},
+                                     {"shuffle", KEY_INT, false},     {NULL, 0, false}};
+    key_value v[MAX_KEYS];
+    glnn_status s = read_keys(b, specs, v, "connection", err);
+    if (s != GLNN_OK) return s;
+    glnn_error inner;
+    s = glnn_model_add_connection(m, v[0].text, v[1].text, v[2].i, v[3].i, v[4].i, &inner);
+    return at_line(s, b->line, &inner, err);
+}
+
+glnn_status glnn_model_deserialize(const char *text, size_t length, glnn_model **out, glnn_error *err) {
+    if (!text || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "read listing: no text or output handle");
+    glnn_listing l;
+    glnn_status s = glnn_listing_parse(text, length, &l, err);
+    if (s != GLNN_OK) return s;
+    glnn_model *m = NULL;
+    s = glnn_model_create(&m, err);
+    for (int i = 0; s == GLNN_OK && i < l.n_ops; i++) {
+        glnn_op *op = NULL;
+        s = op_from_block(&l.ops[i], &op, err);
+        if (s == GLNN_OK) {
+            glnn_error inner;
+            s = at_line(glnn_model_append(m, op, false, &inner), l.ops[i].line, &inner, err);
+        }
+        glnn_op_release(op);
+    }
+    for (int i = 0; s == GLNN_OK && i < l.n_connections; i++) s = connection_from_block(m, &l.connections[i], err);
+    glnn_listing_free(&l);
+    if (s != GLNN_OK) {
+        glnn_model_free(m);
+        return s;
+    }
+    *out = m;
+    return GLNN_OK;
+}
+
+glnn_status glnn_model_from_chunks(const glnn_chunks *chunks, glnn_model **out, glnn_error *err) {
+    const void *text;
+    size_t size;
+    if (!chunks) return glnn_fail(err, GLNN_ERR_ARGUMENT, "load model: no chunks");
+    if (!glnn_chunks_get(chunks, "", 0, &text, &size))
+        return glnn_fail(err, GLNN_ERR_NOT_FOUND,
+                         "load model: the chunk file has no model listing (no chunk with the empty id)");
+    return glnn_model_deserialize(text, size, out, err);
+}
+
+/* ---- printing ---- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} text_buf;
+
+static void append(text_buf *t, const char *s) {
+    size_t n = strlen(s);
+    if (t->oom) return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        while (cap < t->len + n + 1) cap *= 2;
+        char *p = realloc(t->p, cap);
+        if (!p) {
+            t->oom = true;
+            return;
+        }
+        t->p = p;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->len, s, n + 1);
+    t->len += n;
+}
+
+static void append_kv(text_buf *t, bool first, const char *key, const char *value) {
+    append(t, first ? " - " : "   ");
+    append(t, key);
+    append(t, ": ");
+    append(t, value);
+    append(t, "\n");
+}
+
+static void emit_key(void *user, const char *key, const char *value) { append_kv(user, false, key, value); }
+
+glnn_status glnn_model_serialize(const glnn_model *m, char **text, size_t *length, glnn_error *err) {
+    if (!m || !text) return glnn_fail(err, GLNN_ERR_ARGUMENT, "serialize: no model or output");
+    text_buf t = {0};
+    char num[32];
+    append(&t, "connections:\n");
+    for (int j = 0; j < m->n_conns; j++) {
+        const glnn_connection *c = &m->conns[j];
+        append_kv(&t, true, "from", c->source->name);
+        if (c->output) {
+            snprintf(num, sizeof num, "%d", c->output);
+            append_kv(&t, false, "from_output", num);
+        }
+        if (c->shuffle) {
+            snprintf(num, sizeof num, "%d", c->shuffle);
+            append_kv(&t, false, "shuffle", num);
+        }
+        append_kv(&t, false, "to", c->dest->name);
+        if (c->input) {
+            snprintf(num, sizeof num, "%d", c->input);
+            append_kv(&t, false, "to_input", num);
+        }
+    }
+    append(&t, "ops:\n");
+    for (int i = 0; i < m->n_ops; i++) {
+        const glnn_op *op = m->ops[i];
+        append_kv(&t, true, "_name", op->name);
+        append_kv(&t, false, "_type", op->cls->type_name);
+        op->cls->write_keys(op, emit_key, &t);
+    }
+    if (t.oom) {
+        free(t.p);
+        return glnn_fail(err, GLNN_ERR_MEMORY, "serialize: out of memory");
+    }
+    *text = t.p;
+    if (length) *length = t.len;
+    return GLNN_OK;
+}
