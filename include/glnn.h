@@ -286,6 +286,8 @@ glnn_status glnn_model_get_output_f32(const glnn_model *m, const char *op, int o
 /* Probabilities of the Softmax op `op` (NULL: the last Softmax of the model). */
 glnn_status glnn_model_get_probabilities(const glnn_model *m, const char *op, float *out, int64_t count,
                                          glnn_error *err);
+/* Number of probabilities of that Softmax (NULL: the last), once prepared. */
+glnn_status glnn_model_probabilities_size(const glnn_model *m, const char *op, int64_t *count, glnn_error *err);
 glnn_status glnn_model_count_multiply_adds(const glnn_model *m, int64_t *out, glnn_error *err);
 glnn_status glnn_model_count_texel_fetches(const glnn_model *m, int64_t *out, glnn_error *err);
 /* Bytes of device memory held by the prepared model's tensors and weights. */

@@ -523,22 +523,40 @@ glnn_status glnn_model_get_output_f32(const glnn_model *m, const char *op, int o
     return s == GLNN_OK ? glnn_tensor_download_f32(t, data, count, err) : s;
 }
 
-glnn_status glnn_model_get_probabilities(const glnn_model *m, const char *op, float *out, int64_t count,
-                                         glnn_error *err) {
-    const char *what = "get_probabilities";
+/* The Softmax named op, or the last Softmax of the model when op is NULL. */
+static glnn_status find_softmax(const glnn_model *m, const char *op, const char *what, glnn_op **out,
+                                glnn_error *err) {
     if (!m) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no model", what);
     glnn_op *o = NULL;
     if (op) {
         o = glnn_model_find(m, op);
         if (!o) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "%s: operation '%s' not found", what, op);
+        if (o->cls->kind != GLNN_OP_SOFTMAX)
+            return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' is not a Softmax", what, o->name);
     } else {
         for (int i = 0; i < m->n_ops; i++)
             if (m->ops[i]->cls->kind == GLNN_OP_SOFTMAX) o = m->ops[i];
         if (!o) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "%s: the model has no Softmax", what);
     }
-    if (o->cls->kind != GLNN_OP_SOFTMAX)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' is not a Softmax", what, o->name);
-    if (!m->ran) return glnn_fail(err, GLNN_ERR_STATE, "%s: the model has not run successfully", what);
+    *out = o;
+    return GLNN_OK;
+}
+
+glnn_status glnn_model_probabilities_size(const glnn_model *m, const char *op, int64_t *count, glnn_error *err) {
+    glnn_op *o;
+    glnn_status s = find_softmax(m, op, "probabilities size", &o, err);
+    if (s != GLNN_OK) return s;
+    if (!m->prepared) return glnn_fail(err, GLNN_ERR_STATE, "probabilities size: the model is not prepared");
+    *count = o->out_shape.c;
+    return GLNN_OK;
+}
+
+glnn_status glnn_model_get_probabilities(const glnn_model *m, const char *op, float *out, int64_t count,
+                                         glnn_error *err) {
+    glnn_op *o;
+    glnn_status s = find_softmax(m, op, "get_probabilities", &o, err);
+    if (s != GLNN_OK) return s;
+    if (!m->ran) return glnn_fail(err, GLNN_ERR_STATE, "get_probabilities: the model has not run successfully");
     return glnn_op_get_probabilities(o, out, count, err);
 }
 

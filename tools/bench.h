@@ -1,0 +1,28 @@
+/* Benchmark cases shared by `glnn conv` and `glnn bench`. */
+#ifndef GLNN_BENCH_H
+#define GLNN_BENCH_H
+
+#include "cli.h"
+
+typedef struct bench_case {
+    const char *name;
+    int k, s;
+    glnn_padding padding;
+    int cin, cout, groups;
+    int h, w;
+    const char *model; /* a model file instead of a single Conv2D */
+    const char *image; /* the picture for a model */
+    bool large;        /* only with --filter on software renderers */
+} bench_case;
+
+typedef struct bench_result {
+    double median_ms, min_ms, prepare_ms, gmacs;
+    int max_lsb_diff;
+    int64_t multiply_adds;
+} bench_result;
+
+/* Runs case c on ctx `runs` times after a warm-up, and once on the CPU reference (ref) to compare. */
+glnn_status bench_run(const bench_case *c, glnn_context *ctx, glnn_context *ref, int runs, bench_result *r,
+                      glnn_error *err);
+
+#endif
