@@ -1,0 +1,40 @@
+/* Pooling2D CPU reference (SPEC §5.1).  MAX: the largest byte of the window, padded positions counting as
+ * 0.  AVERAGE: q = floor(S/size² + 1/2) for the integer window sum S, computed exactly in integers as
+ * (2S + size²) / (2·size²). */
+#include "ops/pooling2d.h"
+
+glnn_status glnn_cpu_pooling2d(glnn_op *op, const glnn_tensor *const *inputs, glnn_tensor *output, glnn_error *err) {
+    (void)err;
+    const glnn_pooling2d *pl = (const glnn_pooling2d *)op;
+    const int k = pl->p.size, s = pl->stride;
+    const bool is_max = pl->p.op == GLNN_POOLING_MAX;
+    const int64_t W = pl->in_shape.w, H = pl->in_shape.h, C = pl->in_shape.c;
+    const int64_t Wo = pl->ax.n, Ho = pl->ay.n;
+    const uint64_t area = (uint64_t)k * (uint64_t)k;
+    const uint8_t *x = inputs[0]->bytes;
+    uint8_t *y = output->bytes;
+
+    for (int64_t yo = 0; yo < Ho; yo++)
+        for (int64_t xo = 0; xo < Wo; xo++) {
+            const int64_t y0 = yo * s - pl->ay.before, x0 = xo * s - pl->ax.before;
+            uint8_t *out = y + (yo * Wo + xo) * C;
+            for (int64_t c = 0; c < C; c++) {
+                uint64_t acc = 0; /* MAX: the maximum so far (padding reads 0); AVERAGE: the sum S */
+                for (int ky = 0; ky < k; ky++) {
+                    const int64_t yi = y0 + ky;
+                    if (yi < 0 || yi >= H) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        const int64_t xi = x0 + kx;
+                        if (xi < 0 || xi >= W) continue;
+                        const uint8_t v = x[(yi * W + xi) * C + c];
+                        if (is_max)
+                            acc = v > acc ? v : acc;
+                        else
+                            acc += v;
+                    }
+                }
+                out[c] = (uint8_t)(is_max ? acc : (2 * acc + area) / (2 * area));
+            }
+        }
+    return GLNN_OK;
+}

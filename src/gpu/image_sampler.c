@@ -1,0 +1,64 @@
+/* ImageSampler on the GPU: the taps computed at preparation are uploaded once; one invocation per output
+ * pixel. */
+#include "gpu/gpu.h"
+#include "ops/image_sampler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+glnn_status glnn_gpu_image_sampler_prepare(glnn_image_sampler *sm, glnn_context *ctx, glnn_error *err) {
+    glnn_gpu *gpu = ctx->gpu;
+    char what[300];
+    snprintf(what, sizeof what, "ImageSampler '%s': prepare", sm->base.name);
+    glnn_status s = glnn_gpu_make_current(gpu, err);
+    if (s != GLNN_OK) return s;
+    const int64_t wo = sm->p.output_width, ho = sm->p.output_height, n = wo + ho;
+    if (sm->in_shape.w > INT32_MAX || sm->in_shape.h > INT32_MAX || n * 16 > gpu->max_ssbo_size)
+        return glnn_fail(err, GLNN_ERR_MEMORY, "%s: the sizes exceed the device's limits", what);
+    int32_t *t = malloc((size_t)n * 4 * sizeof(int32_t));
+    if (!t) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    for (int64_t j = 0; j < n; j++) {
+        const glnn_sampler_tap *tap = j < wo ? &sm->tx[j] : &sm->ty[j - wo];
+        const float f = (float)tap->f;
+        t[4 * j] = (int32_t)tap->i0;
+        t[4 * j + 1] = (int32_t)tap->i1;
+        memcpy(&t[4 * j + 2], &f, 4);
+        t[4 * j + 3] = 0;
+    }
+    s = glnn_gpu_buffer_create(n * 16, t, &sm->gpu_taps, what, err);
+    free(t);
+    if (s != GLNN_OK) return s;
+    GLuint program;
+    s = glnn_gpu_program(gpu, "image_sampler", sm->p.linear_interp ? "#define LINEAR 1\n" : "#define LINEAR 0\n",
+                         &program, err);
+    if (s != GLNN_OK) return s;
+    sm->gpu_program = program;
+    return GLNN_OK;
+}
+
+void glnn_gpu_image_sampler_release(glnn_image_sampler *sm, glnn_context *ctx) {
+    if (!sm->gpu_taps) return;
+    if (ctx && ctx->gpu && glnn_gpu_make_current(ctx->gpu, NULL) == GLNN_OK) glnn_gpu_buffer_free(sm->gpu_taps);
+    sm->gpu_taps = 0;
+}
+
+glnn_status glnn_gpu_image_sampler(glnn_op *op, glnn_context *ctx, const glnn_tensor *const *inputs,
+                                   glnn_tensor *output, glnn_error *err) {
+    glnn_image_sampler *sm = (glnn_image_sampler *)op;
+    char what[300];
+    snprintf(what, sizeof what, "ImageSampler '%s'", op->name);
+    glnn_status s = glnn_gpu_make_current(ctx->gpu, err);
+    if (s != GLNN_OK) return s;
+    GLuint prog = sm->gpu_program;
+    glUseProgram(prog);
+    glUniform2i(glGetUniformLocation(prog, "u_in"), (GLint)sm->in_shape.w, (GLint)sm->in_shape.h);
+    glUniform2i(glGetUniformLocation(prog, "u_out"), (GLint)sm->p.output_width, (GLint)sm->p.output_height);
+    glUniform1i(glGetUniformLocation(prog, "u_rotation"), (GLint)sm->p.rotation);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, inputs[0]->buffer);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, sm->gpu_taps);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 2, output->buffer);
+    s = glnn_gpu_check(what, err);
+    if (s != GLNN_OK) return s;
+    return glnn_gpu_dispatch(ctx->gpu, sm->p.output_width, sm->p.output_height, 1, 8, 8, 1, what, err);
+}

@@ -1,0 +1,42 @@
+// ImageSampler (SPEC §5.4).  One invocation computes one output pixel.  The host computes, in double, where
+// every output column and row samples the rotated input (taps: neighbours i0, i1 and the weight f of i1);
+// the shader maps rotated pixels back to the input and blends in float.  Specialized by the host with:
+//   LINEAR      1: bilinear, result floor(v + 0.5) on byte values; 0: nearest (the pixel i0)
+// Images are arrays of uint, one per pixel (R, G, B, 0 in bytes 0..3).
+
+layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
+
+layout(std430, binding = 0) readonly buffer Input { uint inp[]; };
+layout(std430, binding = 1) readonly buffer Taps { ivec4 taps[]; }; // output_width x taps, then y taps
+layout(std430, binding = 2) writeonly buffer Output { uint outp[]; };
+
+uniform ivec2 u_in;  // input (unrotated) width, height
+uniform ivec2 u_out; // output width, height
+uniform int u_rotation; // quarter turns clockwise
+
+uint fetch(int xr, int yr) {
+    ivec2 s;
+    if (u_rotation == 1) s = ivec2(yr, u_in.y - 1 - xr);
+    else if (u_rotation == 2) s = ivec2(u_in.x - 1 - xr, u_in.y - 1 - yr);
+    else if (u_rotation == 3) s = ivec2(u_in.x - 1 - yr, xr);
+    else s = ivec2(xr, yr);
+    return inp[s.y * u_in.x + s.x];
+}
+
+vec3 rgb(uint u) { return vec3(uvec3(u, u >> 8u, u >> 16u) & 0xFFu); }
+
+void main() {
+    ivec2 o = ivec2(gl_GlobalInvocationID.xy);
+    if (o.x >= u_out.x || o.y >= u_out.y) return;
+    ivec4 tx = taps[o.x];
+    ivec4 ty = taps[u_out.x + o.y];
+#if LINEAR
+    float fx = intBitsToFloat(tx.z), fy = intBitsToFloat(ty.z);
+    vec3 top = (1.0 - fx) * rgb(fetch(tx.x, ty.x)) + fx * rgb(fetch(tx.y, ty.x));
+    vec3 bottom = (1.0 - fx) * rgb(fetch(tx.x, ty.y)) + fx * rgb(fetch(tx.y, ty.y));
+    uvec3 q = uvec3(clamp(floor((1.0 - fy) * top + fy * bottom + 0.5), 0.0, 255.0));
+    outp[o.y * u_out.x + o.x] = q.x | (q.y << 8u) | (q.z << 16u);
+#else
+    outp[o.y * u_out.x + o.x] = fetch(tx.x, ty.x) & 0xFFFFFFu;
+#endif
+}

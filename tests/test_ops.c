@@ -1,0 +1,1160 @@
+/* Pooling2D, Dense, Softmax and ImageSampler (SPEC §5): parameters, construction and preparation errors,
+ * hand-computed results on the CPU reference (and on the GPU when there is one), GPU against CPU on random
+ * inputs within the budget of SPEC §2.5, counters and listing keys. */
+#include "testutil.h"
+
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- helpers ---------------------------------------------------------------------------------------- */
+
+static glnn_tensor *make_data(glnn_context *ctx, glnn_data_kind kind, int64_t h, int64_t w, int64_t c,
+                              const uint8_t *bytes, const float *floats) {
+    glnn_error err;
+    glnn_tensor *t;
+    glnn_shape s = {kind, h, w, c};
+    assert_ok(glnn_tensor_create(ctx, s, &t, &err));
+    if (bytes) assert_ok(glnn_tensor_upload_u8(t, bytes, h * w * c, &err));
+    if (floats) assert_ok(glnn_tensor_upload_f32(t, floats, h * w * c, &err));
+    return t;
+}
+
+static glnn_tensor *make_tensor(glnn_context *ctx, int64_t h, int64_t w, int64_t c, const uint8_t *bytes) {
+    return make_data(ctx, GLNN_KIND_TENSOR, h, w, c, bytes, NULL);
+}
+
+static glnn_tensor *make_image(glnn_context *ctx, int64_t h, int64_t w, const uint8_t *rgb) {
+    return make_data(ctx, GLNN_KIND_IMAGE, h, w, 3, rgb, NULL);
+}
+
+static glnn_tensor *make_vector(glnn_context *ctx, int64_t n, const float *f) {
+    return make_data(ctx, GLNN_KIND_VECTOR, 1, 1, n, NULL, f);
+}
+
+/* Runs op on one input and returns the output's bytes (malloc'ed), or NULL for ops without output. */
+static uint8_t *run_u8(glnn_context *ctx, glnn_op *op, const glnn_chunks *data, glnn_tensor *in, int64_t *n) {
+    glnn_error err;
+    glnn_tensor *out = NULL;
+    assert_ok(glnn_op_run(ctx, op, data, &in, 1, &out, &err));
+    glnn_shape s = glnn_tensor_shape(out);
+    *n = glnn_shape_count(s);
+    uint8_t *bytes = malloc((size_t)*n);
+    assert_ok(glnn_tensor_download_u8(out, bytes, *n, &err));
+    glnn_tensor_free(out);
+    return bytes;
+}
+
+static float *run_f32(glnn_context *ctx, glnn_op *op, const glnn_chunks *data, glnn_tensor *in, int64_t *n) {
+    glnn_error err;
+    glnn_tensor *out = NULL;
+    assert_ok(glnn_op_run(ctx, op, data, &in, 1, &out, &err));
+    *n = glnn_shape_count(glnn_tensor_shape(out));
+    float *f = malloc((size_t)*n * sizeof(float));
+    assert_ok(glnn_tensor_download_f32(out, f, *n, &err));
+    glnn_tensor_free(out);
+    return f;
+}
+
+/* The contexts to run hand-computed cases on: the CPU reference, and the GPU when there is one. */
+static int contexts(glnn_context **ctx) {
+    int n = 0;
+    ctx[n++] = glnn_test_cpu();
+    if (glnn_test_gpu()) ctx[n++] = glnn_test_gpu();
+    return n;
+}
+
+static void emit_key(void *user, const char *key, const char *value) {
+    char *buf = user;
+    size_t n = strlen(buf);
+    snprintf(buf + n, 512 - n, "%s: %s\n", key, value);
+}
+
+static void assert_keys(const glnn_op *op, const char *expected) {
+    char buf[512] = "";
+    op->cls->write_keys(op, emit_key, buf);
+    assert_string_equal(buf, expected);
+}
+
+static void fill_bytes(glnn_rng *r, uint8_t *p, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(glnn_rng_u32(r) >> 24);
+}
+
+static void assert_counters(const glnn_op *op, int64_t macs, int64_t fetches) {
+    glnn_error err;
+    int64_t v;
+    assert_ok(glnn_op_count_multiply_adds(op, &v, &err));
+    assert_int_equal(v, macs);
+    assert_ok(glnn_op_count_texel_fetches(op, &v, &err));
+    assert_int_equal(v, fetches);
+}
+
+/* ---- Pooling2D ---------------------------------------------------------------------------------------- */
+
+static glnn_op *make_pool(const char *name, glnn_pooling_operator o, int size, int stride, glnn_padding pad) {
+    glnn_error err;
+    glnn_pooling2d_params p;
+    glnn_pooling2d_params_init(&p);
+    p.name = name;
+    p.op = o;
+    p.size = size;
+    p.stride = stride;
+    p.padding = pad;
+    glnn_op *op;
+    assert_ok(glnn_pooling2d_create(&p, &op, &err));
+    return op;
+}
+
+static void test_pooling_params(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_pooling2d_params p, q;
+    glnn_pooling2d_params_init(&p);
+    assert_int_equal(p.stride, 0);
+    assert_int_equal(p.padding, GLNN_PADDING_VALID);
+    assert_int_equal(p.op, GLNN_POOLING_MAX);
+    p.name = "pool";
+    p.op = GLNN_POOLING_AVERAGE;
+    p.size = 3;
+    glnn_op *op;
+    assert_ok(glnn_pooling2d_create(&p, &op, &err));
+    assert_ok(glnn_pooling2d_get_params(op, &q, &err));
+    assert_string_equal(q.name, "pool");
+    assert_int_equal(q.op, GLNN_POOLING_AVERAGE);
+    assert_int_equal(q.size, 3);
+    assert_int_equal(q.stride, 0); /* read back unchanged */
+    assert_int_equal(q.padding, GLNN_PADDING_VALID);
+    assert_int_equal(glnn_op_get_kind(op), GLNN_OP_POOLING2D);
+    assert_string_equal(glnn_op_type_name(op), "pooling2d");
+    assert_int_equal(glnn_op_input_count(op), 1);
+    assert_int_equal(glnn_op_output_count(op), 1);
+    /* Listing keys in byte-wise order, with the effective stride. */
+    assert_keys(op, "operator: average\npadding: valid\nsize: 3\nstride: 3\n");
+    glnn_op_release(op);
+    op = make_pool("m", GLNN_POOLING_MAX, 2, 1, GLNN_PADDING_SAME);
+    assert_keys(op, "operator: max\npadding: same\nsize: 2\nstride: 1\n");
+    glnn_dense_params dp;
+    assert_error(glnn_dense_get_params(op, &dp, &err), &err, GLNN_ERR_ARGUMENT, "not a Dense");
+    glnn_op_release(op);
+}
+
+static void test_pooling_construction_errors(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_pooling2d_params p;
+    glnn_op *op = NULL;
+    glnn_pooling2d_params_init(&p);
+    p.name = "p";
+    p.size = 2;
+    assert_ok(glnn_pooling2d_create(&p, &op, &err));
+    glnn_op_release(op);
+
+    glnn_pooling2d_params bad = p;
+    bad.name = "";
+    assert_error(glnn_pooling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Pooling2D",
+                 "invalid operation name");
+    bad.name = "a#b";
+    bad.size = 0; /* the name is reported first */
+    assert_error(glnn_pooling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "invalid operation name");
+    bad = p;
+    bad.op = (glnn_pooling_operator)7;
+    bad.padding = (glnn_padding)9;
+    assert_error(glnn_pooling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Pooling2D 'p'",
+                 "invalid pooling operator");
+    bad.op = GLNN_POOLING_MAX;
+    bad.size = 1;
+    assert_error(glnn_pooling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Pooling2D 'p'", "invalid padding");
+    bad = p;
+    bad.size = 1;
+    bad.stride = -1;
+    assert_error(glnn_pooling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Pooling2D 'p'",
+                 "size must be at least 2, got 1");
+    bad.size = -3;
+    assert_error(glnn_pooling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "got -3");
+    bad = p;
+    bad.stride = -1;
+    bad.op = GLNN_POOLING_AVERAGE;
+    bad.padding = GLNN_PADDING_SAME;
+    assert_error(glnn_pooling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Pooling2D 'p'", "stride", "got -1");
+    bad.stride = 0;
+    assert_error(glnn_pooling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Pooling2D 'p'", "AVERAGE", "VALID");
+    /* MAX with SAME is fine. */
+    bad.op = GLNN_POOLING_MAX;
+    assert_ok(glnn_pooling2d_create(&bad, &op, &err));
+    glnn_op_release(op);
+    assert_error(glnn_pooling2d_create(NULL, &op, &err), &err, GLNN_ERR_ARGUMENT, "Pooling2D");
+}
+
+/* 4×4×4 input, size 2, stride 0 (= 2): MAX and AVERAGE, including AVERAGE ties S/4 = x.5 that round up. */
+static void test_pooling_hand(void **state) {
+    (void)state;
+    static const uint8_t ch0[4][4] = {{1, 2, 5, 0}, {3, 4, 0, 0}, {9, 9, 250, 255}, {9, 8, 255, 255}};
+    static const uint8_t ch3[4][4] = {{0, 0, 1, 0}, {0, 2, 0, 0}, {3, 3, 254, 255}, {3, 3, 255, 255}};
+    uint8_t in[4 * 4 * 4];
+    for (int y = 0; y < 4; y++)
+        for (int x = 0; x < 4; x++) {
+            uint8_t *px = in + (y * 4 + x) * 4;
+            px[0] = ch0[y][x];
+            px[1] = 0;
+            px[2] = 255;
+            px[3] = ch3[y][x];
+        }
+    /* Output quads (ch0, ch1, ch2, ch3) in HWC order. */
+    static const uint8_t want_max[] = {4, 0, 255, 2, 5, 0, 255, 1, 9, 0, 255, 3, 255, 0, 255, 255};
+    /* ch0 sums 10, 5, 35, 1015 -> 2.5 (tie, up) 3, 1.25 -> 1, 8.75 -> 9, 253.75 -> 254;
+     * ch3 sums 2, 1, 12, 1019 -> 0.5 (tie, up) 1, 0.25 -> 0, 3, 254.75 -> 255. */
+    static const uint8_t want_avg[] = {3, 0, 255, 1, 1, 0, 255, 0, 9, 0, 255, 3, 254, 0, 255, 255};
+    /* Size 3, stride 1: 2×2 windows of 9 values; ch0 sums 283, 525, 547, 1036 -> 31.4 -> 31, 58.3 -> 58,
+     * 60.8 -> 61, 115.1 -> 115. */
+    static const uint8_t want_avg3_ch0[] = {31, 58, 61, 115};
+    glnn_context *ctx[2];
+    int nc = contexts(ctx);
+    for (int c = 0; c < nc; c++) {
+        glnn_tensor *t = make_tensor(ctx[c], 4, 4, 4, in);
+        int64_t n;
+        glnn_op *op = make_pool("max", GLNN_POOLING_MAX, 2, 0, GLNN_PADDING_VALID);
+        uint8_t *out = run_u8(ctx[c], op, NULL, t, &n);
+        assert_int_equal(n, 16);
+        assert_memory_equal(out, want_max, 16);
+        free(out);
+        glnn_op_release(op);
+        op = make_pool("avg", GLNN_POOLING_AVERAGE, 2, 0, GLNN_PADDING_VALID);
+        out = run_u8(ctx[c], op, NULL, t, &n);
+        assert_int_equal(n, 16);
+        assert_memory_equal(out, want_avg, 16);
+        free(out);
+        glnn_op_release(op);
+        op = make_pool("avg3", GLNN_POOLING_AVERAGE, 3, 1, GLNN_PADDING_VALID);
+        out = run_u8(ctx[c], op, NULL, t, &n);
+        assert_int_equal(n, 16);
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(out[i * 4], want_avg3_ch0[i]);
+            assert_int_equal(out[i * 4 + 2], 255);
+        }
+        free(out);
+        glnn_op_release(op);
+        glnn_tensor_free(t);
+    }
+}
+
+/* SAME MAX pooling: padding before/after per SPEC §3, padded positions reading 0. */
+static void test_pooling_same(void **state) {
+    (void)state;
+    static const uint8_t grid[3][3] = {{10, 20, 30}, {40, 50, 60}, {70, 80, 90}};
+    uint8_t in[3 * 3 * 4];
+    for (int i = 0; i < 9; i++)
+        for (int j = 0; j < 4; j++)
+            in[i * 4 + j] = (uint8_t)(grid[i / 3][i % 3] + j);
+    /* k 3, s 1: P = 2, one position of padding on each side. */
+    static const uint8_t want3[9] = {50, 60, 60, 80, 90, 90, 80, 90, 90};
+    /* k 2, s 2 on 3: n = 2, P = 1: none before, one after. */
+    static const uint8_t want2[4] = {50, 60, 80, 90};
+    /* A 1×5 row, k 4, s 1: before 1, after 2 (the anchor is tap 1); vertically P = 3: before 1. */
+    static const uint8_t row[5] = {60, 10, 20, 30, 40};
+    static const uint8_t want_row[5] = {60, 60, 40, 40, 40};
+    uint8_t rin[5 * 4];
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 4; j++)
+            rin[i * 4 + j] = row[i];
+    glnn_context *ctx[2];
+    int nc = contexts(ctx);
+    for (int c = 0; c < nc; c++) {
+        glnn_error err;
+        int64_t n;
+        glnn_tensor *t = make_tensor(ctx[c], 3, 3, 4, in);
+        glnn_op *op = make_pool("s3", GLNN_POOLING_MAX, 3, 1, GLNN_PADDING_SAME);
+        uint8_t *out = run_u8(ctx[c], op, NULL, t, &n);
+        assert_int_equal(n, 36);
+        for (int i = 0; i < 9; i++)
+            for (int j = 0; j < 4; j++)
+                assert_int_equal(out[i * 4 + j], want3[i] + j);
+        free(out);
+        glnn_op_release(op);
+        op = make_pool("s2", GLNN_POOLING_MAX, 2, 0, GLNN_PADDING_SAME);
+        out = run_u8(ctx[c], op, NULL, t, &n);
+        assert_int_equal(n, 16);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                assert_int_equal(out[i * 4 + j], want2[i] + j);
+        free(out);
+        glnn_shape s;
+        assert_ok(glnn_op_output_shape(op, 0, &s, &err));
+        assert_int_equal(s.h, 2);
+        assert_int_equal(s.w, 2);
+        assert_int_equal(s.c, 4);
+        glnn_op_release(op);
+        glnn_tensor_free(t);
+
+        t = make_tensor(ctx[c], 1, 5, 4, rin);
+        op = make_pool("r", GLNN_POOLING_MAX, 4, 1, GLNN_PADDING_SAME);
+        out = run_u8(ctx[c], op, NULL, t, &n);
+        assert_int_equal(n, 20);
+        for (int i = 0; i < 5; i++)
+            assert_int_equal(out[i * 4 + 1], want_row[i]);
+        free(out);
+        glnn_op_release(op);
+        glnn_tensor_free(t);
+    }
+}
+
+static void test_pooling_prepare_errors(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_context *cpu = glnn_test_cpu();
+    glnn_op *op = make_pool("p", GLNN_POOLING_MAX, 3, 2, GLNN_PADDING_VALID);
+    int64_t v;
+    assert_error(glnn_op_count_texel_fetches(op, &v, &err), &err, GLNN_ERR_STATE, "p");
+    glnn_tensor *out = NULL;
+    glnn_tensor *none = NULL;
+    assert_error(glnn_op_run(cpu, op, NULL, NULL, 0, &out, &err), &err, GLNN_ERR_STATE,
+                 "input #0 of 'p' is not provided");
+    assert_error(glnn_op_run(cpu, op, NULL, &none, 1, &out, &err), &err, GLNN_ERR_STATE,
+                 "input #0 of 'p' is not provided");
+    uint8_t px[5 * 5 * 4] = {0};
+    glnn_tensor *img = make_image(cpu, 5, 5, px);
+    assert_error(glnn_op_run(cpu, op, NULL, &img, 1, &out, &err), &err, GLNN_ERR_ARGUMENT, "Pooling2D 'p'",
+                 "expects a tensor");
+    float f[8] = {0};
+    glnn_tensor *vec = make_vector(cpu, 8, f);
+    assert_error(glnn_op_run(cpu, op, NULL, &vec, 1, &out, &err), &err, GLNN_ERR_ARGUMENT, "expects a tensor");
+    /* Prepared on 5×5: 2×2 output.  A failed preparation then leaves the op as it was. */
+    glnn_tensor *t5 = make_tensor(cpu, 5, 5, 4, px);
+    assert_ok(glnn_op_run(cpu, op, NULL, &t5, 1, &out, &err));
+    glnn_tensor_free(out);
+    out = NULL;
+    glnn_tensor *t2 = make_tensor(cpu, 2, 8, 4, px);
+    assert_error(glnn_op_run(cpu, op, NULL, &t2, 1, &out, &err), &err, GLNN_ERR_ARGUMENT, "Pooling2D 'p'",
+                 "output would be empty", "8×2", "3", "2");
+    assert_null(out);
+    glnn_shape s;
+    assert_ok(glnn_op_output_shape(op, 0, &s, &err));
+    assert_int_equal(s.h, 2);
+    assert_int_equal(s.w, 2);
+    assert_counters(op, 0, 4 * 9);
+    /* MAX with SAME accepts inputs smaller than the window. */
+    glnn_op *same = make_pool("q", GLNN_POOLING_MAX, 3, 0, GLNN_PADDING_SAME);
+    glnn_tensor *t1 = make_tensor(cpu, 1, 1, 4, px);
+    assert_ok(glnn_op_run(cpu, same, NULL, &t1, 1, &out, &err));
+    glnn_tensor_free(out);
+    glnn_op_release(same);
+    glnn_tensor_free(t1);
+    glnn_tensor_free(t2);
+    glnn_tensor_free(t5);
+    glnn_tensor_free(vec);
+    glnn_tensor_free(img);
+    glnn_op_release(op);
+}
+
+/* SPEC §4.8: MAX pooling 3, stride 1 on 28×28×32 gives 26×26×32, 0 multiply-adds and 48,672 fetches. */
+static void test_pooling_counters(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_context *ctx[2];
+    int nc = contexts(ctx);
+    uint8_t *zeros = calloc(28 * 28 * 32, 1);
+    for (int c = 0; c < nc; c++) {
+        glnn_op *op = make_pool("pool", GLNN_POOLING_MAX, 3, 1, GLNN_PADDING_VALID);
+        glnn_tensor *t = make_tensor(ctx[c], 28, 28, 32, zeros), *out = NULL;
+        assert_ok(glnn_op_run(ctx[c], op, NULL, &t, 1, &out, &err));
+        assert_counters(op, 0, 48672);
+        glnn_shape s = glnn_tensor_shape(out);
+        assert_int_equal(s.h, 26);
+        assert_int_equal(s.w, 26);
+        assert_int_equal(s.c, 32);
+        glnn_tensor_free(out);
+        glnn_op_release(op);
+        /* Global average pooling of the reference model: 3×3×192 -> 1×1×192, 48 quads × 9 fetches. */
+        op = make_pool("gap", GLNN_POOLING_AVERAGE, 3, 1, GLNN_PADDING_VALID);
+        glnn_tensor *g = make_tensor(ctx[c], 3, 3, 192, zeros);
+        out = NULL;
+        assert_ok(glnn_op_run(ctx[c], op, NULL, &g, 1, &out, &err));
+        assert_counters(op, 0, 48 * 9);
+        glnn_tensor_free(out);
+        glnn_tensor_free(g);
+        glnn_tensor_free(t);
+        glnn_op_release(op);
+    }
+    free(zeros);
+}
+
+static void test_pooling_gpu_vs_cpu(void **state) {
+    (void)state;
+    glnn_context *gpu = glnn_test_gpu(), *cpu = glnn_test_cpu();
+    if (!gpu) skip();
+    static const int shapes[][3] = {{1, 1, 4},    {4, 4, 4},   {7, 9, 8},    {9, 6, 12}, {13, 17, 4},
+                                    {16, 16, 32}, {2, 11, 16}, {31, 31, 16}, {5, 5, 64}};
+    glnn_rng r = {12345};
+    int64_t values = 0, exact = 0, cases = 0;
+    for (int si = 0; si < COUNT(shapes); si++)
+        for (int o = 0; o < 2; o++)
+            for (int pad = 0; pad < 2; pad++)
+                for (int size = 2; size <= 5; size++)
+                    for (int stride = 0; stride <= 3; stride++) {
+                        const int h = shapes[si][0], w = shapes[si][1], c = shapes[si][2];
+                        if (o == GLNN_POOLING_AVERAGE && pad == GLNN_PADDING_SAME) continue;
+                        if (pad == GLNN_PADDING_VALID && (h < size || w < size)) continue;
+                        glnn_op *op = make_pool("p", (glnn_pooling_operator)o, size, stride, (glnn_padding)pad);
+                        uint8_t *in = malloc((size_t)h * w * c);
+                        fill_bytes(&r, in, (int64_t)h * w * c);
+                        glnn_tensor *tg = make_tensor(gpu, h, w, c, in), *tc = make_tensor(cpu, h, w, c, in);
+                        int64_t ng, nc;
+                        uint8_t *og = run_u8(gpu, op, NULL, tg, &ng), *oc = run_u8(cpu, op, NULL, tc, &nc);
+                        assert_int_equal(ng, nc);
+                        for (int64_t i = 0; i < nc; i++) {
+                            int d = abs((int)og[i] - (int)oc[i]);
+                            if (d > (o == GLNN_POOLING_MAX ? 0 : 1))
+                                fail_msg("%s size %d stride %d %s on %dx%dx%d: value %lld GPU %d CPU %d",
+                                         o ? "AVERAGE" : "MAX", size, stride, pad ? "SAME" : "VALID", h, w, c,
+                                         (long long)i, og[i], oc[i]);
+                            exact += d == 0;
+                        }
+                        values += nc;
+                        cases++;
+                        free(og);
+                        free(oc);
+                        free(in);
+                        glnn_tensor_free(tg);
+                        glnn_tensor_free(tc);
+                        glnn_op_release(op);
+                    }
+    /* Global pooling (size = H, stride 1, VALID): SPEC §8.5's 31×31×16, the reference model's 3×3×192, and
+     * a 100×100 window (S up to 2,550,000). */
+    static const int globals[][2] = {{31, 16}, {3, 192}, {100, 8}};
+    for (int gi = 0; gi < COUNT(globals); gi++)
+        for (int o = 0; o < 2; o++) {
+            const int hw = globals[gi][0], c = globals[gi][1];
+            glnn_op *op = make_pool("g", (glnn_pooling_operator)o, hw, 1, GLNN_PADDING_VALID);
+            uint8_t *in = malloc((size_t)hw * hw * c);
+            fill_bytes(&r, in, (int64_t)hw * hw * c);
+            glnn_tensor *tg = make_tensor(gpu, hw, hw, c, in), *tc = make_tensor(cpu, hw, hw, c, in);
+            int64_t ng, nc;
+            uint8_t *og = run_u8(gpu, op, NULL, tg, &ng), *oc = run_u8(cpu, op, NULL, tc, &nc);
+            assert_int_equal(nc, c);
+            assert_int_equal(ng, c);
+            for (int i = 0; i < c; i++) {
+                if (og[i] != oc[i])
+                    fail_msg("global pooling %d on %dx%dx%d: channel %d GPU %d CPU %d", o, hw, hw, c, i, og[i], oc[i]);
+                exact++;
+            }
+            values += c;
+            cases++;
+            free(og);
+            free(oc);
+            free(in);
+            glnn_tensor_free(tg);
+            glnn_tensor_free(tc);
+            glnn_op_release(op);
+        }
+    print_message("Pooling2D GPU vs CPU: %lld cases, %lld values, %.4f%% exact\n", (long long)cases, (long long)values,
+                  100.0 * (double)exact / (double)values);
+    assert_int_equal(exact, values); /* both operators are computed in integers on the GPU */
+}
+
+/* ---- Dense ---------------------------------------------------------------------------------------------- */
+
+static glnn_op *make_dense(const char *name, int n_out, bool use_bias) {
+    glnn_error err;
+    glnn_dense_params p;
+    glnn_dense_params_init(&p);
+    p.name = name;
+    p.num_output_dims = n_out;
+    p.use_bias = use_bias;
+    glnn_op *op;
+    assert_ok(glnn_dense_create(&p, &op, &err));
+    return op;
+}
+
+static void test_dense_params(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_dense_params p, q;
+    glnn_dense_params_init(&p);
+    assert_true(p.use_bias);
+    p.name = "fc";
+    p.num_output_dims = 8;
+    glnn_op *op = NULL;
+    assert_ok(glnn_dense_create(&p, &op, &err));
+    assert_ok(glnn_dense_get_params(op, &q, &err));
+    assert_string_equal(q.name, "fc");
+    assert_int_equal(q.num_output_dims, 8);
+    assert_true(q.use_bias);
+    assert_int_equal(glnn_op_get_kind(op), GLNN_OP_DENSE);
+    assert_string_equal(glnn_op_type_name(op), "dense");
+    assert_int_equal(glnn_op_input_count(op), 1);
+    assert_int_equal(glnn_op_output_count(op), 1);
+    assert_keys(op, "output_dims: 8\nuse_bias: true\n");
+    glnn_op_release(op);
+    p.use_bias = false;
+    assert_ok(glnn_dense_create(&p, &op, &err));
+    assert_keys(op, "output_dims: 8\nuse_bias: false\n");
+    glnn_op_release(op);
+
+    glnn_dense_params bad = p;
+    bad.name = " fc";
+    bad.num_output_dims = 0;
+    assert_error(glnn_dense_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Dense", "invalid operation name");
+    bad.name = NULL;
+    assert_error(glnn_dense_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "invalid operation name");
+    bad.name = "fc";
+    assert_error(glnn_dense_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Dense 'fc'", "positive multiple of 4",
+                 "got 0");
+    bad.num_output_dims = 6;
+    assert_error(glnn_dense_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "got 6");
+    bad.num_output_dims = -4;
+    assert_error(glnn_dense_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "got -4");
+}
+
+/* 1×1×4 tensor -> 4 with known weights: x = (1, 0, 0.2, 0.4). */
+static void test_dense_hand(void **state) {
+    (void)state;
+    glnn_error err;
+    static const uint8_t in[4] = {255, 0, 51, 102};
+    static const float a[16] = {1, 2, 3, 4, -1, 0, 0, 0, 0, 100, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f};
+    static const float b[4] = {0.5f, -0.25f, 0, 1};
+    static const double want[4] = {3.7, -1.25, 0, 1.8}; /* no activation, no clamping */
+    static const double want_nobias[4] = {3.2, -1, 0, 0.8};
+    /* Vector input: x = (1, -2, 0.5, 3) as is, through the same matrix. */
+    static const float xv[4] = {1, -2, 0.5f, 3};
+    static const double want_vec[4] = {1 - 4 + 1.5 + 12 + 0.5, -1 - 0.25, -200, 0.5 * 2.5 + 1};
+    glnn_chunks *data;
+    assert_ok(glnn_chunks_create(&data, &err));
+    assert_ok(glnn_chunks_set_weights(data, "fc", a, 16, b, 4, &err));
+    /* Without use_bias a bias chunk of any size is ignored. */
+    assert_ok(glnn_chunks_set_weights(data, "nb", a, 16, b, 3, &err));
+    glnn_context *ctx[2];
+    int nc = contexts(ctx);
+    for (int c = 0; c < nc; c++) {
+        glnn_tensor *t = make_tensor(ctx[c], 1, 1, 4, in), *v = make_vector(ctx[c], 4, xv);
+        glnn_op *op = make_dense("fc", 4, true), *nb = make_dense("nb", 4, false);
+        int64_t n;
+        float *y = run_f32(ctx[c], op, data, t, &n);
+        assert_int_equal(n, 4);
+        for (int i = 0; i < 4; i++)
+            assert_true(fabs(y[i] - want[i]) <= 1e-6 * (1 + fabs(want[i])));
+        free(y);
+        glnn_shape s;
+        assert_ok(glnn_op_output_shape(op, 0, &s, &err));
+        assert_int_equal(s.kind, GLNN_KIND_VECTOR);
+        assert_int_equal(s.c, 4);
+        y = run_f32(ctx[c], nb, data, t, &n);
+        for (int i = 0; i < 4; i++)
+            assert_true(fabs(y[i] - want_nobias[i]) <= 1e-6 * (1 + fabs(want_nobias[i])));
+        free(y);
+        y = run_f32(ctx[c], op, data, v, &n);
+        for (int i = 0; i < 4; i++)
+            assert_true(fabs(y[i] - want_vec[i]) <= 1e-6 * (1 + fabs(want_vec[i])));
+        free(y);
+        /* A Dense output feeds another Dense as a vector. */
+        glnn_tensor *out = NULL;
+        assert_ok(glnn_op_run(ctx[c], op, data, &t, 1, &out, &err));
+        y = run_f32(ctx[c], nb, data, out, &n);
+        for (int i = 0; i < 4; i++) {
+            double e = 0;
+            for (int j = 0; j < 4; j++)
+                e += a[i * 4 + j] * want[j];
+            assert_true(fabs(y[i] - e) <= 1e-5 * (1 + fabs(e)));
+        }
+        free(y);
+        glnn_tensor_free(out);
+        glnn_tensor_free(t);
+        glnn_tensor_free(v);
+        glnn_op_release(op);
+        glnn_op_release(nb);
+    }
+    /* One op moved between back ends: each preparation releases the previous context's resources. */
+    if (nc == 2) {
+        glnn_op *op = make_dense("fc", 4, true);
+        for (int k = 0; k < 4; k++) {
+            glnn_context *cx = ctx[k % 2];
+            glnn_tensor *t = make_tensor(cx, 1, 1, 4, in);
+            int64_t n;
+            float *y = run_f32(cx, op, data, t, &n);
+            for (int i = 0; i < 4; i++)
+                assert_true(fabs(y[i] - want[i]) <= 1e-6 * (1 + fabs(want[i])));
+            assert_ptr_equal(op->prepared_ctx, cx);
+            free(y);
+            glnn_tensor_free(t);
+        }
+        glnn_op_release(op);
+    }
+    glnn_chunks_free(data);
+}
+
+static void test_dense_errors(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_context *cpu = glnn_test_cpu();
+    glnn_op *op = make_dense("fc", 4, true);
+    float a[32], b[4] = {0};
+    for (int i = 0; i < 32; i++)
+        a[i] = (float)i;
+    glnn_chunks *data;
+    assert_ok(glnn_chunks_create(&data, &err));
+    uint8_t zeros[64] = {0};
+    glnn_tensor *t4 = make_tensor(cpu, 1, 1, 4, zeros), *t8 = make_tensor(cpu, 1, 1, 8, zeros);
+    glnn_tensor *t22 = make_tensor(cpu, 2, 2, 4, zeros), *img = make_image(cpu, 1, 1, zeros), *out = NULL;
+    assert_error(glnn_op_run(cpu, op, data, NULL, 0, &out, &err), &err, GLNN_ERR_STATE,
+                 "input #0 of 'fc' is not provided");
+    assert_error(glnn_op_run(cpu, op, data, &img, 1, &out, &err), &err, GLNN_ERR_ARGUMENT, "Dense 'fc'", "image");
+    assert_error(glnn_op_run(cpu, op, data, &t22, 1, &out, &err), &err, GLNN_ERR_ARGUMENT, "Dense 'fc'",
+                 "Dense expects a 1×1×C input, got 2×2×4");
+    assert_error(glnn_op_run(cpu, op, NULL, &t4, 1, &out, &err), &err, GLNN_ERR_STATE, "Dense 'fc'", "fc/w");
+    assert_error(glnn_op_run(cpu, op, data, &t4, 1, &out, &err), &err, GLNN_ERR_NOT_FOUND, "Dense 'fc'",
+                 "'fc/w' not found");
+    assert_ok(glnn_chunks_set(data, "fc/w", 4, a, 16 * 4, &err));
+    assert_error(glnn_op_run(cpu, op, data, &t4, 1, &out, &err), &err, GLNN_ERR_NOT_FOUND, "Dense 'fc'",
+                 "'fc/b' not found");
+    assert_ok(glnn_chunks_set(data, "fc/b", 4, b, 3 * 4, &err));
+    assert_error(glnn_op_run(cpu, op, data, &t4, 1, &out, &err), &err, GLNN_ERR_FORMAT, "Dense 'fc'", "fc/b",
+                 "expected 16 bytes, got 12");
+    assert_ok(glnn_chunks_set(data, "fc/b", 4, b, 4 * 4, &err));
+    assert_ok(glnn_op_run(cpu, op, data, &t4, 1, &out, &err));
+    assert_counters(op, 16, 4 + 1 + 1);
+    glnn_tensor_free(out);
+    out = NULL;
+    /* 1×1×8 needs a 32-float matrix: the 16-float chunk is the wrong size; the op stays as it was. */
+    assert_error(glnn_op_run(cpu, op, data, &t8, 1, &out, &err), &err, GLNN_ERR_FORMAT, "Dense 'fc'", "fc/w",
+                 "expected 128 bytes, got 64");
+    assert_null(out);
+    glnn_shape s;
+    assert_ok(glnn_op_output_shape(op, 0, &s, &err));
+    assert_int_equal(s.c, 4);
+    assert_counters(op, 16, 6);
+    float nan_a[32];
+    memcpy(nan_a, a, sizeof a);
+    nan_a[5] = NAN;
+    assert_ok(glnn_chunks_set(data, "fc/w", 4, nan_a, 32 * 4, &err));
+    assert_error(glnn_op_run(cpu, op, data, &t8, 1, &out, &err), &err, GLNN_ERR_FORMAT, "Dense 'fc'",
+                 "non-finite value at index 5", "fc/w");
+    nan_a[5] = 5;
+    b[2] = INFINITY;
+    assert_ok(glnn_chunks_set(data, "fc/w", 4, nan_a, 32 * 4, &err));
+    assert_ok(glnn_chunks_set(data, "fc/b", 4, b, 4 * 4, &err));
+    assert_error(glnn_op_run(cpu, op, data, &t8, 1, &out, &err), &err, GLNN_ERR_FORMAT, "non-finite value at index 2",
+                 "fc/b");
+    glnn_tensor_free(t4);
+    glnn_tensor_free(t8);
+    glnn_tensor_free(t22);
+    glnn_tensor_free(img);
+    glnn_op_release(op);
+    glnn_chunks_free(data);
+}
+
+/* Counters: N_in·N_out; N_in·N_out/4 + N_in/4 + N_out/4 (with bias).  The reference model's Dense 192 -> 120
+ * and the SPEC §8.5 example 16 -> 8. */
+static void test_dense_counters(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_context *ctx[2];
+    int nc = contexts(ctx);
+    float *a = calloc(192 * 120, sizeof(float)), b[120] = {0};
+    uint8_t in[192] = {0};
+    glnn_chunks *data;
+    assert_ok(glnn_chunks_create(&data, &err));
+    assert_ok(glnn_chunks_set_weights(data, "Dense", a, 192 * 120, b, 120, &err));
+    assert_ok(glnn_chunks_set_weights(data, "fc", a, 16 * 8, b, 8, &err));
+    for (int c = 0; c < nc; c++) {
+        glnn_op *op = make_dense("Dense", 120, true);
+        glnn_tensor *t = make_tensor(ctx[c], 1, 1, 192, in), *out = NULL;
+        assert_ok(glnn_op_run(ctx[c], op, data, &t, 1, &out, &err));
+        assert_counters(op, 23040, 5760 + 48 + 30);
+        glnn_tensor_free(out);
+        glnn_tensor_free(t);
+        glnn_op_release(op);
+        op = make_dense("fc", 8, true);
+        t = make_tensor(ctx[c], 1, 1, 16, in);
+        out = NULL;
+        assert_ok(glnn_op_run(ctx[c], op, data, &t, 1, &out, &err));
+        assert_counters(op, 128, 38);
+        glnn_tensor_free(out);
+        glnn_tensor_free(t);
+        glnn_op_release(op);
+        op = make_dense("fc", 8, false);
+        t = make_tensor(ctx[c], 1, 1, 16, in);
+        out = NULL;
+        assert_ok(glnn_op_run(ctx[c], op, data, &t, 1, &out, &err));
+        assert_counters(op, 128, 36);
+        glnn_tensor_free(out);
+        glnn_tensor_free(t);
+        glnn_op_release(op);
+    }
+    free(a);
+    glnn_chunks_free(data);
+}
+
+static void test_dense_gpu_vs_cpu(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_context *gpu = glnn_test_gpu(), *cpu = glnn_test_cpu();
+    if (!gpu) skip();
+    static const int dims[][2] = {{4, 4}, {16, 8}, {192, 120}, {1000, 12}, {8, 256}, {64, 64}};
+    glnn_rng r = {777};
+    int64_t values = 0, exact = 0;
+    double worst = 0; /* largest |GPU − CPU| / bound */
+    for (int di = 0; di < COUNT(dims); di++)
+        for (int vec = 0; vec < 2; vec++)
+            for (int bias = 0; bias < 2; bias++) {
+                const int n_in = dims[di][0], n_out = dims[di][1];
+                float *a = malloc((size_t)n_in * n_out * sizeof(float)), *b = malloc((size_t)n_out * sizeof(float));
+                float *xf = malloc((size_t)n_in * sizeof(float));
+                uint8_t *xq = malloc((size_t)n_in);
+                for (int i = 0; i < n_in * n_out; i++)
+                    a[i] = glnn_rng_uniform(&r, -1, 1);
+                for (int i = 0; i < n_out; i++)
+                    b[i] = glnn_rng_uniform(&r, -2, 2);
+                fill_bytes(&r, xq, n_in);
+                for (int i = 0; i < n_in; i++)
+                    xf[i] = vec ? glnn_rng_uniform(&r, -3, 3) : xq[i] / 255.0f;
+                glnn_chunks *data;
+                assert_ok(glnn_chunks_create(&data, &err));
+                assert_ok(glnn_chunks_set_weights(data, "d", a, (int64_t)n_in * n_out, b, n_out, &err));
+                glnn_op *op = make_dense("d", n_out, bias);
+                glnn_tensor *tg = vec ? make_vector(gpu, n_in, xf) : make_tensor(gpu, 1, 1, n_in, xq);
+                glnn_tensor *tc = vec ? make_vector(cpu, n_in, xf) : make_tensor(cpu, 1, 1, n_in, xq);
+                int64_t ng, nc;
+                float *yg = run_f32(gpu, op, data, tg, &ng), *yc = run_f32(cpu, op, data, tc, &nc);
+                assert_int_equal(ng, n_out);
+                assert_int_equal(nc, n_out);
+                for (int o = 0; o < n_out; o++) {
+                    double bound = bias ? fabs(b[o]) : 0;
+                    for (int i = 0; i < n_in; i++)
+                        bound += fabs((double)a[o * n_in + i] * xf[i]);
+                    bound = 1e-4 * bound + 1e-6;
+                    double d = fabs((double)yg[o] - (double)yc[o]);
+                    if (d > bound)
+                        fail_msg("Dense %d->%d %s%s: output %d GPU %.9g CPU %.9g (bound %.3g)", n_in, n_out,
+                                 vec ? "vector" : "tensor", bias ? " +bias" : "", o, yg[o], yc[o], bound);
+                    if (d / bound > worst) worst = d / bound;
+                    exact += yg[o] == yc[o];
+                    values++;
+                }
+                free(yg);
+                free(yc);
+                glnn_tensor_free(tg);
+                glnn_tensor_free(tc);
+                glnn_op_release(op);
+                glnn_chunks_free(data);
+                free(a);
+                free(b);
+                free(xf);
+                free(xq);
+            }
+    print_message("Dense GPU vs CPU: %lld values, %.2f%% bit-exact, worst difference %.3f of the budget\n",
+                  (long long)values, 100.0 * (double)exact / (double)values, worst);
+}
+
+/* ---- Softmax -------------------------------------------------------------------------------------------- */
+
+static void softmax_exact(const double *x, int n, double *p) {
+    double m = x[0], s = 0;
+    for (int i = 1; i < n; i++)
+        m = x[i] > m ? x[i] : m;
+    for (int i = 0; i < n; i++)
+        s += exp(x[i] - m);
+    for (int i = 0; i < n; i++)
+        p[i] = exp(x[i] - m) / s;
+}
+
+static void test_softmax(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_op *op = NULL;
+    assert_error(glnn_softmax_create("", &op, &err), &err, GLNN_ERR_ARGUMENT, "Softmax", "invalid operation name");
+    assert_error(glnn_softmax_create("a\tb", &op, &err), &err, GLNN_ERR_ARGUMENT, "invalid operation name");
+    assert_ok(glnn_softmax_create("prob", &op, &err));
+    assert_int_equal(glnn_op_get_kind(op), GLNN_OP_SOFTMAX);
+    assert_string_equal(glnn_op_type_name(op), "softmax");
+    assert_int_equal(glnn_op_input_count(op), 1);
+    assert_int_equal(glnn_op_output_count(op), 0);
+    assert_keys(op, "");
+
+    /* Vectors, with inputs large enough to overflow exp() without the maximum subtracted. */
+    static const float small[4] = {0, 1, 2, 3}, large[4] = {1000, 1001, 1002, 1003}, neg[4] = {-1e4f, -2, 5, -1e4f};
+    static const uint8_t bytes[8] = {0, 255, 0, 255, 51, 51, 102, 0};
+    const float *vecs[] = {small, large, neg};
+    glnn_context *ctx[2];
+    int nc = contexts(ctx);
+    for (int c = 0; c < nc; c++) {
+        float p[8], p0[4];
+        double x[8], e[8];
+        glnn_op *sm;
+        assert_ok(glnn_softmax_create("prob", &sm, &err));
+        assert_error(glnn_op_get_probabilities(sm, p, 4, &err), &err, GLNN_ERR_STATE, "prob");
+        for (int k = 0; k < 3; k++) {
+            glnn_tensor *v = make_vector(ctx[c], 4, vecs[k]);
+            /* No output: output may be NULL. */
+            assert_ok(glnn_op_run(ctx[c], sm, NULL, &v, 1, NULL, &err));
+            assert_ok(glnn_op_get_probabilities(sm, p, 4, &err));
+            for (int i = 0; i < 4; i++)
+                x[i] = vecs[k][i];
+            softmax_exact(x, 4, e);
+            double sum = 0;
+            for (int i = 0; i < 4; i++) {
+                assert_false(isnan(p[i]));
+                assert_true(fabs(p[i] - e[i]) <= 1e-6);
+                sum += p[i];
+            }
+            assert_true(fabs(sum - 1) <= 1e-6);
+            if (k == 0) memcpy(p0, p, sizeof p0);
+            if (k == 1)
+                for (int i = 0; i < 4; i++)
+                    assert_true(fabs(p[i] - p0[i]) <= 1e-6); /* shift-invariant */
+            glnn_tensor_free(v);
+        }
+        assert_error(glnn_op_get_probabilities(sm, p, 3, &err), &err, GLNN_ERR_ARGUMENT, "prob");
+        /* A 1×1×8 tensor: x = q/255.  The previous results of another size are dropped. */
+        glnn_tensor *t = make_tensor(ctx[c], 1, 1, 8, bytes);
+        assert_ok(glnn_op_run(ctx[c], sm, NULL, &t, 1, NULL, &err));
+        assert_ok(glnn_op_get_probabilities(sm, p, 8, &err));
+        for (int i = 0; i < 8; i++)
+            x[i] = bytes[i] / 255.0;
+        softmax_exact(x, 8, e);
+        for (int i = 0; i < 8; i++)
+            assert_true(fabs(p[i] - e[i]) <= 1e-6);
+        /* By hand: x = (0, 1, 0, 1, .2, .2, .4, 0) */
+        double s = 3 + 2 * exp(1) + 2 * exp(0.2) + exp(0.4);
+        assert_true(fabs(p[1] - exp(1) / s) <= 1e-6);
+        assert_true(fabs(p[0] - 1 / s) <= 1e-6);
+        glnn_shape shape;
+        assert_error(glnn_op_output_shape(sm, 0, &shape, &err), &err, GLNN_ERR_ARGUMENT, "prob");
+        assert_counters(sm, 0, 0);
+        glnn_tensor_free(t);
+        glnn_op_release(sm);
+    }
+
+    /* Preparation errors. */
+    glnn_context *cpu = glnn_test_cpu();
+    uint8_t zeros[16] = {0};
+    glnn_tensor *img = make_image(cpu, 1, 1, zeros), *t22 = make_tensor(cpu, 2, 1, 4, zeros);
+    assert_error(glnn_op_run(cpu, op, NULL, NULL, 0, NULL, &err), &err, GLNN_ERR_STATE,
+                 "input #0 of 'prob' is not provided");
+    assert_error(glnn_op_run(cpu, op, NULL, &img, 1, NULL, &err), &err, GLNN_ERR_ARGUMENT, "Softmax 'prob'", "image");
+    assert_error(glnn_op_run(cpu, op, NULL, &t22, 1, NULL, &err), &err, GLNN_ERR_ARGUMENT, "Softmax 'prob'", "1×1",
+                 "2×1×4");
+    float p[4];
+    assert_error(glnn_op_get_probabilities(op, p, 4, &err), &err, GLNN_ERR_STATE, "prob");
+    glnn_tensor_free(img);
+    glnn_tensor_free(t22);
+    glnn_op_release(op);
+}
+
+/* ---- ImageSampler --------------------------------------------------------------------------------------- */
+
+static glnn_op *make_sampler(int w, int h, bool crop, bool linear, int rotation) {
+    glnn_error err;
+    glnn_image_sampler_params p;
+    glnn_image_sampler_params_init(&p);
+    p.name = "in";
+    p.output_width = w;
+    p.output_height = h;
+    p.center_crop = crop;
+    p.linear_interp = linear;
+    p.rotation = rotation;
+    glnn_op *op;
+    assert_ok(glnn_image_sampler_create(&p, &op, &err));
+    return op;
+}
+
+static void test_sampler_params(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_image_sampler_params p, q;
+    glnn_image_sampler_params_init(&p);
+    assert_true(p.center_crop);
+    assert_true(p.linear_interp);
+    assert_int_equal(p.rotation, 0);
+    p.name = "in";
+    p.output_width = 64;
+    p.output_height = 32;
+    glnn_op *op = NULL;
+    assert_ok(glnn_image_sampler_create(&p, &op, &err));
+    assert_ok(glnn_image_sampler_get_params(op, &q, &err));
+    assert_string_equal(q.name, "in");
+    assert_int_equal(q.output_width, 64);
+    assert_int_equal(q.output_height, 32);
+    assert_true(q.center_crop);
+    assert_true(q.linear_interp);
+    assert_int_equal(q.rotation, 0);
+    assert_int_equal(glnn_op_get_kind(op), GLNN_OP_IMAGE_SAMPLER);
+    assert_string_equal(glnn_op_type_name(op), "image_sampler");
+    assert_int_equal(glnn_op_input_count(op), 1);
+    assert_int_equal(glnn_op_output_count(op), 1);
+    assert_keys(op, "center_crop: true\nlinear_interp: true\noutput_height: 32\noutput_width: 64\n");
+
+    /* Rotation: validated; a change unprepares the op, setting the same value does not. */
+    glnn_context *cpu = glnn_test_cpu();
+    uint8_t px[2 * 3 * 3] = {0};
+    glnn_tensor *img = make_image(cpu, 2, 3, px), *out = NULL;
+    assert_ok(glnn_op_run(cpu, op, NULL, &img, 1, &out, &err));
+    glnn_tensor_free(out);
+    assert_counters(op, 0, 64 * 32);
+    assert_error(glnn_image_sampler_set_rotation(op, 4, &err), &err, GLNN_ERR_ARGUMENT, "ImageSampler 'in'", "rotation",
+                 "4");
+    assert_error(glnn_image_sampler_set_rotation(op, -1, &err), &err, GLNN_ERR_ARGUMENT, "rotation");
+    assert_true(op->prepared);
+    assert_ok(glnn_image_sampler_set_rotation(op, 0, &err));
+    assert_true(op->prepared);
+    assert_ok(glnn_image_sampler_set_rotation(op, 3, &err));
+    assert_false(op->prepared);
+    assert_ok(glnn_image_sampler_get_params(op, &q, &err));
+    assert_int_equal(q.rotation, 3);
+    int64_t v;
+    assert_error(glnn_op_count_texel_fetches(op, &v, &err), &err, GLNN_ERR_STATE, "in");
+    glnn_op *pool = make_pool("p", GLNN_POOLING_MAX, 2, 0, GLNN_PADDING_VALID);
+    assert_error(glnn_image_sampler_set_rotation(pool, 1, &err), &err, GLNN_ERR_ARGUMENT, "ImageSampler");
+    assert_error(glnn_image_sampler_get_params(pool, &q, &err), &err, GLNN_ERR_ARGUMENT, "ImageSampler");
+    glnn_op_release(pool);
+    glnn_op_release(op);
+    p.center_crop = false;
+    p.linear_interp = false;
+    assert_ok(glnn_image_sampler_create(&p, &op, &err));
+    assert_keys(op, "center_crop: false\nlinear_interp: false\noutput_height: 32\noutput_width: 64\n");
+    glnn_op_release(op);
+
+    /* Construction errors, in order. */
+    glnn_image_sampler_params bad = p;
+    bad.name = "x#";
+    bad.output_width = 0;
+    assert_error(glnn_image_sampler_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "ImageSampler",
+                 "invalid operation name");
+    bad.name = "in";
+    bad.rotation = 7;
+    assert_error(glnn_image_sampler_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "ImageSampler 'in'",
+                 "output size", "0×32");
+    bad.output_width = 5;
+    bad.output_height = -1;
+    assert_error(glnn_image_sampler_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "5×-1");
+    bad.output_height = 5;
+    assert_error(glnn_image_sampler_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "rotation", "7");
+    bad.rotation = -1;
+    assert_error(glnn_image_sampler_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "rotation", "-1");
+
+    /* Preparation errors. */
+    op = make_sampler(4, 4, true, true, 0);
+    uint8_t zeros[16] = {0};
+    glnn_tensor *t = make_tensor(cpu, 1, 1, 4, zeros);
+    float f[4] = {0};
+    glnn_tensor *vec = make_vector(cpu, 4, f);
+    out = NULL;
+    assert_error(glnn_op_run(cpu, op, NULL, NULL, 0, &out, &err), &err, GLNN_ERR_STATE,
+                 "input #0 of 'in' is not provided");
+    assert_error(glnn_op_run(cpu, op, NULL, &t, 1, &out, &err), &err, GLNN_ERR_ARGUMENT, "ImageSampler 'in'",
+                 "expects an image");
+    assert_error(glnn_op_run(cpu, op, NULL, &vec, 1, &out, &err), &err, GLNN_ERR_ARGUMENT, "expects an image");
+    assert_false(op->prepared);
+    glnn_tensor_free(t);
+    glnn_tensor_free(vec);
+    glnn_tensor_free(img);
+    glnn_op_release(op);
+}
+
+/* Runs a sampler on an h×w RGB image and checks the output against `want` (wo·ho·3 bytes). */
+static void check_sampler(glnn_context *ctx, glnn_op *op, const uint8_t *rgb, int h, int w, const uint8_t *want, int ho,
+                          int wo) {
+    glnn_tensor *img = make_image(ctx, h, w, rgb);
+    int64_t n;
+    uint8_t *out = run_u8(ctx, op, NULL, img, &n);
+    assert_int_equal(n, (int64_t)ho * wo * 3);
+    for (int64_t i = 0; i < n; i++)
+        if (out[i] != want[i])
+            fail_msg("%s: pixel (%d, %d) channel %d is %d, expected %d", glnn_context_device_name(ctx),
+                     (int)(i / 3 % wo), (int)(i / 3 / wo), (int)(i % 3), out[i], want[i]);
+    glnn_shape s;
+    glnn_error err;
+    assert_ok(glnn_op_output_shape(op, 0, &s, &err));
+    assert_int_equal(s.kind, GLNN_KIND_IMAGE);
+    assert_int_equal(s.h, ho);
+    assert_int_equal(s.w, wo);
+    assert_int_equal(s.c, 3);
+    free(out);
+    glnn_tensor_free(img);
+}
+
+static void test_sampler_hand(void **state) {
+    (void)state;
+    /* 2×2 -> 3×3: positions 0, 0.5, 1 on both axes.  R: 0 100 / 200 255; G: 10 11 / 12 13; B: 7. */
+    static const uint8_t img2[] = {0, 10, 7, 100, 11, 7, 200, 12, 7, 255, 13, 7};
+    /* Bilinear: R centre (0+100+200+255)/4 = 138.75 -> 139; 177.5 -> 178, 227.5 -> 228; G 10.5 -> 11, 11.5 -> 12,
+     * 12.5 -> 13 (halves round up). */
+    static const uint8_t bil[] = {0,   10, 7, 50,  11, 7, 100, 11, 7, /* row 0 */
+                                  100, 11, 7, 139, 12, 7, 178, 12, 7, /* row 1 */
+                                  200, 12, 7, 228, 13, 7, 255, 13, 7};
+    /* Nearest: floor(p + 0.5) picks 0, 1, 1. */
+    static const uint8_t nn[] = {0,   10, 7, 100, 11, 7, 100, 11, 7, /* row 0 */
+                                 200, 12, 7, 255, 13, 7, 255, 13, 7, /* row 1 */
+                                 200, 12, 7, 255, 13, 7, 255, 13, 7};
+    /* A 5-wide, 2-high image, R = 10·x + 100·y, G = x, B = y. */
+    uint8_t img52[5 * 2 * 3];
+    for (int y = 0; y < 2; y++)
+        for (int x = 0; x < 5; x++) {
+            img52[(y * 5 + x) * 3] = (uint8_t)(10 * x + 100 * y);
+            img52[(y * 5 + x) * 3 + 1] = (uint8_t)x;
+            img52[(y * 5 + x) * 3 + 2] = (uint8_t)y;
+        }
+    /* Center crop to 2×2: W·Ho = 10 > H·Wo = 4, m = (5 − 2)/2 = 1.5, x on [1.5, 2.5]: R 15 -> 15, 25;
+     * G 1.5 -> 2, 2.5 -> 3 (halves up). */
+    static const uint8_t crop52[] = {15, 2, 0, 25, 3, 0, 115, 2, 1, 125, 3, 1};
+    /* Without crop: x on [0, 4]. */
+    static const uint8_t full52[] = {0, 0, 0, 40, 4, 0, 100, 0, 1, 140, 4, 1};
+    /* Nearest with crop: floor(1.5 + .5) = 2, floor(2.5 + .5) = 3. */
+    static const uint8_t crop52n[] = {20, 2, 0, 30, 3, 0, 120, 2, 1, 130, 3, 1};
+    /* A 2-wide, 6-high image cropped vertically to 2×2: m = (6 − 2)/2 = 2, y on [2, 3]. */
+    uint8_t img26[2 * 6 * 3];
+    for (int y = 0; y < 6; y++)
+        for (int x = 0; x < 2; x++) {
+            img26[(y * 2 + x) * 3] = (uint8_t)(10 * y + x);
+            img26[(y * 2 + x) * 3 + 1] = (uint8_t)y;
+            img26[(y * 2 + x) * 3 + 2] = 9;
+        }
+    static const uint8_t crop26[] = {20, 2, 9, 21, 2, 9, 30, 3, 9, 31, 3, 9};
+    /* 1×1 output: the middle of the interval, (a + b)/2: the centre of the 2×2 image. */
+    static const uint8_t one[] = {139, 12, 7};
+    glnn_context *ctx[2];
+    int nc = contexts(ctx);
+    for (int c = 0; c < nc; c++) {
+        for (int crop = 0; crop < 2; crop++) { /* equal aspect ratios: crop changes nothing */
+            glnn_op *op = make_sampler(3, 3, crop, true, 0);
+            check_sampler(ctx[c], op, img2, 2, 2, bil, 3, 3);
+            glnn_op_release(op);
+            op = make_sampler(3, 3, crop, false, 0);
+            check_sampler(ctx[c], op, img2, 2, 2, nn, 3, 3);
+            glnn_op_release(op);
+        }
+        glnn_op *op = make_sampler(2, 2, true, true, 0);
+        check_sampler(ctx[c], op, img52, 2, 5, crop52, 2, 2);
+        check_sampler(ctx[c], op, img26, 6, 2, crop26, 2, 2); /* re-prepared for another input size */
+        glnn_op_release(op);
+        op = make_sampler(2, 2, false, true, 0);
+        check_sampler(ctx[c], op, img52, 2, 5, full52, 2, 2);
+        glnn_op_release(op);
+        op = make_sampler(2, 2, true, false, 0);
+        check_sampler(ctx[c], op, img52, 2, 5, crop52n, 2, 2);
+        glnn_op_release(op);
+        op = make_sampler(1, 1, true, true, 0);
+        check_sampler(ctx[c], op, img2, 2, 2, one, 1, 1);
+        glnn_op_release(op);
+    }
+}
+
+/* Each rotation of a 3-wide, 2-high image (a b c / d e f), sampled at its own rotated size: the exact
+ * rotated image; then rotation before crop on a non-square output. */
+static void test_sampler_rotation(void **state) {
+    (void)state;
+    glnn_error err;
+    uint8_t img[2 * 3 * 3];
+    for (int i = 0; i < 6; i++) {
+        img[i * 3] = (uint8_t)('a' + i);
+        img[i * 3 + 1] = (uint8_t)(10 * i);
+        img[i * 3 + 2] = (uint8_t)(255 - i);
+    }
+    static const char *want[4] = {"abcdef", "daebfc", "fedcba", "cfbead"};
+    static const int wo[4] = {3, 2, 3, 2}, ho[4] = {2, 3, 2, 3};
+    /* Rotated once (2 wide × 4 high: rows "ea", "fb", "gc", "hd" of a 4×2 image abcd/efgh), then cropped to
+     * 2×2: m = (4 − 2)/2 = 1, rows 1 and 2.  Cropping first would keep columns b, c instead. */
+    uint8_t img42[4 * 2 * 3];
+    for (int i = 0; i < 8; i++)
+        img42[i * 3] = img42[i * 3 + 1] = img42[i * 3 + 2] = (uint8_t)('a' + i);
+    static const char crop_rot[] = "fbgc";
+    glnn_context *ctx[2];
+    int nc = contexts(ctx);
+    for (int c = 0; c < nc; c++)
+        for (int linear = 0; linear < 2; linear++)
+            for (int r = 0; r < 4; r++) {
+                glnn_op *op = make_sampler(wo[r], ho[r], true, linear, 0);
+                assert_ok(glnn_image_sampler_set_rotation(op, r, &err));
+                uint8_t expect[18];
+                for (int i = 0; i < 6; i++) {
+                    int k = want[r][i] - 'a';
+                    memcpy(expect + i * 3, img + k * 3, 3);
+                }
+                check_sampler(ctx[c], op, img, 2, 3, expect, ho[r], wo[r]);
+                glnn_op_release(op);
+                if (r != 1) continue;
+                op = make_sampler(2, 2, true, linear, 1);
+                uint8_t e2[12];
+                for (int i = 0; i < 4; i++)
+                    memset(e2 + i * 3, crop_rot[i], 3);
+                check_sampler(ctx[c], op, img42, 2, 4, e2, 2, 2);
+                /* Back to no rotation: columns b, c. */
+                assert_ok(glnn_image_sampler_set_rotation(op, 0, &err));
+                static const char crop0[] = "bcfg";
+                for (int i = 0; i < 4; i++)
+                    memset(e2 + i * 3, crop0[i], 3);
+                check_sampler(ctx[c], op, img42, 2, 4, e2, 2, 2);
+                glnn_op_release(op);
+            }
+}
+
+static void test_sampler_gpu_vs_cpu(void **state) {
+    (void)state;
+    glnn_context *gpu = glnn_test_gpu(), *cpu = glnn_test_cpu();
+    if (!gpu) skip();
+    static const int in_sizes[][2] = {{1, 1}, {2, 2}, {5, 5}, {23, 37}, {61, 100}, {240, 320}, {385, 385}};
+    static const int out_sizes[][2] = {{1, 1}, {3, 3}, {16, 16}, {17, 31}, {40, 64}, {385, 385}, {7, 200}};
+    glnn_rng r = {4242};
+    int64_t values[2] = {0, 0}, exact[2] = {0, 0};
+    for (int ii = 0; ii < COUNT(in_sizes); ii++) {
+        const int h = in_sizes[ii][0], w = in_sizes[ii][1];
+        uint8_t *px = malloc((size_t)h * w * 3);
+        fill_bytes(&r, px, (int64_t)h * w * 3);
+        glnn_tensor *ig = make_image(gpu, h, w, px), *ic = make_image(cpu, h, w, px);
+        for (int oi = 0; oi < COUNT(out_sizes); oi++)
+            for (int crop = 0; crop < 2; crop++)
+                for (int linear = 0; linear < 2; linear++)
+                    for (int rot = 0; rot < 4; rot++) {
+                        if ((ii + oi + rot) % 2 && h * w > 10000) continue; /* keep the big ones few */
+                        const int ho = out_sizes[oi][0], wo = out_sizes[oi][1];
+                        glnn_op *op = make_sampler(wo, ho, crop, linear, rot);
+                        int64_t ng, nc;
+                        uint8_t *og = run_u8(gpu, op, NULL, ig, &ng), *oc = run_u8(cpu, op, NULL, ic, &nc);
+                        assert_int_equal(ng, nc);
+                        for (int64_t i = 0; i < nc; i++) {
+                            int d = abs((int)og[i] - (int)oc[i]);
+                            /* Nearest: the GPU uses the positions computed on the host, so it is exact. */
+                            if (d > linear)
+                                fail_msg("%dx%d -> %dx%d crop %d linear %d rotation %d: value %lld GPU %d CPU %d", w, h,
+                                         wo, ho, crop, linear, rot, (long long)i, og[i], oc[i]);
+                            exact[linear] += d == 0;
+                        }
+                        values[linear] += nc;
+                        free(og);
+                        free(oc);
+                        glnn_op_release(op);
+                    }
+        glnn_tensor_free(ig);
+        glnn_tensor_free(ic);
+        free(px);
+    }
+    print_message("ImageSampler GPU vs CPU: bilinear %lld values, %.4f%% exact; nearest %lld values, %.4f%% exact\n",
+                  (long long)values[1], 100.0 * (double)exact[1] / (double)values[1], (long long)values[0],
+                  100.0 * (double)exact[0] / (double)values[0]);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pooling_params),
+        cmocka_unit_test(test_pooling_construction_errors),
+        cmocka_unit_test(test_pooling_hand),
+        cmocka_unit_test(test_pooling_same),
+        cmocka_unit_test(test_pooling_prepare_errors),
+        cmocka_unit_test(test_pooling_counters),
+        cmocka_unit_test(test_pooling_gpu_vs_cpu),
+        cmocka_unit_test(test_dense_params),
+        cmocka_unit_test(test_dense_hand),
+        cmocka_unit_test(test_dense_errors),
+        cmocka_unit_test(test_dense_counters),
+        cmocka_unit_test(test_dense_gpu_vs_cpu),
+        cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_sampler_params),
+        cmocka_unit_test(test_sampler_hand),
+        cmocka_unit_test(test_sampler_rotation),
+        cmocka_unit_test(test_sampler_gpu_vs_cpu),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
