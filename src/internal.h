@@ -93,6 +93,9 @@ typedef struct glnn_op_class {
      * and counters into the op.  Must leave the op unchanged on failure. */
     glnn_status (*prepare)(glnn_op *op, glnn_context *ctx, const glnn_input_desc *inputs, const glnn_chunks *data,
                            glnn_error *err);
+    /* The output shape for these inputs without touching the op; false when it cannot be computed (prepare
+     * then reports why).  NULL for ops without outputs. */
+    bool (*infer_shape)(const glnn_op *op, const glnn_input_desc *inputs, glnn_shape *out);
     /* Computes op on the CPU reference.  inputs[i] NULL when absent. */
     glnn_status (*run_cpu)(glnn_op *op, const glnn_tensor *const *inputs, glnn_tensor *output, glnn_error *err);
     /* Computes op on the GPU. */

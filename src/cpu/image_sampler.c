@@ -1,6 +1,8 @@
 /* ImageSampler CPU reference (SPEC §5.4).  The taps (rotated-space neighbours and weights, computed in
  * double at preparation) are applied to byte values: bilinear v = (1−fy)·((1−fx)·v00 + fx·v01) +
- * fy·((1−fx)·v10 + fx·v11) in double, result ⌊v + 0.5⌋; nearest copies the chosen pixel. */
+ * fy·((1−fx)·v10 + fx·v11), result ⌊v + 0.5⌋; nearest copies the chosen pixel.  The blend runs in float
+ * with the weights rounded to float, operation for operation as the GPU kernel does it, so that both back
+ * ends agree bit for bit wherever the driver honours `precise`. */
 #include "ops/image_sampler.h"
 
 #include <math.h>
@@ -32,10 +34,11 @@ glnn_status glnn_cpu_image_sampler(glnn_op *op, const glnn_tensor *const *inputs
                 glnn_sampler_unrotate(rot, W, H, cx[k], cy[k], &xs, &ys);
                 px[k] = src + (ys * W + xs) * 3;
             }
+            const float fx = (float)tx.f, fy = (float)ty.f;
             for (int c = 0; c < 3; c++) {
-                const double top = (1.0 - tx.f) * px[0][c] + tx.f * px[1][c];
-                const double bottom = (1.0 - tx.f) * px[2][c] + tx.f * px[3][c];
-                const double v = floor((1.0 - ty.f) * top + ty.f * bottom + 0.5);
+                const float top = (1.0f - fx) * px[0][c] + fx * px[1][c];
+                const float bottom = (1.0f - fx) * px[2][c] + fx * px[3][c];
+                const float v = floorf((1.0f - fy) * top + fy * bottom + 0.5f);
                 out[c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
             }
         }

@@ -74,9 +74,8 @@ glnn_status glnn_gpu_conv2d_prepare(glnn_conv2d *c, glnn_context *ctx, glnn_erro
     return GLNN_OK;
 }
 
-void glnn_gpu_conv2d_release(glnn_conv2d *c) {
+void glnn_gpu_conv2d_release(glnn_conv2d *c, glnn_context *ctx) {
     if (!c->gpu_weights && !c->gpu_bias) return;
-    glnn_context *ctx = c->base.prepared_ctx;
     if (ctx && ctx->gpu && glnn_gpu_make_current(ctx->gpu, NULL) == GLNN_OK) {
         glnn_gpu_buffer_free(c->gpu_weights);
         glnn_gpu_buffer_free(c->gpu_bias);

@@ -79,7 +79,7 @@ int64_t glnn_conv2d_sampled_channels(const glnn_op *op) {
 }
 
 static void release_prepared(glnn_conv2d *c) {
-    glnn_gpu_conv2d_release(c);
+    glnn_gpu_conv2d_release(c, c->base.prepared_ctx);
     free(c->weights);
     free(c->bias);
     c->weights = c->bias = NULL;
@@ -162,7 +162,7 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     if (ctx->is_gpu) {
         s = glnn_gpu_conv2d_prepare(c, ctx, err);
         if (s != GLNN_OK) {
-            glnn_gpu_conv2d_release(c);
+            glnn_gpu_conv2d_release(c, ctx);
             free(weights);
             free(bias);
             *c = old;
@@ -179,6 +179,15 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     op->prepared = true;
     op->prepared_ctx = ctx;
     return GLNN_OK;
+}
+
+static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
+    const glnn_conv2d_params *p = &as_conv(op)->p;
+    if (!in[0].present) return false;
+    glnn_axis ax = glnn_axis_geometry(in[0].shape.w, p->kernel_size, p->stride, p->padding);
+    glnn_axis ay = glnn_axis_geometry(in[0].shape.h, p->kernel_size, p->stride, p->padding);
+    *out = (glnn_shape){GLNN_KIND_TENSOR, ay.n, ax.n, p->num_output_channels};
+    return ax.n > 0 && ay.n > 0;
 }
 
 static void write_keys(const glnn_op *op, void (*emit)(void *, const char *, const char *), void *user) {
@@ -205,6 +214,7 @@ static const glnn_op_class conv2d_class = {
     .input_count = 2,
     .output_count = 1,
     .prepare = prepare,
+    .infer_shape = infer_shape,
     .run_cpu = glnn_cpu_conv2d,
     .run_gpu = glnn_gpu_conv2d,
     .write_keys = write_keys,

@@ -27,6 +27,7 @@ glnn_status glnn_gpu_conv2d(glnn_op *op, glnn_context *ctx, const glnn_tensor *c
                             glnn_error *err);
 /* Uploads the prepared weights in the kernel's layout and builds the program. */
 glnn_status glnn_gpu_conv2d_prepare(glnn_conv2d *c, glnn_context *ctx, glnn_error *err);
-void glnn_gpu_conv2d_release(glnn_conv2d *c);
+/* Frees the GPU buffers of c, made on ctx. */
+void glnn_gpu_conv2d_release(glnn_conv2d *c, glnn_context *ctx);
 
 #endif

@@ -118,12 +118,19 @@ static void write_keys(const glnn_op *op, void (*emit)(void *, const char *, con
     emit(user, "use_bias", p->use_bias ? "true" : "false");
 }
 
+static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
+    (void)in;
+    *out = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, ((const glnn_dense *)op)->p.num_output_dims};
+    return true;
+}
+
 static const glnn_op_class dense_class = {
     .kind = GLNN_OP_DENSE,
     .type_name = "dense",
     .input_count = 1,
     .output_count = 1,
     .prepare = prepare,
+    .infer_shape = infer_shape,
     .run_cpu = glnn_cpu_dense,
     .run_gpu = glnn_gpu_dense,
     .write_keys = write_keys,

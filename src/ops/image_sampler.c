@@ -151,12 +151,20 @@ static void write_keys(const glnn_op *op, void (*emit)(void *, const char *, con
     emit(user, "output_width", buf);
 }
 
+static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
+    (void)in;
+    const glnn_image_sampler_params *p = &((const glnn_image_sampler *)op)->p;
+    *out = (glnn_shape){GLNN_KIND_IMAGE, p->output_height, p->output_width, 3};
+    return true;
+}
+
 static const glnn_op_class image_sampler_class = {
     .kind = GLNN_OP_IMAGE_SAMPLER,
     .type_name = "image_sampler",
     .input_count = 1,
     .output_count = 1,
     .prepare = prepare,
+    .infer_shape = infer_shape,
     .run_cpu = glnn_cpu_image_sampler,
     .run_gpu = glnn_gpu_image_sampler,
     .write_keys = write_keys,

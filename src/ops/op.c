@@ -87,6 +87,12 @@ glnn_status glnn_op_run(glnn_context *ctx, glnn_op *op, const glnn_chunks *data,
         desc[i].present = true;
         desc[i].shape = inputs[i]->shape;
     }
+    /* A caller's output tensor is checked before preparation changes the op. */
+    glnn_shape want;
+    if (op->cls->output_count > 0 && *output && op->cls->infer_shape && op->cls->infer_shape(op, desc, &want) &&
+        ((*output)->ctx != ctx || !same_shape((*output)->shape, want)))
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "run '%s': the output tensor must be %lld×%lld×%lld on the same context",
+                         op->name, (long long)want.h, (long long)want.w, (long long)want.c);
     glnn_status s = op->cls->prepare(op, ctx, desc, data, err);
     if (s != GLNN_OK) return s;
     const glnn_tensor *in[GLNN_MAX_INPUTS] = {NULL};

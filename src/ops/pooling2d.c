@@ -99,12 +99,22 @@ static void write_keys(const glnn_op *op, void (*emit)(void *, const char *, con
     emit(user, "stride", buf);
 }
 
+static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
+    const glnn_pooling2d *pl = (const glnn_pooling2d *)op;
+    if (!in[0].present) return false;
+    glnn_axis ax = glnn_axis_geometry(in[0].shape.w, pl->p.size, pl->stride, pl->p.padding);
+    glnn_axis ay = glnn_axis_geometry(in[0].shape.h, pl->p.size, pl->stride, pl->p.padding);
+    *out = (glnn_shape){GLNN_KIND_TENSOR, ay.n, ax.n, in[0].shape.c};
+    return ax.n > 0 && ay.n > 0;
+}
+
 static const glnn_op_class pooling2d_class = {
     .kind = GLNN_OP_POOLING2D,
     .type_name = "pooling2d",
     .input_count = 1,
     .output_count = 1,
     .prepare = prepare,
+    .infer_shape = infer_shape,
     .run_cpu = glnn_cpu_pooling2d,
     .run_gpu = glnn_gpu_pooling2d,
     .write_keys = write_keys,

@@ -10,6 +10,15 @@
 // uint per pixel (R, G, B, 0).  Weights: for each output quad, tap and input quad, four vec4 columns
 // (input channel j of the quad -> the four output channels); depthwise: one vec4 per output quad and tap.
 
+// Results must match the CPU reference bit for bit where the driver allows: `precise` (GLES 3.2,
+// EXT_gpu_shader5) forbids fused multiply-adds and reordering in the accumulation and activation.
+#ifdef GL_EXT_gpu_shader5
+#extension GL_EXT_gpu_shader5 : enable
+#define PRECISE precise
+#else
+#define PRECISE
+#endif
+
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
 layout(std430, binding = 0) readonly buffer Input { uint inp[]; };
@@ -27,7 +36,7 @@ uniform ivec2 u_pad; // padding before: x, y
 vec4 unpack_quad(uint u) { return vec4(uvec4(u, u >> 8u, u >> 16u, u >> 24u) & 0xFFu) / 255.0; }
 
 uint pack_quad(vec4 v) {
-    uvec4 q = uvec4(floor(255.0 * clamp(v, 0.0, 1.0) + 0.5));
+    PRECISE uvec4 q = uvec4(floor(255.0 * clamp(v, 0.0, 1.0) + 0.5));
     return q.x | (q.y << 8u) | (q.z << 16u) | (q.w << 24u);
 }
 
@@ -42,7 +51,7 @@ void main() {
 #else
     int iq0 = (oq / OUT_QUADS_PER_GROUP) * CG_QUADS;
 #endif
-    vec4 acc = vec4(0.0);
+    PRECISE vec4 acc = vec4(0.0);
     for (int ky = 0; ky < KSIZE; ky++) {
         int y = y0 + ky;
         if (y < 0 || y >= u_in.y) continue;
@@ -65,7 +74,7 @@ void main() {
         }
     }
     int dst = (o.y * u_out.x + o.x) * u_out.z + oq;
-    vec4 z = acc;
+    PRECISE vec4 z = acc;
 #if HAS_RESIDUAL
     z += unpack_quad(res[dst]);
 #endif

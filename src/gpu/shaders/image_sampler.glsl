@@ -4,6 +4,13 @@
 //   LINEAR      1: bilinear, result floor(v + 0.5) on byte values; 0: nearest (the pixel i0)
 // Images are arrays of uint, one per pixel (R, G, B, 0 in bytes 0..3).
 
+#ifdef GL_EXT_gpu_shader5
+#extension GL_EXT_gpu_shader5 : enable
+#define PRECISE precise
+#else
+#define PRECISE
+#endif
+
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
 layout(std430, binding = 0) readonly buffer Input { uint inp[]; };
@@ -32,9 +39,10 @@ void main() {
     ivec4 ty = taps[u_out.x + o.y];
 #if LINEAR
     float fx = intBitsToFloat(tx.z), fy = intBitsToFloat(ty.z);
-    vec3 top = (1.0 - fx) * rgb(fetch(tx.x, ty.x)) + fx * rgb(fetch(tx.y, ty.x));
-    vec3 bottom = (1.0 - fx) * rgb(fetch(tx.x, ty.y)) + fx * rgb(fetch(tx.y, ty.y));
-    uvec3 q = uvec3(clamp(floor((1.0 - fy) * top + fy * bottom + 0.5), 0.0, 255.0));
+    PRECISE vec3 top = (1.0 - fx) * rgb(fetch(tx.x, ty.x)) + fx * rgb(fetch(tx.y, ty.x));
+    PRECISE vec3 bottom = (1.0 - fx) * rgb(fetch(tx.x, ty.y)) + fx * rgb(fetch(tx.y, ty.y));
+    PRECISE vec3 v = floor((1.0 - fy) * top + fy * bottom + 0.5);
+    uvec3 q = uvec3(clamp(v, 0.0, 255.0));
     outp[o.y * u_out.x + o.x] = q.x | (q.y << 8u) | (q.z << 16u);
 #else
     outp[o.y * u_out.x + o.x] = fetch(tx.x, ty.x) & 0xFFFFFFu;
