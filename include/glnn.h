@@ -183,10 +183,10 @@ typedef struct glnn_conv2d_params {
     int kernel_size;
     int num_input_channels;
     int num_output_channels;
-    int stride;          /* default 1 */
-    glnn_padding padding; /* default VALID */
-    bool use_bias;       /* default true */
-    int num_groups;      /* default 1 */
+    int stride;                 /* default 1 */
+    glnn_padding padding;       /* default VALID */
+    bool use_bias;              /* default true */
+    int num_groups;             /* default 1 */
     glnn_activation activation; /* default DEFAULT */
 } glnn_conv2d_params;
 
@@ -247,8 +247,8 @@ glnn_status glnn_op_run(glnn_context *ctx, glnn_op *op, const glnn_chunks *data,
 glnn_status glnn_op_get_probabilities(const glnn_op *op, float *out, int64_t count, glnn_error *err);
 
 /* Convenience: stores float arrays as the chunks `<name>/w` and `<name>/b` (bias may be NULL). */
-glnn_status glnn_chunks_set_weights(glnn_chunks *chunks, const char *op_name, const float *weights,
-                                    int64_t n_weights, const float *bias, int64_t n_bias, glnn_error *err);
+glnn_status glnn_chunks_set_weights(glnn_chunks *chunks, const char *op_name, const float *weights, int64_t n_weights,
+                                    const float *bias, int64_t n_bias, glnn_error *err);
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Models (SPEC §7, §8)                                                                                 */
@@ -267,8 +267,8 @@ int glnn_model_op_count(const glnn_model *m);
 glnn_op *glnn_model_op_at(const glnn_model *m, int index);
 glnn_op *glnn_model_find(const glnn_model *m, const char *name);
 /* Binds user data to an op input that has no connection. */
-glnn_status glnn_model_bind_image(glnn_model *m, const char *op, int input, const uint8_t *pixels, int64_t h,
-                                  int64_t w, int channels, glnn_error *err);
+glnn_status glnn_model_bind_image(glnn_model *m, const char *op, int input, const uint8_t *pixels, int64_t h, int64_t w,
+                                  int channels, glnn_error *err);
 glnn_status glnn_model_bind_tensor_u8(glnn_model *m, const char *op, int input, const uint8_t *data, int64_t h,
                                       int64_t w, int64_t c, glnn_error *err);
 glnn_status glnn_model_bind_tensor_f32(glnn_model *m, const char *op, int input, const float *data, int64_t h,
@@ -277,8 +277,7 @@ glnn_status glnn_model_bind_tensor_f32(glnn_model *m, const char *op, int input,
 glnn_status glnn_model_prepare(glnn_model *m, glnn_context *ctx, const glnn_chunks *data, glnn_error *err);
 /* Prepares when needed, then runs every op once in execution order. */
 glnn_status glnn_model_run(glnn_model *m, glnn_context *ctx, const glnn_chunks *data, glnn_error *err);
-glnn_status glnn_model_output_shape(const glnn_model *m, const char *op, int output, glnn_shape *out,
-                                    glnn_error *err);
+glnn_status glnn_model_output_shape(const glnn_model *m, const char *op, int output, glnn_shape *out, glnn_error *err);
 glnn_status glnn_model_get_output_u8(const glnn_model *m, const char *op, int output, uint8_t *data, int64_t count,
                                      glnn_error *err);
 glnn_status glnn_model_get_output_f32(const glnn_model *m, const char *op, int output, float *data, int64_t count,
@@ -304,8 +303,7 @@ glnn_status glnn_model_from_chunks(const glnn_chunks *chunks, glnn_model **out, 
 /* Images from files: PNG, JPEG, BMP (24/32-bit).  Returns H×W×3 RGB, freed with glnn_free().           */
 
 glnn_status glnn_image_load(const char *path, uint8_t **pixels, int64_t *h, int64_t *w, glnn_error *err);
-glnn_status glnn_image_decode(const void *data, size_t size, uint8_t **pixels, int64_t *h, int64_t *w,
-                              glnn_error *err);
+glnn_status glnn_image_decode(const void *data, size_t size, uint8_t **pixels, int64_t *h, int64_t *w, glnn_error *err);
 
 #ifdef __cplusplus
 }

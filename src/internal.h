@@ -81,7 +81,7 @@ int64_t glnn_gpu_buffer_bytes(glnn_shape shape);
 
 /* What preparation knows about an op input. */
 typedef struct glnn_input_desc {
-    bool present;   /* connected or bound */
+    bool present; /* connected or bound */
     glnn_shape shape;
 } glnn_input_desc;
 

@@ -25,7 +25,8 @@ static void setup_free(bench_setup *b) {
 /* A model holding one Conv2D with random weights and a random bound input. */
 static glnn_status setup_conv(const bench_case *c, bench_setup *b, glnn_error *err) {
     uint64_t seed = 0x9E3779B97F4A7C15ull;
-    for (const char *p = c->name; *p; p++) seed = seed * 31 + (unsigned char)*p;
+    for (const char *p = c->name; *p; p++)
+        seed = seed * 31 + (unsigned char)*p;
     glnn_conv2d_params p;
     glnn_conv2d_params_init(&p);
     p.name = "conv";
@@ -51,9 +52,12 @@ static glnn_status setup_conv(const bench_case *c, bench_setup *b, glnn_error *e
     uint8_t *in = malloc((size_t)nin);
     if (!w || !bias || !in) s = glnn_fail(err, GLNN_ERR_MEMORY, "bench %s: out of memory", c->name);
     float scale = 8.0f / (float)(c->k * c->k * cg);
-    for (int64_t i = 0; s == GLNN_OK && i < nw; i++) w[i] = ((float)(next_random(&seed) >> 8) / 16777216.0f - 0.5f) * scale;
-    for (int i = 0; s == GLNN_OK && i < c->cout; i++) bias[i] = (float)(next_random(&seed) >> 8) / 16777216.0f - 0.5f;
-    for (int64_t i = 0; s == GLNN_OK && i < nin; i++) in[i] = (uint8_t)(next_random(&seed) >> 24);
+    for (int64_t i = 0; s == GLNN_OK && i < nw; i++)
+        w[i] = ((float)(next_random(&seed) >> 8) / 16777216.0f - 0.5f) * scale;
+    for (int i = 0; s == GLNN_OK && i < c->cout; i++)
+        bias[i] = (float)(next_random(&seed) >> 8) / 16777216.0f - 0.5f;
+    for (int64_t i = 0; s == GLNN_OK && i < nin; i++)
+        in[i] = (uint8_t)(next_random(&seed) >> 24);
     if (s == GLNN_OK) s = glnn_chunks_set_weights(b->chunks, "conv", w, nw, bias, c->cout, err);
     if (s == GLNN_OK)
         s = c->cin == 3 ? glnn_model_bind_image(b->model, "conv", 0, in, c->h, c->w, 3, err)
@@ -72,7 +76,8 @@ static glnn_status setup_model(const bench_case *c, bench_setup *b, glnn_error *
     glnn_status s = glnn_chunks_read_file(c->model, &b->chunks, err);
     if (s == GLNN_OK) s = glnn_model_from_chunks(b->chunks, &b->model, err);
     if (s == GLNN_OK) s = glnn_image_load(c->image, &pixels, &h, &w, err);
-    if (s == GLNN_OK) s = glnn_model_bind_image(b->model, glnn_op_name(glnn_model_op_at(b->model, 0)), 0, pixels, h, w, 3, err);
+    if (s == GLNN_OK)
+        s = glnn_model_bind_image(b->model, glnn_op_name(glnn_model_op_at(b->model, 0)), 0, pixels, h, w, 3, err);
     glnn_free(pixels);
     for (int i = glnn_model_op_count(b->model) - 1; s == GLNN_OK && i >= 0 && !b->out_op; i--) {
         glnn_op *op = glnn_model_op_at(b->model, i);

@@ -9,13 +9,13 @@
 
 /* Options common to the commands. */
 typedef struct cli_options {
-    const char *device; /* --device */
+    const char *device;       /* --device */
     int max_sampled_channels; /* --max-sampled-channels, -1 = device default */
-    bool json;          /* --json */
-    int runs;           /* --runs */
-    const char *filter; /* --filter */
-    int top;            /* --top */
-    int input_h, input_w; /* --input HxW */
+    bool json;                /* --json */
+    int runs;                 /* --runs */
+    const char *filter;       /* --filter */
+    int top;                  /* --top */
+    int input_h, input_w;     /* --input HxW */
     const char *positional[64];
     int n_positional;
 } cli_options;

@@ -87,8 +87,8 @@ int cmd_bench(const cli_options *o) {
                    glnn_context_is_gpu(ctx) ? "compute" : "cpu", r.median_ms, r.min_ms, r.gmacs, r.max_lsb_diff,
                    r.prepare_ms);
         } else {
-            printf("%-22s %10.3f %10.3f %12.3f %9d %12.1f\n", c->name, r.median_ms, r.min_ms, r.gmacs,
-                   r.max_lsb_diff, r.prepare_ms);
+            printf("%-22s %10.3f %10.3f %12.3f %9d %12.1f\n", c->name, r.median_ms, r.min_ms, r.gmacs, r.max_lsb_diff,
+                   r.prepare_ms);
         }
         shown++;
         fflush(stdout);

@@ -11,15 +11,15 @@ static void format_params(const glnn_op *op, char *buf, size_t n) {
         glnn_conv2d_params p;
         glnn_conv2d_get_params(op, &p, NULL);
         snprintf(buf, n, "%dx%d s%d %s %d->%d groups %d %s%s", p.kernel_size, p.kernel_size, p.stride,
-               glnn_padding_name(p.padding), p.num_input_channels, p.num_output_channels, p.num_groups,
-               glnn_activation_name(p.activation), p.use_bias ? " bias" : "");
+                 glnn_padding_name(p.padding), p.num_input_channels, p.num_output_channels, p.num_groups,
+                 glnn_activation_name(p.activation), p.use_bias ? " bias" : "");
         break;
     }
     case GLNN_OP_POOLING2D: {
         glnn_pooling2d_params p;
         glnn_pooling2d_get_params(op, &p, NULL);
         snprintf(buf, n, "%s %d s%d %s", glnn_pooling_operator_name(p.op), p.size, p.stride ? p.stride : p.size,
-               glnn_padding_name(p.padding));
+                 glnn_padding_name(p.padding));
         break;
     }
     case GLNN_OP_DENSE: {
@@ -32,7 +32,7 @@ static void format_params(const glnn_op *op, char *buf, size_t n) {
         glnn_image_sampler_params p;
         glnn_image_sampler_get_params(op, &p, NULL);
         snprintf(buf, n, "%dx%d%s%s", p.output_width, p.output_height, p.center_crop ? " center-crop" : "",
-               p.linear_interp ? " bilinear" : " nearest");
+                 p.linear_interp ? " bilinear" : " nearest");
         break;
     }
     case GLNN_OP_SOFTMAX: break;
@@ -104,8 +104,7 @@ int cmd_model(const cli_options *o) {
     glnn_model_count_texel_fetches(m, &fetches, NULL);
     glnn_model_memory_size(m, &bytes, NULL);
     printf("%d operations; %lld multiply-adds (%.1f M); %lld texel fetches; memory %.2f MiB (tensors and weights)\n",
-           glnn_model_op_count(m), (long long)macs, (double)macs / 1e6, (long long)fetches,
-           (double)bytes / 1048576.0);
+           glnn_model_op_count(m), (long long)macs, (double)macs / 1e6, (long long)fetches, (double)bytes / 1048576.0);
     rc = 0;
 done:
     glnn_model_free(m);

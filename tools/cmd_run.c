@@ -10,7 +10,8 @@ typedef struct {
 } labels;
 
 static void labels_free(labels *l) {
-    for (int i = 0; i < l->count; i++) free(l->names[i]);
+    for (int i = 0; i < l->count; i++)
+        free(l->names[i]);
     free(l->names);
 }
 
@@ -44,7 +45,9 @@ static glnn_status read_labels(const glnn_chunks *chunks, labels *out, glnn_erro
 }
 
 /* The op that takes the user's picture: input 0 of the first op, which must have no connection. */
-static const char *input_op(const glnn_model *m) { return glnn_op_name(glnn_model_op_at(m, 0)); }
+static const char *input_op(const glnn_model *m) {
+    return glnn_op_name(glnn_model_op_at(m, 0));
+}
 
 typedef struct {
     int index;
@@ -104,7 +107,8 @@ int cmd_run(const cli_options *o) {
                       (long long)n);
             goto fail;
         }
-        for (int64_t k = 0; k < n; k++) rank[k] = (ranked){(int)k, probs[k]};
+        for (int64_t k = 0; k < n; k++)
+            rank[k] = (ranked){(int)k, probs[k]};
         qsort(rank, (size_t)n, sizeof *rank, by_probability);
         int top = o->top < n ? o->top : (int)n;
         if (o->json) {

@@ -49,9 +49,9 @@ glnn_status glnn_context_create(const glnn_context_options *options, glnn_contex
         }
         ctx->is_gpu = true;
         snprintf(ctx->device_name, sizeof ctx->device_name, "%s", ctx->gpu->renderer);
-        ctx->max_sampled_channels = options->max_sampled_channels >= 0 ? options->max_sampled_channels
+        ctx->max_sampled_channels = options->max_sampled_channels >= 0    ? options->max_sampled_channels
                                     : is_videocore_iv(ctx->gpu->renderer) ? 256
-                                                                           : 0;
+                                                                          : 0;
     }
     *out = ctx;
     glnn_ok(err);
@@ -64,9 +64,15 @@ void glnn_context_free(glnn_context *ctx) {
     free(ctx);
 }
 
-bool glnn_context_is_gpu(const glnn_context *ctx) { return ctx && ctx->is_gpu; }
-const char *glnn_context_device_name(const glnn_context *ctx) { return ctx ? ctx->device_name : ""; }
-int glnn_context_max_sampled_channels(const glnn_context *ctx) { return ctx ? ctx->max_sampled_channels : 0; }
+bool glnn_context_is_gpu(const glnn_context *ctx) {
+    return ctx && ctx->is_gpu;
+}
+const char *glnn_context_device_name(const glnn_context *ctx) {
+    return ctx ? ctx->device_name : "";
+}
+int glnn_context_max_sampled_channels(const glnn_context *ctx) {
+    return ctx ? ctx->max_sampled_channels : 0;
+}
 
 glnn_status glnn_context_set_max_sampled_channels(glnn_context *ctx, int limit, glnn_error *err) {
     if (!ctx) return glnn_fail(err, GLNN_ERR_ARGUMENT, "set max_sampled_channels: no context");
@@ -85,26 +91,25 @@ size_t glnn_context_describe(const glnn_context *ctx, char *buf, size_t size) {
                                 "max_sampled_channels: %d (not enforced on the CPU)\n",
                                 ctx->max_sampled_channels);
     const glnn_gpu *g = ctx->gpu;
-    return (size_t)snprintf(
-        buf, size,
-        "device: %s\n"
-        "egl device: %s\n"
-        "vendor: %s\n"
-        "renderer: %s\n"
-        "gl version: %s\n"
-        "glsl version: %s\n"
-        "max compute work group invocations: %d\n"
-        "max compute work group size: %d %d %d\n"
-        "max compute work group count: %d %d %d\n"
-        "max compute shared memory: %d bytes\n"
-        "max shader storage block size: %d bytes\n"
-        "max compute shader storage blocks: %d\n"
-        "max uniform block size: %d bytes\n"
-        "max texture size: %d\n"
-        "max_sampled_channels: %d%s\n",
-        ctx->device_name, g->egl_info, g->vendor, g->renderer, g->version, g->glsl_version, g->max_invocations,
-        g->max_group_size[0], g->max_group_size[1], g->max_group_size[2], g->max_group_count[0],
-        g->max_group_count[1], g->max_group_count[2], g->max_shared_memory, g->max_ssbo_size, g->max_ssbo_blocks,
-        g->max_ubo_size, g->max_texture_size, ctx->max_sampled_channels,
-        ctx->max_sampled_channels ? "" : " (no limit)");
+    return (size_t)snprintf(buf, size,
+                            "device: %s\n"
+                            "egl device: %s\n"
+                            "vendor: %s\n"
+                            "renderer: %s\n"
+                            "gl version: %s\n"
+                            "glsl version: %s\n"
+                            "max compute work group invocations: %d\n"
+                            "max compute work group size: %d %d %d\n"
+                            "max compute work group count: %d %d %d\n"
+                            "max compute shared memory: %d bytes\n"
+                            "max shader storage block size: %d bytes\n"
+                            "max compute shader storage blocks: %d\n"
+                            "max uniform block size: %d bytes\n"
+                            "max texture size: %d\n"
+                            "max_sampled_channels: %d%s\n",
+                            ctx->device_name, g->egl_info, g->vendor, g->renderer, g->version, g->glsl_version,
+                            g->max_invocations, g->max_group_size[0], g->max_group_size[1], g->max_group_size[2],
+                            g->max_group_count[0], g->max_group_count[1], g->max_group_count[2], g->max_shared_memory,
+                            g->max_ssbo_size, g->max_ssbo_blocks, g->max_ubo_size, g->max_texture_size,
+                            ctx->max_sampled_channels, ctx->max_sampled_channels ? "" : " (no limit)");
 }

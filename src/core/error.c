@@ -36,7 +36,9 @@ const char *glnn_status_name(glnn_status status) {
     return "unknown status";
 }
 
-void glnn_free(void *ptr) { free(ptr); }
+void glnn_free(void *ptr) {
+    free(ptr);
+}
 
 bool glnn_mul_i64(int64_t a, int64_t b, int64_t *out) {
     if (a < 0 || b < 0) return false;

@@ -19,8 +19,8 @@ glnn_status glnn_check_op_name(const char *what, const char *name, glnn_error *e
                              c == '#' ? name : "", c, i);
     }
     if (name[0] == ' ' || name[n - 1] == ' ')
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: invalid operation name '%s': starts or ends with a space",
-                         what, name);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: invalid operation name '%s': starts or ends with a space", what,
+                         name);
     return GLNN_OK;
 }
 
@@ -36,8 +36,7 @@ static const enum_word activations[] = {{"default", GLNN_ACTIVATION_DEFAULT},
                                         {NULL, 0}};
 static const enum_word operators[] = {{"max", GLNN_POOLING_MAX}, {"average", GLNN_POOLING_AVERAGE}, {NULL, 0}};
 
-static glnn_status parse_word(const enum_word *words, const char *what, const char *text, int *out,
-                              glnn_error *err) {
+static glnn_status parse_word(const enum_word *words, const char *what, const char *text, int *out, glnn_error *err) {
     for (const enum_word *w = words; text && w->word; w++)
         if (strcasecmp(w->word, text) == 0) {
             *out = w->value;
@@ -70,6 +69,12 @@ glnn_status glnn_pooling_operator_parse(const char *text, glnn_pooling_operator 
     if (s == GLNN_OK) *out = (glnn_pooling_operator)v;
     return s;
 }
-const char *glnn_padding_name(glnn_padding p) { return word_of(paddings, (int)p); }
-const char *glnn_activation_name(glnn_activation a) { return word_of(activations, (int)a); }
-const char *glnn_pooling_operator_name(glnn_pooling_operator o) { return word_of(operators, (int)o); }
+const char *glnn_padding_name(glnn_padding p) {
+    return word_of(paddings, (int)p);
+}
+const char *glnn_activation_name(glnn_activation a) {
+    return word_of(activations, (int)a);
+}
+const char *glnn_pooling_operator_name(glnn_pooling_operator o) {
+    return word_of(operators, (int)o);
+}

@@ -28,14 +28,13 @@ glnn_status glnn_tensor_create(glnn_context *ctx, glnn_shape shape, glnn_tensor 
     if (shape.kind != GLNN_KIND_TENSOR && shape.kind != GLNN_KIND_IMAGE && shape.kind != GLNN_KIND_VECTOR)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "create tensor: unknown kind %d", (int)shape.kind);
     if (shape.h < 1 || shape.w < 1 || shape.c < 1)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create %s: every dimension must be positive, got %lld×%lld×%lld",
-                         kn, (long long)shape.h, (long long)shape.w, (long long)shape.c);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create %s: every dimension must be positive, got %lld×%lld×%lld", kn,
+                         (long long)shape.h, (long long)shape.w, (long long)shape.c);
     if (shape.kind == GLNN_KIND_TENSOR && shape.c % 4 != 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "create tensor: depth must be a multiple of 4, got %lld",
                          (long long)shape.c);
     if (shape.kind == GLNN_KIND_IMAGE && shape.c != 3)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create image: an image has 3 channels, got %lld",
-                         (long long)shape.c);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create image: an image has 3 channels, got %lld", (long long)shape.c);
     if (shape.kind == GLNN_KIND_VECTOR && (shape.h != 1 || shape.w != 1))
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "create vector: a vector is 1×1×N, got %lld×%lld×%lld",
                          (long long)shape.h, (long long)shape.w, (long long)shape.c);
@@ -45,8 +44,8 @@ glnn_status glnn_tensor_create(glnn_context *ctx, glnn_shape shape, glnn_tensor 
                          (long long)shape.w, (long long)shape.c);
     if (ctx->is_gpu && bytes > ctx->gpu->max_ssbo_size)
         return glnn_fail(err, GLNN_ERR_MEMORY,
-                         "create %s: %lld×%lld×%lld needs %lld bytes, above the device's storage block limit of %d",
-                         kn, (long long)shape.h, (long long)shape.w, (long long)shape.c, (long long)bytes,
+                         "create %s: %lld×%lld×%lld needs %lld bytes, above the device's storage block limit of %d", kn,
+                         (long long)shape.h, (long long)shape.w, (long long)shape.c, (long long)bytes,
                          ctx->gpu->max_ssbo_size);
     glnn_tensor *t = calloc(1, sizeof *t);
     if (!t) return glnn_fail(err, GLNN_ERR_MEMORY, "create %s: out of memory", kn);
@@ -100,8 +99,7 @@ static glnn_status check_count(const char *what, const glnn_tensor *t, const voi
 }
 
 /* Writes n HWC bytes (or floats, for vectors) into the tensor's storage. */
-static glnn_status store(glnn_tensor *t, const uint8_t *bytes, const float *floats, const char *what,
-                         glnn_error *err) {
+static glnn_status store(glnn_tensor *t, const uint8_t *bytes, const float *floats, const char *what, glnn_error *err) {
     int64_t n = glnn_shape_count(t->shape);
     if (!t->ctx->is_gpu) {
         if (t->shape.kind == GLNN_KIND_VECTOR)
@@ -117,7 +115,8 @@ static glnn_status store(glnn_tensor *t, const uint8_t *bytes, const float *floa
     if (t->shape.kind == GLNN_KIND_IMAGE) {
         staging = calloc(1, (size_t)t->buffer_size);
         if (!staging) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-        for (int64_t p = 0; p < n / 3; p++) memcpy(staging + 4 * p, bytes + 3 * p, 3);
+        for (int64_t p = 0; p < n / 3; p++)
+            memcpy(staging + 4 * p, bytes + 3 * p, 3);
         src = staging;
     }
     glBindBuffer(GL_SHADER_STORAGE_BUFFER, t->buffer);
@@ -141,12 +140,14 @@ static glnn_status load(const glnn_tensor *t, uint8_t *bytes, float *floats, con
     glMemoryBarrier(GL_BUFFER_UPDATE_BARRIER_BIT);
     glBindBuffer(GL_SHADER_STORAGE_BUFFER, t->buffer);
     const uint8_t *map = glMapBufferRange(GL_SHADER_STORAGE_BUFFER, 0, (GLsizeiptr)t->buffer_size, GL_MAP_READ_BIT);
-    if (!map) return glnn_gpu_check(what, err) != GLNN_OK ? GLNN_ERR_DEVICE
-                                                          : glnn_fail(err, GLNN_ERR_DEVICE, "%s: cannot map buffer", what);
+    if (!map)
+        return glnn_gpu_check(what, err) != GLNN_OK ? GLNN_ERR_DEVICE
+                                                    : glnn_fail(err, GLNN_ERR_DEVICE, "%s: cannot map buffer", what);
     if (t->shape.kind == GLNN_KIND_VECTOR)
         memcpy(floats, map, (size_t)n * sizeof(float));
     else if (t->shape.kind == GLNN_KIND_IMAGE)
-        for (int64_t p = 0; p < n / 3; p++) memcpy(bytes + 3 * p, map + 4 * p, 3);
+        for (int64_t p = 0; p < n / 3; p++)
+            memcpy(bytes + 3 * p, map + 4 * p, 3);
     else
         memcpy(bytes, map, (size_t)n);
     glUnmapBuffer(GL_SHADER_STORAGE_BUFFER);
@@ -160,7 +161,8 @@ glnn_status glnn_tensor_upload_u8(glnn_tensor *t, const uint8_t *data, int64_t c
     if (t->shape.kind != GLNN_KIND_VECTOR) return store(t, data, NULL, what, err);
     float *f = malloc((size_t)count * sizeof(float));
     if (!f) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    for (int64_t i = 0; i < count; i++) f[i] = data[i] / 255.0f;
+    for (int64_t i = 0; i < count; i++)
+        f[i] = data[i] / 255.0f;
     s = store(t, NULL, f, what, err);
     free(f);
     return s;
@@ -171,12 +173,12 @@ glnn_status glnn_tensor_upload_f32(glnn_tensor *t, const float *data, int64_t co
     glnn_status s = check_count(what, t, data, count, err);
     if (s != GLNN_OK) return s;
     for (int64_t i = 0; i < count; i++)
-        if (isnan(data[i]))
-            return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: NaN at flat index %lld", what, (long long)i);
+        if (isnan(data[i])) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: NaN at flat index %lld", what, (long long)i);
     if (t->shape.kind == GLNN_KIND_VECTOR) return store(t, NULL, data, what, err);
     uint8_t *q = malloc((size_t)count);
     if (!q) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    for (int64_t i = 0; i < count; i++) q[i] = glnn_quantize(data[i]);
+    for (int64_t i = 0; i < count; i++)
+        q[i] = glnn_quantize(data[i]);
     s = store(t, q, NULL, what, err);
     free(q);
     return s;
@@ -190,7 +192,8 @@ glnn_status glnn_tensor_download_u8(const glnn_tensor *t, uint8_t *data, int64_t
     float *f = malloc((size_t)count * sizeof(float));
     if (!f) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     s = load(t, NULL, f, what, err);
-    for (int64_t i = 0; s == GLNN_OK && i < count; i++) data[i] = glnn_quantize(f[i]);
+    for (int64_t i = 0; s == GLNN_OK && i < count; i++)
+        data[i] = glnn_quantize(f[i]);
     free(f);
     return s;
 }
@@ -203,7 +206,8 @@ glnn_status glnn_tensor_download_f32(const glnn_tensor *t, float *data, int64_t 
     uint8_t *q = malloc((size_t)count);
     if (!q) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     s = load(t, q, NULL, what, err);
-    for (int64_t i = 0; s == GLNN_OK && i < count; i++) data[i] = q[i] / 255.0f;
+    for (int64_t i = 0; s == GLNN_OK && i < count; i++)
+        data[i] = q[i] / 255.0f;
     free(q);
     return s;
 }
@@ -225,7 +229,8 @@ glnn_status glnn_image_create(glnn_context *ctx, const uint8_t *pixels, int64_t 
         return glnn_fail(err, GLNN_ERR_MEMORY, "create image: out of memory");
     }
     for (int64_t p = 0; p < n; p++)
-        for (int c = 0; c < 3; c++) rgb[3 * p + c] = pixels[p * channels + (channels == 1 ? 0 : c)];
+        for (int c = 0; c < 3; c++)
+            rgb[3 * p + c] = pixels[p * channels + (channels == 1 ? 0 : c)];
     s = glnn_tensor_upload_u8(t, rgb, n * 3, err);
     free(rgb);
     if (s != GLNN_OK) {

@@ -21,7 +21,8 @@ glnn_status glnn_cpu_conv2d(glnn_op *op, const glnn_tensor *const *inputs, glnn_
     for (int64_t yo = 0; yo < Ho; yo++)
         for (int64_t xo = 0; xo < Wo; xo++) {
             const int64_t y0 = yo * s - c->ay.before, x0 = xo * s - c->ax.before;
-            for (int co = 0; co < cout; co++) acc[co] = 0.0f;
+            for (int co = 0; co < cout; co++)
+                acc[co] = 0.0f;
             for (int g = 0; g < groups; g++)
                 for (int ky = 0; ky < k; ky++) {
                     const int64_t yi = y0 + ky;
@@ -35,7 +36,8 @@ glnn_status glnn_cpu_conv2d(glnn_op *op, const glnn_tensor *const *inputs, glnn_
                             const float v = (float)px[ci] / 255.0f;
                             const float *wr = w + (int64_t)ci * cout;
                             float *a = acc + g * cout_g;
-                            for (int j = 0; j < cout_g; j++) a[j] += wr[j] * v;
+                            for (int j = 0; j < cout_g; j++)
+                                a[j] += wr[j] * v;
                         }
                     }
                 }

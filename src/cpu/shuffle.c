@@ -8,7 +8,7 @@ glnn_status glnn_cpu_shuffle(const glnn_tensor *in, int n, glnn_tensor *out, gln
     const int64_t quads = in->shape.c / 4, pixels = in->shape.h * in->shape.w;
     for (int64_t p = 0; p < pixels; p++)
         for (int64_t i = 0; i < quads; i++)
-            memcpy(out->bytes + (p * quads + i) * 4, in->bytes + (p * quads + glnn_shuffle_source_quad(i, n, quads)) * 4,
-                   4);
+            memcpy(out->bytes + (p * quads + i) * 4,
+                   in->bytes + (p * quads + glnn_shuffle_source_quad(i, n, quads)) * 4, 4);
     return GLNN_OK;
 }

@@ -65,8 +65,8 @@ glnn_status glnn_list_devices(char *buf, size_t size, size_t *length, glnn_error
     for (int i = 0; i < n; i++) {
         char line[300];
         describe_device(&f, devices[i], line, sizeof line);
-        int k = snprintf(buf && used < size ? buf + used : NULL, buf && used < size ? size - used : 0, "%d: %s\n", i,
-                         line);
+        int k =
+            snprintf(buf && used < size ? buf + used : NULL, buf && used < size ? size - used : 0, "%d: %s\n", i, line);
         used += (size_t)k;
     }
     if (length) *length = used;
@@ -89,8 +89,7 @@ static glnn_status open_display(const char *device, glnn_gpu *gpu, glnn_error *e
         long v = strtol(device, &end, 10);
         if (*device == '\0' || *end != '\0' || v < 0)
             return glnn_fail(err, GLNN_ERR_ARGUMENT,
-                             "create context: unknown device '%s'; use an index, 'auto', 'software' or 'cpu'",
-                             device);
+                             "create context: unknown device '%s'; use an index, 'auto', 'software' or 'cpu'", device);
         if (v >= n)
             return glnn_fail(err, GLNN_ERR_NOT_FOUND,
                              "create context: no EGL device %ld (%d found; see 'glnn info --devices')", v, n);
@@ -132,8 +131,7 @@ static glnn_status create_context(glnn_gpu *gpu, glnn_error *err) {
     bool no_config = has_ext(exts, "EGL_KHR_no_config_context") || has_ext(exts, "EGL_MESA_configless_context");
     bool surfaceless = has_ext(exts, "EGL_KHR_surfaceless_context");
     if (!no_config || !surfaceless) {
-        const EGLint attribs[] = {EGL_SURFACE_TYPE, EGL_PBUFFER_BIT, EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT,
-                                  EGL_NONE};
+        const EGLint attribs[] = {EGL_SURFACE_TYPE, EGL_PBUFFER_BIT, EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_NONE};
         EGLint n = 0;
         if (!eglChooseConfig(gpu->display, attribs, &config, 1, &n) || n < 1)
             return glnn_fail(err, GLNN_ERR_DEVICE,
@@ -154,8 +152,7 @@ static glnn_status create_context(glnn_gpu *gpu, glnn_error *err) {
                              eglGetError());
     }
     if (!eglMakeCurrent(gpu->display, gpu->surface, gpu->surface, gpu->context))
-        return glnn_fail(err, GLNN_ERR_DEVICE, "create context: eglMakeCurrent failed (EGL error 0x%x)",
-                         eglGetError());
+        return glnn_fail(err, GLNN_ERR_DEVICE, "create context: eglMakeCurrent failed (EGL error 0x%x)", eglGetError());
     return GLNN_OK;
 }
 

@@ -10,6 +10,12 @@
 #include <time.h>
 
 /* Grows an array to hold at least n + 1 items. */
+/* After a change: the next run prepares again, and earlier results are no longer readable. */
+static void invalidate(glnn_model *m) {
+    m->prepared = false;
+    m->ran = false;
+}
+
 static bool reserve(void **items, int *cap, int n, size_t item_size) {
     if (n < *cap) return true;
     int next = *cap ? *cap * 2 : 8;
@@ -28,7 +34,8 @@ glnn_status glnn_model_create(glnn_model **out, glnn_error *err) {
 }
 
 static void unprepare(glnn_model *m) {
-    for (int i = 0; i < m->n_pool; i++) glnn_tensor_free(m->pool[i]);
+    for (int i = 0; i < m->n_pool; i++)
+        glnn_tensor_free(m->pool[i]);
     for (int i = 0; i < m->n_bindings; i++) {
         glnn_tensor_free(m->bindings[i].tensor);
         m->bindings[i].tensor = NULL;
@@ -51,8 +58,10 @@ static void unprepare(glnn_model *m) {
 void glnn_model_free(glnn_model *m) {
     if (!m) return;
     unprepare(m);
-    for (int i = 0; i < m->n_ops; i++) glnn_op_release(m->ops[i]);
-    for (int i = 0; i < m->n_bindings; i++) free(m->bindings[i].bytes);
+    for (int i = 0; i < m->n_ops; i++)
+        glnn_op_release(m->ops[i]);
+    for (int i = 0; i < m->n_bindings; i++)
+        free(m->bindings[i].bytes);
     free(m->ops);
     free(m->conns);
     free(m->outputs);
@@ -73,7 +82,9 @@ glnn_op *glnn_model_find(const glnn_model *m, const char *name) {
     return NULL;
 }
 
-int glnn_model_op_count(const glnn_model *m) { return m ? m->n_ops : 0; }
+int glnn_model_op_count(const glnn_model *m) {
+    return m ? m->n_ops : 0;
+}
 glnn_op *glnn_model_op_at(const glnn_model *m, int index) {
     return m && index >= 0 && index < m->n_ops ? m->ops[index] : NULL;
 }
@@ -83,8 +94,7 @@ static glnn_status check_new_op(const glnn_model *m, const glnn_op *op, const ch
     if (glnn_model_position(m, op) >= 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' is already in the model", what, op->name);
     if (glnn_model_find(m, op->name))
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: an operation named '%s' is already in the model", what,
-                         op->name);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: an operation named '%s' is already in the model", what, op->name);
     return GLNN_OK;
 }
 
@@ -95,7 +105,7 @@ static glnn_status insert_op(glnn_model *m, int pos, glnn_op *op, const char *wh
     m->ops[pos] = op;
     m->n_ops++;
     glnn_op_retain(op);
-    m->prepared = false;
+    invalidate(m);
     return GLNN_OK;
 }
 
@@ -119,18 +129,16 @@ static glnn_status connect_ops(glnn_model *m, glnn_op *source, glnn_op *dest, in
     if (input < 0 || input >= dest->cls->input_count)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no input #%d (it has %d)", what, dest->name, input,
                          dest->cls->input_count);
-    if (shuffle < 0)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: shuffle must be 0 or more, got %d", what, shuffle);
+    if (shuffle < 0) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: shuffle must be 0 or more, got %d", what, shuffle);
     if (find_connection(m, dest, input) >= 0)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input #%d of '%s' is already connected", what, input,
-                         dest->name);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input #%d of '%s' is already connected", what, input, dest->name);
     if (find_binding(m, dest, input) >= 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input #%d of '%s' already has bound data", what, input,
                          dest->name);
     if (!reserve((void **)&m->conns, &m->cap_conns, m->n_conns, sizeof *m->conns))
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     m->conns[m->n_conns++] = (glnn_connection){source, dest, output, input, shuffle};
-    m->prepared = false;
+    invalidate(m);
     return GLNN_OK;
 }
 
@@ -143,8 +151,7 @@ glnn_status glnn_model_append(glnn_model *m, glnn_op *op, bool connect, glnn_err
         if (last->cls->output_count < 1)
             return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: cannot connect '%s', which has no output, to '%s'", what,
                              last->name, op->name);
-        if (op->cls->input_count < 1)
-            return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no input", what, op->name);
+        if (op->cls->input_count < 1) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no input", what, op->name);
         if (!reserve((void **)&m->conns, &m->cap_conns, m->n_conns, sizeof *m->conns))
             return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     }
@@ -193,7 +200,7 @@ glnn_status glnn_model_add_output(glnn_model *m, const char *op_name, int output
     if (!reserve((void **)&m->outputs, &m->cap_outputs, m->n_outputs, sizeof *m->outputs))
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     m->outputs[m->n_outputs++] = (glnn_output_ref){op, output};
-    m->prepared = false; /* the memory plan keeps registered outputs */
+    invalidate(m); /* the memory plan keeps registered outputs */
     return GLNN_OK;
 }
 
@@ -213,8 +220,8 @@ static glnn_status bind(glnn_model *m, const char *op_name, int input, glnn_shap
     }
     if (find_connection(m, op, input) >= 0) {
         free(bytes);
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input #%d of '%s' is connected to another operation", what,
-                         input, op->name);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input #%d of '%s' is connected to another operation", what, input,
+                         op->name);
     }
     int j = find_binding(m, op, input);
     if (j < 0) {
@@ -224,11 +231,11 @@ static glnn_status bind(glnn_model *m, const char *op_name, int input, glnn_shap
         }
         j = m->n_bindings++;
         m->bindings[j] = (glnn_binding){op, input, {0, 0, 0, 0}, NULL, NULL, true};
-        m->prepared = false;
+        invalidate(m);
     }
     glnn_binding *b = &m->bindings[j];
     glnn_shape old = b->shape;
-    if (old.kind != shape.kind || old.h != shape.h || old.w != shape.w || old.c != shape.c) m->prepared = false;
+    if (old.kind != shape.kind || old.h != shape.h || old.w != shape.w || old.c != shape.c) invalidate(m);
     free(b->bytes);
     b->bytes = bytes;
     b->shape = shape;
@@ -237,34 +244,34 @@ static glnn_status bind(glnn_model *m, const char *op_name, int input, glnn_shap
 }
 
 static glnn_status check_dims(const char *what, int64_t h, int64_t w, int64_t c, int64_t *count, glnn_error *err) {
-    if (h < 1 || w < 1 || c < 1 || !glnn_mul_i64(h, w, count) || !glnn_mul_i64(*count, c, count) ||
-        *count <= 0 || (uint64_t)*count > SIZE_MAX / 8)
+    if (h < 1 || w < 1 || c < 1 || !glnn_mul_i64(h, w, count) || !glnn_mul_i64(*count, c, count) || *count <= 0 ||
+        (uint64_t)*count > SIZE_MAX / 8)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: invalid size %lld×%lld×%lld", what, (long long)h, (long long)w,
                          (long long)c);
     return GLNN_OK;
 }
 
-glnn_status glnn_model_bind_image(glnn_model *m, const char *op, int input, const uint8_t *pixels, int64_t h,
-                                  int64_t w, int channels, glnn_error *err) {
+glnn_status glnn_model_bind_image(glnn_model *m, const char *op, int input, const uint8_t *pixels, int64_t h, int64_t w,
+                                  int channels, glnn_error *err) {
     const char *what = "bind image";
     int64_t n;
     if (!m || !pixels) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no model or pixels", what);
     if (channels != 1 && channels != 3 && channels != 4)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: %d channels per pixel; 1, 3 or 4 are supported", what,
-                         channels);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: %d channels per pixel; 1, 3 or 4 are supported", what, channels);
     glnn_status s = check_dims(what, h, w, 3, &n, err);
     if (s != GLNN_OK) return s;
     uint8_t *rgb = malloc((size_t)n);
     if (!rgb) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     for (int64_t p = 0; p < h * w; p++)
-        for (int c = 0; c < 3; c++) rgb[3 * p + c] = pixels[p * channels + (channels == 1 ? 0 : c)];
+        for (int c = 0; c < 3; c++)
+            rgb[3 * p + c] = pixels[p * channels + (channels == 1 ? 0 : c)];
     glnn_shape shape = {GLNN_KIND_IMAGE, h, w, 3};
     return bind(m, op, input, shape, rgb, err);
 }
 
 /* Binds a tensor given as bytes (u8) or as floats quantized with Q (f32). */
-static glnn_status bind_tensor(glnn_model *m, const char *op, int input, const uint8_t *u8, const float *f32,
-                               int64_t h, int64_t w, int64_t c, glnn_error *err) {
+static glnn_status bind_tensor(glnn_model *m, const char *op, int input, const uint8_t *u8, const float *f32, int64_t h,
+                               int64_t w, int64_t c, glnn_error *err) {
     const char *what = "bind tensor";
     int64_t n;
     if (!m || (!u8 && !f32)) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no model or data", what);
@@ -277,7 +284,8 @@ static glnn_status bind_tensor(glnn_model *m, const char *op, int input, const u
             return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: NaN at flat index %lld", what, (long long)i);
     uint8_t *q = malloc((size_t)n);
     if (!q) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    for (int64_t i = 0; i < n; i++) q[i] = u8 ? u8[i] : glnn_quantize(f32[i]);
+    for (int64_t i = 0; i < n; i++)
+        q[i] = u8 ? u8[i] : glnn_quantize(f32[i]);
     glnn_shape shape = {GLNN_KIND_TENSOR, h, w, c};
     return bind(m, op, input, shape, q, err);
 }
@@ -294,7 +302,9 @@ glnn_status glnn_model_bind_tensor_f32(glnn_model *m, const char *op, int input,
 
 /* ---- preparation ---- */
 
-static bool is_identity_shuffle(int n, int64_t quads) { return n <= 1 || n == quads; }
+static bool is_identity_shuffle(int n, int64_t quads) {
+    return n <= 1 || n == quads;
+}
 
 /* Position after which the tensor produced by op p (or a shuffled view) is no longer read. */
 static int last_reader(const glnn_model *m, int p) {
@@ -400,7 +410,8 @@ static glnn_status prepare(glnn_model *m, glnn_context *ctx, const glnn_chunks *
     for (int p = 0; s == GLNN_OK && p < m->n_ops; p++) {
         glnn_op *op = m->ops[p];
         glnn_input_desc in[GLNN_MAX_INPUTS] = {{0}};
-        for (int i = 0; s == GLNN_OK && i < op->cls->input_count; i++) s = describe_input(m, p, i, &in[i], err);
+        for (int i = 0; s == GLNN_OK && i < op->cls->input_count; i++)
+            s = describe_input(m, p, i, &in[i], err);
         if (s == GLNN_OK) s = op->cls->prepare(op, ctx, in, data, err);
         if (s != GLNN_OK) break;
         m->memory_bytes += op->weight_bytes;
@@ -469,7 +480,8 @@ glnn_status glnn_model_run(glnn_model *m, glnn_context *ctx, const glnn_chunks *
         glnn_op *op = m->ops[p];
         double t0 = now_ms();
         const glnn_tensor *in[GLNN_MAX_INPUTS] = {NULL};
-        for (int i = 0; s == GLNN_OK && i < op->cls->input_count; i++) in[i] = input_tensor(m, op, i, err, &s);
+        for (int i = 0; s == GLNN_OK && i < op->cls->input_count; i++)
+            in[i] = input_tensor(m, op, i, err, &s);
         if (s == GLNN_OK)
             s = ctx->is_gpu ? op->cls->run_gpu(op, ctx, in, m->op_out[p], err)
                             : op->cls->run_cpu(op, in, m->op_out[p], err);
@@ -491,17 +503,17 @@ static glnn_status find_output(const glnn_model *m, const char *op_name, int out
     if (!op)
         return glnn_fail(err, GLNN_ERR_NOT_FOUND, "%s: operation '%s' not found", what, op_name ? op_name : "(null)");
     bool registered = false;
-    for (int i = 0; i < m->n_outputs; i++) registered |= m->outputs[i].op == op && m->outputs[i].output == output;
+    for (int i = 0; i < m->n_outputs; i++)
+        registered |= m->outputs[i].op == op && m->outputs[i].output == output;
     if (!registered)
-        return glnn_fail(err, GLNN_ERR_STATE, "%s: output #%d of '%s' is not registered; call add_output first",
-                         what, output, op->name);
+        return glnn_fail(err, GLNN_ERR_STATE, "%s: output #%d of '%s' is not registered; call add_output first", what,
+                         output, op->name);
     if (!m->ran) return glnn_fail(err, GLNN_ERR_STATE, "%s: the model has not run successfully", what);
     *t = m->op_out[glnn_model_position(m, op)];
     return GLNN_OK;
 }
 
-glnn_status glnn_model_output_shape(const glnn_model *m, const char *op, int output, glnn_shape *out,
-                                    glnn_error *err) {
+glnn_status glnn_model_output_shape(const glnn_model *m, const char *op, int output, glnn_shape *out, glnn_error *err) {
     if (!m || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "output shape: no model or result");
     glnn_op *o = glnn_model_find(m, op);
     if (!o) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "output shape: operation '%s' not found", op ? op : "(null)");
@@ -524,8 +536,7 @@ glnn_status glnn_model_get_output_f32(const glnn_model *m, const char *op, int o
 }
 
 /* The Softmax named op, or the last Softmax of the model when op is NULL. */
-static glnn_status find_softmax(const glnn_model *m, const char *op, const char *what, glnn_op **out,
-                                glnn_error *err) {
+static glnn_status find_softmax(const glnn_model *m, const char *op, const char *what, glnn_op **out, glnn_error *err) {
     if (!m) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no model", what);
     glnn_op *o = NULL;
     if (op) {
@@ -565,7 +576,8 @@ static glnn_status sum_counter(const glnn_model *m, bool macs, int64_t *out, gln
     if (!m || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no model or result", what);
     if (!m->prepared) return glnn_fail(err, GLNN_ERR_STATE, "%s: the model is not prepared", what);
     int64_t total = 0;
-    for (int i = 0; i < m->n_ops; i++) total += macs ? m->ops[i]->multiply_adds : m->ops[i]->texel_fetches;
+    for (int i = 0; i < m->n_ops; i++)
+        total += macs ? m->ops[i]->multiply_adds : m->ops[i]->texel_fetches;
     *out = total;
     return GLNN_OK;
 }

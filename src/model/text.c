@@ -18,7 +18,7 @@ typedef struct {
 
 typedef struct {
     bool present;
-    int i;          /* KEY_INT, KEY_BOOL */
+    int i;            /* KEY_INT, KEY_BOOL */
     const char *text; /* KEY_WORD */
 } key_value;
 
@@ -28,7 +28,8 @@ static glnn_status parse_int(const glnn_kv *kv, int *out, glnn_error *err) {
     const char *v = kv->value;
     const char *digits = v[0] == '-' ? v + 1 : v;
     bool ok = digits[0] != '\0';
-    for (const char *p = digits; ok && *p; p++) ok = *p >= '0' && *p <= '9';
+    for (const char *p = digits; ok && *p; p++)
+        ok = *p >= '0' && *p <= '9';
     long long x = 0;
     if (ok) {
         errno = 0;
@@ -47,13 +48,15 @@ static glnn_status parse_int(const glnn_kv *kv, int *out, glnn_error *err) {
 static glnn_status read_keys(const glnn_block *b, const key_spec *specs, key_value *values, const char *type,
                              glnn_error *err) {
     int n_specs = 0;
-    while (specs[n_specs].key) n_specs++;
+    while (specs[n_specs].key)
+        n_specs++;
     memset(values, 0, sizeof(key_value) * MAX_KEYS);
     for (int i = 0; i < b->count; i++) {
         const glnn_kv *kv = &b->kv[i];
         if (strcmp(kv->key, "_type") == 0) continue;
         int k = 0;
-        while (k < n_specs && strcmp(specs[k].key, kv->key) != 0) k++;
+        while (k < n_specs && strcmp(specs[k].key, kv->key) != 0)
+            k++;
         if (k == n_specs)
             return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: unknown key '%s' (value '%s') for %s", kv->line,
                              kv->key, kv->value, type);
@@ -89,8 +92,7 @@ static glnn_status parse_enum(const key_value *v, int line, const char *key, int
     if (which == 0) s = glnn_padding_parse(v->text, (glnn_padding *)out, &inner);
     if (which == 1) s = glnn_activation_parse(v->text, (glnn_activation *)out, &inner);
     if (which == 2) s = glnn_pooling_operator_parse(v->text, (glnn_pooling_operator *)out, &inner);
-    if (s != GLNN_OK)
-        return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: key '%s': %s", line, key, inner.message);
+    if (s != GLNN_OK) return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: key '%s': %s", line, key, inner.message);
     return GLNN_OK;
 }
 
@@ -101,11 +103,11 @@ static int value_line(const glnn_block *b, const char *key) {
 }
 
 static glnn_status conv2d_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
-    static const key_spec specs[] = {{"_name", KEY_WORD, true},          {"kernel_size", KEY_INT, true},
-                                     {"input_channels", KEY_INT, true},  {"output_channels", KEY_INT, true},
-                                     {"stride", KEY_INT, false},         {"padding", KEY_WORD, false},
-                                     {"use_bias", KEY_BOOL, false},      {"groups", KEY_INT, false},
-                                     {"activation", KEY_WORD, false},    {NULL, 0, false}};
+    static const key_spec specs[] = {{"_name", KEY_WORD, true},         {"kernel_size", KEY_INT, true},
+                                     {"input_channels", KEY_INT, true}, {"output_channels", KEY_INT, true},
+                                     {"stride", KEY_INT, false},        {"padding", KEY_WORD, false},
+                                     {"use_bias", KEY_BOOL, false},     {"groups", KEY_INT, false},
+                                     {"activation", KEY_WORD, false},   {NULL, 0, false}};
     key_value v[MAX_KEYS];
     glnn_status s = read_keys(b, specs, v, "conv2d", err);
     if (s != GLNN_OK) return s;
@@ -129,7 +131,7 @@ static glnn_status conv2d_from_block(const glnn_block *b, glnn_op **op, glnn_err
 }
 
 static glnn_status pooling2d_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
-    static const key_spec specs[] = {{"_name", KEY_WORD, true}, {"operator", KEY_WORD, true}, {"size", KEY_INT, true},
+    static const key_spec specs[] = {{"_name", KEY_WORD, true},  {"operator", KEY_WORD, true}, {"size", KEY_INT, true},
                                      {"stride", KEY_INT, false}, {"padding", KEY_WORD, false}, {NULL, 0, false}};
     key_value v[MAX_KEYS];
     glnn_status s = read_keys(b, specs, v, "pooling2d", err);
@@ -174,8 +176,8 @@ static glnn_status softmax_from_block(const glnn_block *b, glnn_op **op, glnn_er
 }
 
 static glnn_status image_sampler_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
-    static const key_spec specs[] = {{"_name", KEY_WORD, true},         {"output_width", KEY_INT, true},
-                                     {"output_height", KEY_INT, true},  {"center_crop", KEY_BOOL, false},
+    static const key_spec specs[] = {{"_name", KEY_WORD, true},          {"output_width", KEY_INT, true},
+                                     {"output_height", KEY_INT, true},   {"center_crop", KEY_BOOL, false},
                                      {"linear_interp", KEY_BOOL, false}, {NULL, 0, false}};
     key_value v[MAX_KEYS];
     glnn_status s = read_keys(b, specs, v, "image_sampler", err);
@@ -205,7 +207,7 @@ static glnn_status op_from_block(const glnn_block *b, glnn_op **op, glnn_error *
 }
 
 static glnn_status connection_from_block(glnn_model *m, const glnn_block *b, glnn_error *err) {
-    static const key_spec specs[] = {{"from", KEY_WORD, true},       {"to", KEY_WORD, true},
+    static const key_spec specs[] = {{"from", KEY_WORD, true},        {"to", KEY_WORD, true},
                                      {"from_output", KEY_INT, false}, {"to_input", KEY_INT, false},
                                      {"shuffle", KEY_INT, false},     {NULL, 0, false}};
     key_value v[MAX_KEYS];
@@ -232,7 +234,8 @@ glnn_status glnn_model_deserialize(const char *text, size_t length, glnn_model *
         }
         glnn_op_release(op);
     }
-    for (int i = 0; s == GLNN_OK && i < l.n_connections; i++) s = connection_from_block(m, &l.connections[i], err);
+    for (int i = 0; s == GLNN_OK && i < l.n_connections; i++)
+        s = connection_from_block(m, &l.connections[i], err);
     glnn_listing_free(&l);
     if (s != GLNN_OK) {
         glnn_model_free(m);
@@ -265,7 +268,8 @@ static void append(text_buf *t, const char *s) {
     if (t->oom) return;
     if (t->len + n + 1 > t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
-        while (cap < t->len + n + 1) cap *= 2;
+        while (cap < t->len + n + 1)
+            cap *= 2;
         char *p = realloc(t->p, cap);
         if (!p) {
             t->oom = true;
@@ -286,7 +290,9 @@ static void append_kv(text_buf *t, bool first, const char *key, const char *valu
     append(t, "\n");
 }
 
-static void emit_key(void *user, const char *key, const char *value) { append_kv(user, false, key, value); }
+static void emit_key(void *user, const char *key, const char *value) {
+    append_kv(user, false, key, value);
+}
 
 glnn_status glnn_model_serialize(const glnn_model *m, char **text, size_t *length, glnn_error *err) {
     if (!m || !text) return glnn_fail(err, GLNN_ERR_ARGUMENT, "serialize: no model or output");

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static glnn_conv2d *as_conv(const glnn_op *op) { return (glnn_conv2d *)op; }
+static glnn_conv2d *as_conv(const glnn_op *op) {
+    return (glnn_conv2d *)op;
+}
 
 void glnn_conv2d_params_init(glnn_conv2d_params *p) {
     memset(p, 0, sizeof *p);
@@ -41,14 +43,14 @@ static glnn_status validate(const glnn_conv2d_params *p, glnn_error *err) {
     if (st < 1) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: stride must be positive, got %d", what, st);
     if (g < 1) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: number of groups must be positive, got %d", what, g);
     if (cin != 3 && (cin < 1 || cin % 4 != 0))
-        return glnn_fail(err, GLNN_ERR_ARGUMENT,
-                         "%s: input channels must be 3 or a positive multiple of 4, got %d", what, cin);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input channels must be 3 or a positive multiple of 4, got %d",
+                         what, cin);
     if (cout < 1 || cout % 4 != 0)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: output channels must be a positive multiple of 4, got %d",
-                         what, cout);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: output channels must be a positive multiple of 4, got %d", what,
+                         cout);
     if (cin == 3 && g != 1)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: an image input cannot be used with groups (got %d groups)",
-                         what, g);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: an image input cannot be used with groups (got %d groups)", what,
+                         g);
     if (cin == 3 && p->padding == GLNN_PADDING_SAME)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: an image input supports VALID padding only", what);
     glnn_conv2d_kind kind = kind_of(p);
@@ -56,12 +58,12 @@ static glnn_status validate(const glnn_conv2d_params *p, glnn_error *err) {
     if (cin % g != 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: cannot split %d input channels into %d groups", what, cin, g);
     if (cout % g != 0)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: cannot split %d output channels into %d groups", what, cout,
-                         g);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: cannot split %d output channels into %d groups", what, cout, g);
     int cg = cin / g;
     if (cg % 4 != 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: each group needs a multiple of 4 input channels, got %d%s", what,
-                         cg, cg == 1 ? " (a depthwise convolution needs input channels = output channels = groups)" : "");
+                         cg,
+                         cg == 1 ? " (a depthwise convolution needs input channels = output channels = groups)" : "");
     if ((cout / g) % 4 != 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: each group needs a multiple of 4 output channels, got %d", what,
                          cout / g);
@@ -85,9 +87,13 @@ static void release_prepared(glnn_conv2d *c) {
     c->weights = c->bias = NULL;
 }
 
-static void unprepare(glnn_op *op) { release_prepared(as_conv(op)); }
+static void unprepare(glnn_op *op) {
+    release_prepared(as_conv(op));
+}
 
-static void destroy(glnn_op *op) { free(op); }
+static void destroy(glnn_op *op) {
+    free(op);
+}
 
 /* Rules P1–P11, shapes, weights, counters.  Builds the new state beside the old and swaps on success. */
 static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
@@ -97,8 +103,7 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     const char *name = op->name;
     char what[300];
     snprintf(what, sizeof what, "Conv2D '%s'", name);
-    if (!in[0].present)
-        return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
+    if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
     glnn_data_kind want = c->kind == CONV_IMAGE ? GLNN_KIND_IMAGE : GLNN_KIND_TENSOR;
     if (in[0].shape.kind != want)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects %s on input #0", what, name,
@@ -112,8 +117,7 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     if (ax.n <= 0 || ay.n <= 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT,
                          "%s: output would be empty (input %lld×%lld, kernel %d, stride %d, %s padding)", what,
-                         (long long)is.w, (long long)is.h, p->kernel_size, p->stride,
-                         glnn_padding_name(p->padding));
+                         (long long)is.w, (long long)is.h, p->kernel_size, p->stride, glnn_padding_name(p->padding));
     glnn_shape os = {GLNN_KIND_TENSOR, ay.n, ax.n, p->num_output_channels};
     if (c->kind == CONV_IMAGE && in[1].present)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no residual input with an image input", what);
@@ -121,8 +125,8 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
                           in[1].shape.c != os.c))
         return glnn_fail(err, GLNN_ERR_ARGUMENT,
                          "%s: residual shape %lld×%lld×%lld does not match output shape %lld×%lld×%lld", what,
-                         (long long)in[1].shape.h, (long long)in[1].shape.w, (long long)in[1].shape.c,
-                         (long long)os.h, (long long)os.w, (long long)os.c);
+                         (long long)in[1].shape.h, (long long)in[1].shape.w, (long long)in[1].shape.c, (long long)os.h,
+                         (long long)os.w, (long long)os.c);
     if (!data)
         return glnn_fail(err, GLNN_ERR_STATE, "%s: no model data given to read the weights '%s/w' from", what, name);
     int64_t k2 = (int64_t)p->kernel_size * p->kernel_size;

@@ -32,11 +32,21 @@ void glnn_op_release(glnn_op *op) {
     op->cls->destroy(op);
 }
 
-glnn_op_kind glnn_op_get_kind(const glnn_op *op) { return op->cls->kind; }
-const char *glnn_op_type_name(const glnn_op *op) { return op->cls->type_name; }
-const char *glnn_op_name(const glnn_op *op) { return op->name; }
-int glnn_op_input_count(const glnn_op *op) { return op->cls->input_count; }
-int glnn_op_output_count(const glnn_op *op) { return op->cls->output_count; }
+glnn_op_kind glnn_op_get_kind(const glnn_op *op) {
+    return op->cls->kind;
+}
+const char *glnn_op_type_name(const glnn_op *op) {
+    return op->cls->type_name;
+}
+const char *glnn_op_name(const glnn_op *op) {
+    return op->name;
+}
+int glnn_op_input_count(const glnn_op *op) {
+    return op->cls->input_count;
+}
+int glnn_op_output_count(const glnn_op *op) {
+    return op->cls->output_count;
+}
 
 static glnn_status check_prepared(const glnn_op *op, const char *what, glnn_error *err) {
     if (!op) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no operation", what);
@@ -91,12 +101,14 @@ glnn_status glnn_op_run(glnn_context *ctx, glnn_op *op, const glnn_chunks *data,
     glnn_shape want;
     if (op->cls->output_count > 0 && *output && op->cls->infer_shape && op->cls->infer_shape(op, desc, &want) &&
         ((*output)->ctx != ctx || !same_shape((*output)->shape, want)))
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "run '%s': the output tensor must be %lld×%lld×%lld on the same context",
-                         op->name, (long long)want.h, (long long)want.w, (long long)want.c);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT,
+                         "run '%s': the output tensor must be %lld×%lld×%lld on the same context", op->name,
+                         (long long)want.h, (long long)want.w, (long long)want.c);
     glnn_status s = op->cls->prepare(op, ctx, desc, data, err);
     if (s != GLNN_OK) return s;
     const glnn_tensor *in[GLNN_MAX_INPUTS] = {NULL};
-    for (int i = 0; i < n_inputs; i++) in[i] = inputs[i];
+    for (int i = 0; i < n_inputs; i++)
+        in[i] = inputs[i];
 
     glnn_tensor *out = NULL, *created = NULL;
     if (op->cls->output_count > 0) {
