@@ -1,10 +1,14 @@
 # Convenience entry points; the build itself is CMake.  Both targets install missing Debian packages.
 BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 PYTHON ?= /usr/bin/python3
 JOBS ?= $(shell nproc)
+# Seconds each libFuzzer harness runs in `make test` (tests/fuzz; `make fuzz FUZZ_SECONDS=600` for long runs).
+FUZZ_SECONDS ?= 20
 export MESA_GLES_VERSION_OVERRIDE ?= 3.1
 
-.PHONY: all deps build demo test clean
+.PHONY: all deps build demo test test-asan test-fuzz fuzz clean
 
 all: build
 
@@ -22,8 +26,29 @@ demo: build
 	./$(BUILD)/glnn conv --runs 3
 	./$(BUILD)/glnn run ../shared/models/dog_classifier.chunks ../shared/images/*
 
+# Every test: the ctest suite (C tests, valgrind memcheck over the CPU-device tests, CLI, Python), then the
+# whole suite again built with AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz harness for
+# FUZZ_SECONDS seconds.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j 1
+	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory test-fuzz
+
+# ASan + UBSan build of the library and the C tests; CPU tests run with leak detection, GPU tests without
+# (tests/CMakeLists.txt).  The Python module is left out: it would need the ASan runtime preloaded.
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLNN_SANITIZE=ON -DGLNN_BUILD_PYTHON=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j 1
+
+# libFuzzer harnesses (clang), seeded from ../shared and the tests' listings; FUZZ_SECONDS each.
+test-fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLNN_FUZZ=ON \
+		-DGLNN_BUILD_TESTS=OFF -DGLNN_BUILD_PYTHON=OFF -DGLNN_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j 1 -L fuzz
+
+fuzz: test-fuzz
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

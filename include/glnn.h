@@ -7,8 +7,22 @@
  *    fills it with the status and a message naming the operation and the cause.  A failed call leaves
  *    every object as it was.  The library never prints and never exits.
  *  - Sizes and counters are 64-bit.  Tensors are H×W×C bytes in HWC order, byte q meaning q/255.
- *  - Threads: objects are not internally locked.  Use one glnn_context per thread (a GPU context is bound
- *    to the thread that uses it); objects created from one context are used with that context only.
+ *  - NULL handles and NULL result pointers are errors (GLNN_ERR_ARGUMENT), never crashes; getters that
+ *    return no status return 0, NULL or an empty string for a NULL handle.
+ *  - Threads: glnn keeps no global mutable state, and objects are not internally locked.  Several threads
+ *    may use glnn at the same time, each with its own glnn_context (CPU or GPU), created, used and freed
+ *    on that thread, and its own objects (tensors, ops, models) used with that context: a GPU context
+ *    stays current on the thread that uses it (EGL allows a context on one thread only; another thread
+ *    gets a GLNN_ERR_DEVICE error, not a crash).  A chunk collection that nobody modifies may be shared
+ *    as model data by several threads.  tests/test_threads.c checks this.
+ *  - Limits: sizes are checked before anything is allocated.  A tensor holds at most 2^31 − 1 bytes on the
+ *    CPU reference and at most GL_MAX_SHADER_STORAGE_BLOCK_SIZE bytes on a GPU; a decoded image at most
+ *    2^28 pixels; a chunk file at most 2^20 records; a model at most 4096 operations and 16384
+ *    connections; a listing at most 1024 chapters and 1024 keys per block.  Beyond them, and where a
+ *    size or counter would overflow 64 bits, calls fail with GLNN_ERR_MEMORY (or GLNN_ERR_FORMAT for
+ *    files) naming the operation and the size.  GL errors (GL_OUT_OF_MEMORY included) become glnn errors
+ *    naming the operation; a lost GPU context is a GLNN_ERR_DEVICE error, and the context must then be
+ *    freed and created again.
  */
 #ifndef GLNN_H
 #define GLNN_H
@@ -60,6 +74,10 @@ typedef struct glnn_context_options {
     const char *device;
     /* SPEC §4.10.  -1: the device's default (256 on VideoCore IV, else 0); 0: no limit. */
     int max_sampled_channels;
+    /* GPU path.  NULL: the environment variable GLNN_PATH, else "auto".  "compute": OpenGL ES 3.1 compute
+     * shaders.  "fragment": OpenGL ES 2.0 fragment shaders rendering into RGBA8 textures (Raspberry Pi
+     * Zero–3 and other GLES 2.0 GPUs).  "auto": compute when the device offers it, else fragment. */
+    const char *path;
 } glnn_context_options;
 
 void glnn_context_options_init(glnn_context_options *options);
@@ -68,6 +86,8 @@ void glnn_context_free(glnn_context *ctx);
 bool glnn_context_is_gpu(const glnn_context *ctx);
 /* Short device description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" or "cpu reference". */
 const char *glnn_context_device_name(const glnn_context *ctx);
+/* The path ops run on: "compute", "fragment" or "cpu". */
+const char *glnn_context_path(const glnn_context *ctx);
 /* Multi-line report: device, driver, GL and GLSL versions, every limit glnn relies on.  Writes at most
  * `size` bytes including the terminator; returns the full length. */
 size_t glnn_context_describe(const glnn_context *ctx, char *buf, size_t size);

@@ -5,6 +5,7 @@
 #include "glnn.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 
 /* ---- errors (core/error.c) ---- */
 /* Fills err (if not NULL) and returns status. */
@@ -70,11 +71,31 @@ struct glnn_tensor {
     float *floats;
     unsigned int buffer; /* GL buffer name on a GPU context */
     int64_t buffer_size;
+    unsigned int texture; /* GL texture name on the fragment path (gpu/frag/frag.h) */
 };
 
 /* Host-side storage size of a tensor on the GPU: one uint32 per quad (tensor) or pixel (image),
  * one float per vector element. */
 int64_t glnn_gpu_buffer_bytes(glnn_shape shape);
+
+/* ---- resource limits ---- */
+/* Largest tensor on the CPU reference, in bytes of storage (a GPU context uses its shader storage block
+ * limit).  Fuzzing builds lower it so that one input cannot ask for gigabytes. */
+#ifndef GLNN_CPU_MAX_TENSOR_BYTES
+#define GLNN_CPU_MAX_TENSOR_BYTES ((int64_t)INT32_MAX)
+#endif
+/* Records in one chunk file; operations and connections in one model; keys in one listing block and
+ * chapters in one listing.  Far above any real model, low enough that no input makes glnn quadratic
+ * for long. */
+#define GLNN_MAX_CHUNK_RECORDS (1 << 20)
+#define GLNN_MAX_OPS 4096
+#define GLNN_MAX_CONNECTIONS 16384
+#define GLNN_MAX_BLOCK_KEYS 1024
+#define GLNN_MAX_CHAPTERS 1024
+
+/* Checks that a tensor of this shape can exist on ctx (valid kind and dimensions, size within the
+ * back end's limits) without allocating anything.  `what` prefixes the message. */
+glnn_status glnn_check_tensor_shape(const glnn_context *ctx, glnn_shape shape, const char *what, glnn_error *err);
 
 /* ---- operations (one file each under ops/) ---- */
 #define GLNN_MAX_INPUTS 2
@@ -121,12 +142,18 @@ struct glnn_op {
     int64_t weight_bytes; /* device memory held for weights once prepared */
     float *probabilities; /* Softmax results */
     bool has_probabilities;
+    /* Changes at every successful preparation and at unpreparation: a model that prepared the op
+     * notices when something else (glnn_op_run, another model, set_rotation) changed its state. */
+    uint64_t prepare_serial;
 };
 
 /* Initializes the common part; takes a copy of name. */
 glnn_status glnn_op_init(glnn_op *op, const glnn_op_class *cls, const char *name, glnn_error *err);
 /* Clears prepared state (calls cls->unprepare). */
 void glnn_op_unprepare(glnn_op *op);
+/* Prepares op through its class (cls->prepare) and, on success, advances op->prepare_serial. */
+glnn_status glnn_op_prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc *inputs, const glnn_chunks *data,
+                            glnn_error *err);
 
 /* ---- channel shuffle on connections (SPEC §6; cpu/shuffle.c, gpu/shuffle.c) ---- */
 /* Consumer quad i reads producer quad (n·i mod Q) + n·i / Q. */

@@ -284,7 +284,7 @@ static glnn_status read_with_tail(const uint8_t *tail, size_t tail_size, glnn_er
     uint8_t bytes[64];
     const uint8_t first[] = {1, 0, 0, 0, 'a', 1, 0, 0, 0, 'x'};
     memcpy(bytes, first, sizeof first);
-    memcpy(bytes + sizeof first, tail, tail_size);
+    if (tail_size > 0) memcpy(bytes + sizeof first, tail, tail_size);
     glnn_chunks *c = NULL;
     glnn_status s = glnn_chunks_read_memory(bytes, sizeof first + tail_size, &c, err);
     assert_true(s == GLNN_OK || c == NULL);

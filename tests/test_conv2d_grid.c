@@ -1,10 +1,13 @@
 /* Conv2D on the GPU against the CPU reference over a grid of parameters (issue #2):
  * kernels 1–7, strides 1–3, SAME/VALID, groups 1/2/4 and depthwise, image input, 3–64 input and
  * 4–32 output channels, 1×1, 1×N, odd and non-square sizes, residual, bias and every activation.
- * Every value must be within 1 LSB; the exact-match share must be at least 99%. */
+ * Every case runs with every GPU kernel variant that supports it, each forced in turn (issue #5); the
+ * environment variable GLNN_CONV_VARIANT=<name> restricts the run to one variant.
+ * Every value must be within 1 LSB; the exact-match share must be at least 99% for each variant. */
 #include "testutil.h"
 
 #include "internal.h"
+#include "ops/conv2d.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,17 +26,47 @@ typedef struct {
     int64_t values, exact, cases, max_diff;
 } tally;
 
+#define MAX_VARIANTS 16
+#define MAX_KERNELS 64
+
+/* Per-variant tallies of one test, and the specializations (block sizes) it ran. */
+typedef struct {
+    tally v[MAX_VARIANTS];
+    char kernels[MAX_KERNELS][64];
+    int n_kernels;
+} tallies;
+
+static void note_kernel(tallies *t, const glnn_op *op) {
+    char k[64];
+    glnn_conv2d_prepared_kernel(op, k, sizeof k);
+    for (int i = 0; i < t->n_kernels; i++)
+        if (strcmp(t->kernels[i], k) == 0) return;
+    if (t->n_kernels < MAX_KERNELS) snprintf(t->kernels[t->n_kernels++], sizeof t->kernels[0], "%s", k);
+}
+
+/* The variants to run: all, or the one named by GLNN_CONV_VARIANT. */
+static bool variant_selected(int variant) {
+    const char *only = getenv("GLNN_CONV_VARIANT");
+    if (!only || !*only) return true;
+    if (glnn_gpu_conv2d_variant_by_name(only) < 0) {
+        print_error("GLNN_CONV_VARIANT: unknown variant '%s'\n", only);
+        fail();
+    }
+    return strcmp(only, glnn_gpu_conv2d_variant_name(variant)) == 0;
+}
+
 static const int kernels[] = {1, 2, 3, 4, 5, 7};
 static const int strides[] = {1, 2, 3};
 /* (Cin, Cout, groups): image, regular, grouped (G 2 and 4) and depthwise. */
-static const int kinds[][3] = {{3, 4, 1},  {3, 8, 1},  {3, 32, 1}, {4, 4, 1},   {4, 8, 1},   {8, 32, 1},
-                               {16, 8, 1}, {64, 4, 1}, {64, 32, 1}, {8, 8, 2},  {16, 8, 2},  {16, 32, 4},
-                               {64, 32, 4}, {4, 4, 4}, {8, 8, 8},  {32, 32, 32}, {64, 64, 64}};
+static const int kinds[][3] = {{3, 4, 1},   {3, 8, 1},  {3, 32, 1},  {4, 4, 1},    {4, 8, 1},   {8, 32, 1},
+                               {16, 8, 1},  {64, 4, 1}, {64, 32, 1}, {8, 8, 2},    {16, 8, 2},  {16, 32, 4},
+                               {64, 32, 4}, {4, 4, 4},  {8, 8, 8},   {32, 32, 32}, {64, 64, 64}};
 static const int sizes[][2] = {{1, 1}, {1, 9}, {7, 1}, {5, 5}, {7, 9}, {12, 10}, {16, 16}, {9, 6}, {13, 17}};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void fill_bytes(glnn_rng *r, uint8_t *p, int64_t n) {
-    for (int64_t i = 0; i < n; i++) p[i] = (uint8_t)(glnn_rng_u32(r) >> 24);
+    for (int64_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(glnn_rng_u32(r) >> 24);
 }
 
 static void describe(const conv_case *c, char *buf, size_t n) {
@@ -42,8 +75,9 @@ static void describe(const conv_case *c, char *buf, size_t n) {
              glnn_activation_name(c->act));
 }
 
-/* Runs one case on both back ends and compares every value. */
-static void run_case(const conv_case *cc, glnn_rng *r, tally *t) {
+/* Runs one case on the CPU reference and, with each variant that supports it, on the GPU; compares every
+ * value. */
+static void run_case(const conv_case *cc, glnn_rng *r, tallies *t) {
     glnn_error err;
     char label[160];
     describe(cc, label, sizeof label);
@@ -66,12 +100,14 @@ static void run_case(const conv_case *cc, glnn_rng *r, tally *t) {
     bool dw = !image && cc->cin == cc->cout && cc->cout == cc->groups;
     int cg = image ? 3 : dw ? 1 : cc->cin / cc->groups;
     int64_t nw = (int64_t)cc->k * cc->k * cg * cc->cout;
-    float *w = malloc((size_t)nw * sizeof(float)), b[64];
+    float *w = malloc((size_t)nw * sizeof(float)), b[256];
     /* Weights scaled so that outputs spread over the activation's range. */
     float scale = 2.5f / (float)(cc->k * cc->k * cg);
     float lo = cc->act == GLNN_ACTIVATION_SIGMOID_LIKE ? -6.0f : cc->act == GLNN_ACTIVATION_BRELU6 ? -3.0f : -0.8f;
-    for (int64_t i = 0; i < nw; i++) w[i] = glnn_rng_uniform(r, lo, -lo + 0.6f) * scale * 2.0f;
-    for (int i = 0; i < cc->cout; i++) b[i] = glnn_rng_uniform(r, -0.3f, 0.5f);
+    for (int64_t i = 0; i < nw; i++)
+        w[i] = glnn_rng_uniform(r, lo, -lo + 0.6f) * scale * 2.0f;
+    for (int i = 0; i < cc->cout; i++)
+        b[i] = glnn_rng_uniform(r, -0.3f, 0.5f);
     glnn_chunks *data;
     assert_ok(glnn_chunks_create(&data, &err));
     assert_ok(glnn_chunks_set_weights(data, "conv", w, nw, cc->bias ? b : NULL, cc->bias ? cc->cout : 0, &err));
@@ -80,10 +116,11 @@ static void run_case(const conv_case *cc, glnn_rng *r, tally *t) {
     uint8_t *in = malloc((size_t)n_in);
     fill_bytes(r, in, n_in);
 
-    glnn_tensor *ins[2][2] = {{NULL, NULL}, {NULL, NULL}}, *outs[2] = {NULL, NULL};
+    glnn_tensor *ins[2][2] = {{NULL, NULL}, {NULL, NULL}};
     glnn_context *ctxs[2] = {cpu, gpu};
     uint8_t *res = NULL;
-    glnn_axis ax = glnn_axis_geometry(cc->w, cc->k, cc->s, cc->pad), ay = glnn_axis_geometry(cc->h, cc->k, cc->s, cc->pad);
+    glnn_axis ax = glnn_axis_geometry(cc->w, cc->k, cc->s, cc->pad),
+              ay = glnn_axis_geometry(cc->h, cc->k, cc->s, cc->pad);
     glnn_shape res_shape = {GLNN_KIND_TENSOR, ay.n, ax.n, cc->cout};
     int64_t n_res = glnn_shape_count(res_shape);
     for (int d = 0; d < 2; d++) {
@@ -102,30 +139,56 @@ static void run_case(const conv_case *cc, glnn_rng *r, tally *t) {
             assert_ok(glnn_tensor_create(ctxs[d], res_shape, &ins[d][1], &err));
             assert_ok(glnn_tensor_upload_u8(ins[d][1], res, n_res, &err));
         }
-        assert_ok(glnn_op_run(ctxs[d], op, data, ins[d], cc->residual ? 2 : 1, &outs[d], &err));
     }
-    glnn_shape os = glnn_tensor_shape(outs[0]);
+    int n_inputs = cc->residual ? 2 : 1;
+    glnn_tensor *ref_out = NULL;
+    assert_ok(glnn_op_run(cpu, op, data, ins[0], n_inputs, &ref_out, &err));
+    glnn_shape os = glnn_tensor_shape(ref_out);
     assert_true(os.h == ay.n && os.w == ax.n && os.c == cc->cout);
     int64_t n_out = glnn_shape_count(os);
     uint8_t *ref = malloc((size_t)n_out), *got = malloc((size_t)n_out);
-    assert_ok(glnn_tensor_download_u8(outs[0], ref, n_out, &err));
-    assert_ok(glnn_tensor_download_u8(outs[1], got, n_out, &err));
-    for (int64_t i = 0; i < n_out; i++) {
-        int diff = abs((int)ref[i] - (int)got[i]);
-        if (diff > t->max_diff) t->max_diff = diff;
-        if (diff == 0) t->exact++;
-        if (diff > 1) {
-            print_error("%s: value %lld: GPU %d, reference %d\n", label, (long long)i, got[i], ref[i]);
-            fail();
+    assert_ok(glnn_tensor_download_u8(ref_out, ref, n_out, &err));
+
+    const glnn_conv2d *conv = (const glnn_conv2d *)op;
+    int ran = 0;
+    for (int v = 0; v < glnn_gpu_conv2d_variant_count() && v < MAX_VARIANTS; v++) {
+        if (!variant_selected(v) || !glnn_gpu_conv2d_variant_supports(conv, gpu, v)) continue;
+        glnn_conv2d_force_variant(op, v);
+        glnn_tensor *out = NULL;
+        assert_ok(glnn_op_run(gpu, op, data, ins[1], n_inputs, &out, &err));
+        assert_int_equal(glnn_conv2d_prepared_variant(op), v);
+        note_kernel(t, op);
+        assert_ok(glnn_tensor_download_u8(out, got, n_out, &err));
+        glnn_tensor_free(out);
+        tally *tv = &t->v[v];
+        for (int64_t i = 0; i < n_out; i++) {
+            int diff = abs((int)ref[i] - (int)got[i]);
+            if (diff > tv->max_diff) tv->max_diff = diff;
+            if (diff == 0) tv->exact++;
+            if (diff > 1) {
+                print_error("%s, variant %s: value %lld: GPU %d, reference %d\n", label,
+                            glnn_gpu_conv2d_variant_name(v), (long long)i, got[i], ref[i]);
+                fail();
+            }
         }
+        tv->values += n_out;
+        tv->cases++;
+        ran++;
     }
-    t->values += n_out;
-    t->cases++;
+    /* The automatic choice prepares and runs too (its result is one of the variants above). */
+    glnn_conv2d_force_variant(op, -1);
+    if (!getenv("GLNN_CONV_VARIANT")) {
+        glnn_tensor *out = NULL;
+        assert_ok(glnn_op_run(gpu, op, data, ins[1], n_inputs, &out, &err));
+        assert_true(glnn_conv2d_prepared_variant(op) >= 0);
+        glnn_tensor_free(out);
+        assert_true(ran > 0);
+    }
     for (int d = 0; d < 2; d++) {
         glnn_tensor_free(ins[d][0]);
         glnn_tensor_free(ins[d][1]);
-        glnn_tensor_free(outs[d]);
     }
+    glnn_tensor_free(ref_out);
     free(ref);
     free(got);
     free(res);
@@ -135,12 +198,25 @@ static void run_case(const conv_case *cc, glnn_rng *r, tally *t) {
     glnn_op_release(op);
 }
 
-static void report(const char *what, const tally *t) {
-    double share = t->values ? 100.0 * (double)t->exact / (double)t->values : 100.0;
-    printf("%s: %lld cases, %lld values, %.3f%% exact, largest difference %lld LSB\n", what, (long long)t->cases,
-           (long long)t->values, share, (long long)t->max_diff);
-    assert_true(t->cases > 0);
-    assert_true(share >= 99.0);
+static void report(const char *what, const tallies *ts) {
+    int64_t cases = 0;
+    for (int v = 0; v < glnn_gpu_conv2d_variant_count() && v < MAX_VARIANTS; v++) {
+        const tally *t = &ts->v[v];
+        cases += t->cases;
+        if (!t->cases) continue;
+        double share = t->values ? 100.0 * (double)t->exact / (double)t->values : 100.0;
+        printf("%s, %s: %lld cases, %lld values, %.3f%% exact, largest difference %lld LSB\n", what,
+               glnn_gpu_conv2d_variant_name(v), (long long)t->cases, (long long)t->values, share,
+               (long long)t->max_diff);
+        assert_true(share >= 99.0);
+    }
+    printf("%s: %d kernel specializations:", what, ts->n_kernels);
+    for (int i = 0; i < ts->n_kernels; i++)
+        printf("%s %s", i ? "," : "", ts->kernels[i]);
+    printf("\n");
+    /* With GLNN_CONV_VARIANT, a test may hold no case for that variant. */
+    const char *only = getenv("GLNN_CONV_VARIANT");
+    if (!only || !*only) assert_true(cases > 0);
 }
 
 static bool valid_case(const conv_case *c) {
@@ -154,7 +230,7 @@ static void test_geometry_grid(void **state) {
     (void)state;
     if (!glnn_test_gpu()) skip();
     glnn_rng r = {12345};
-    tally t = {0};
+    tallies t = {0};
     int n = 0;
     for (int ki = 0; ki < COUNT(kernels); ki++)
         for (int si = 0; si < COUNT(strides); si++)
@@ -194,12 +270,12 @@ static void test_channel_grid(void **state) {
     (void)state;
     if (!glnn_test_gpu()) skip();
     glnn_rng r = {777};
-    tally t = {0};
+    tallies t = {0};
     for (int kd = 0; kd < COUNT(kinds); kd++)
         for (int a = 0; a < 3; a++)
             for (int rb = 0; rb < 4; rb++) {
-                conv_case c = {3, 1, GLNN_PADDING_SAME, kinds[kd][0], kinds[kd][1], kinds[kd][2], 6, 7,
-                               (rb & 1) != 0, (rb & 2) != 0, (glnn_activation)a};
+                conv_case c = {3, 1, GLNN_PADDING_SAME, kinds[kd][0],  kinds[kd][1],      kinds[kd][2],
+                               6, 7, (rb & 1) != 0,     (rb & 2) != 0, (glnn_activation)a};
                 if (c.cin == 3) {
                     c.pad = GLNN_PADDING_VALID;
                     if (c.residual) continue; /* an image input takes no residual */
@@ -214,12 +290,21 @@ static void test_size_grid(void **state) {
     (void)state;
     if (!glnn_test_gpu()) skip();
     glnn_rng r = {4242};
-    tally t = {0};
+    tallies t = {0};
     for (int sz = 0; sz < COUNT(sizes); sz++)
         for (int si = 0; si < COUNT(strides); si++)
             for (int pi = 0; pi < 2; pi++) {
-                conv_case c = {3, strides[si], pi ? GLNN_PADDING_SAME : GLNN_PADDING_VALID, 8, 8, 2,
-                               sizes[sz][0], sizes[sz][1], si == 1, true, GLNN_ACTIVATION_SIGMOID_LIKE};
+                conv_case c = {3,
+                               strides[si],
+                               pi ? GLNN_PADDING_SAME : GLNN_PADDING_VALID,
+                               8,
+                               8,
+                               2,
+                               sizes[sz][0],
+                               sizes[sz][1],
+                               si == 1,
+                               true,
+                               GLNN_ACTIVATION_SIGMOID_LIKE};
                 if (!valid_case(&c)) {
                     c.k = 1; /* VALID on a small input: a 1×1 kernel fits every size */
                 }
@@ -228,11 +313,38 @@ static void test_size_grid(void **state) {
     report("size grid", &t);
 }
 
+/* Layers large enough for the big blocks the kernels use on real models (8 pixels × 4 or 8 quads per
+ * invocation, four quads per fetch and store), each with every variant that supports it. */
+static void test_block_grid(void **state) {
+    (void)state;
+    if (!glnn_test_gpu()) skip();
+    glnn_rng r = {99};
+    tallies t = {0};
+    const conv_case cases[] = {
+        /* k, s, padding, Cin, Cout, G, H, W, residual, bias, activation */
+        {3, 1, GLNN_PADDING_SAME, 32, 32, 1, 64, 64, true, true, GLNN_ACTIVATION_SIGMOID_LIKE},
+        {3, 1, GLNN_PADDING_SAME, 64, 64, 1, 40, 40, false, true, GLNN_ACTIVATION_BRELU6},
+        {1, 1, GLNN_PADDING_VALID, 64, 64, 2, 48, 48, false, true, GLNN_ACTIVATION_DEFAULT},
+        {1, 1, GLNN_PADDING_SAME, 64, 128, 1, 40, 40, true, false, GLNN_ACTIVATION_BRELU6},
+        {5, 2, GLNN_PADDING_VALID, 3, 32, 1, 161, 161, false, true, GLNN_ACTIVATION_SIGMOID_LIKE},
+        {3, 2, GLNN_PADDING_VALID, 3, 16, 1, 99, 67, false, true, GLNN_ACTIVATION_DEFAULT},
+        {3, 1, GLNN_PADDING_SAME, 32, 32, 8, 48, 48, true, true, GLNN_ACTIVATION_SIGMOID_LIKE},
+        {3, 1, GLNN_PADDING_SAME, 64, 64, 64, 64, 64, true, true, GLNN_ACTIVATION_BRELU6},
+        {5, 2, GLNN_PADDING_SAME, 32, 32, 32, 80, 80, false, true, GLNN_ACTIVATION_SIGMOID_LIKE},
+        {3, 2, GLNN_PADDING_VALID, 32, 64, 4, 96, 96, false, true, GLNN_ACTIVATION_SIGMOID_LIKE},
+        {3, 1, GLNN_PADDING_SAME, 64, 64, 4, 48, 48, true, true, GLNN_ACTIVATION_DEFAULT},
+    };
+    for (int i = 0; i < COUNT(cases); i++)
+        run_case(&cases[i], &r, &t);
+    report("block grid", &t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_geometry_grid),
         cmocka_unit_test(test_channel_grid),
         cmocka_unit_test(test_size_grid),
+        cmocka_unit_test(test_block_grid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

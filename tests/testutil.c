@@ -48,6 +48,7 @@ static bool gpu_tried;
 glnn_context *glnn_test_gpu(void) {
     if (!gpu_tried) {
         gpu_tried = true;
+        if (getenv("GLNN_TEST_NO_GPU")) return NULL; /* CPU-only runs (valgrind, leak checks) */
         glnn_error err;
         glnn_context_options o;
         glnn_context_options_init(&o);

@@ -28,7 +28,8 @@ uint32_t glnn_rng_u32(glnn_rng *r);
 float glnn_rng_uniform(glnn_rng *r, float lo, float hi);
 
 /* A GPU context shared by all tests of a program (software renderer unless GLNN_DEVICE says otherwise);
- * NULL with a skip message when none can be created and GLNN_REQUIRE_GPU is unset. */
+ * NULL with a skip message when none can be created and GLNN_REQUIRE_GPU is unset, and NULL when
+ * GLNN_TEST_NO_GPU is set (CPU-only runs under valgrind or leak checking). */
 glnn_context *glnn_test_gpu(void);
 glnn_context *glnn_test_cpu(void);
 

@@ -10,6 +10,7 @@
 /* Options common to the commands. */
 typedef struct cli_options {
     const char *device;       /* --device */
+    const char *path;         /* --path: compute, fragment or auto (NULL: $GLNN_PATH or auto) */
     int max_sampled_channels; /* --max-sampled-channels, -1 = device default */
     bool json;                /* --json */
     int runs;                 /* --runs */

@@ -61,8 +61,8 @@ int cmd_bench(const cli_options *o) {
     if (o->json)
         printf("[");
     else
-        printf("device: %s\n%-22s %10s %10s %12s %9s %12s\n", device, "name", "median ms", "min ms", "G MAC/s",
-               "max LSB", "prepare ms");
+        printf("device: %s\npath: %s\n%-22s %10s %10s %12s %9s %12s\n", device, glnn_context_path(ctx), "name",
+               "median ms", "min ms", "G MAC/s", "max LSB", "prepare ms");
     for (size_t i = 0; i < sizeof suite / sizeof suite[0]; i++) {
         const bench_case *c = &suite[i];
         if (o->filter ? !strstr(c->name, o->filter) : c->large && software) continue;
@@ -84,8 +84,7 @@ int cmd_bench(const cli_options *o) {
             cli_json_string(stdout, device);
             printf(", \"path\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"gmacs\": %.4f, \"max_lsb_diff\": %d, "
                    "\"prepare_ms\": %.2f}",
-                   glnn_context_is_gpu(ctx) ? "compute" : "cpu", r.median_ms, r.min_ms, r.gmacs, r.max_lsb_diff,
-                   r.prepare_ms);
+                   glnn_context_path(ctx), r.median_ms, r.min_ms, r.gmacs, r.max_lsb_diff, r.prepare_ms);
         } else {
             printf("%-22s %10.3f %10.3f %12.3f %9d %12.1f\n", c->name, r.median_ms, r.min_ms, r.gmacs, r.max_lsb_diff,
                    r.prepare_ms);

@@ -18,6 +18,8 @@ static const char usage[] =
     "\n"
     "options:\n"
     "  --device D                device: auto, software, cpu or an EGL device index (default: $GLNN_DEVICE or auto)\n"
+    "  --path P                  GPU path: compute (GLES 3.1), fragment (GLES 2.0) or auto (default: $GLNN_PATH\n"
+    "                            or auto: compute when the device offers it)\n"
     "  --devices                 (info) list the EGL devices\n"
     "  --max-sampled-channels N  sampling limit per output value (SPEC §4.10); 0 disables\n"
     "  --json                    machine-readable output (run, bench)\n"
@@ -46,6 +48,7 @@ glnn_status cli_open_context(const cli_options *o, glnn_context **ctx, glnn_erro
     glnn_context_options co;
     glnn_context_options_init(&co);
     co.device = o->device;
+    co.path = o->path;
     co.max_sampled_channels = o->max_sampled_channels;
     return glnn_context_create(&co, ctx, err);
 }
@@ -95,9 +98,9 @@ int main(int argc, char **argv) {
             o.json = true;
         } else if (strcmp(a, "--devices") == 0) {
             devices = true;
-        } else if (strcmp(a, "--device") == 0 || strcmp(a, "--filter") == 0) {
+        } else if (strcmp(a, "--device") == 0 || strcmp(a, "--filter") == 0 || strcmp(a, "--path") == 0) {
             if (!next) return cli_usage_error("%s needs a value", a);
-            *(a[2] == 'd' ? &o.device : &o.filter) = next;
+            *(a[2] == 'd' ? &o.device : a[2] == 'p' ? &o.path : &o.filter) = next;
             i++;
         } else if (strcmp(a, "--runs") == 0 || strcmp(a, "--top") == 0 || strcmp(a, "--max-sampled-channels") == 0) {
             int *dst = a[2] == 'r' ? &o.runs : a[2] == 't' ? &o.top : &o.max_sampled_channels;

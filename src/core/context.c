@@ -1,5 +1,6 @@
 /* Contexts: the device a computation runs on. */
 #include "gpu/gpu.h"
+#include "gpu/frag/frag.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +8,10 @@
 #include <strings.h>
 
 void glnn_context_options_init(glnn_context_options *o) {
+    if (!o) return;
     o->device = NULL;
     o->max_sampled_channels = -1;
+    o->path = NULL;
 }
 
 static bool contains_nocase(const char *text, const char *word) {
@@ -35,6 +38,15 @@ glnn_status glnn_context_create(const glnn_context_options *options, glnn_contex
     const char *device = options->device;
     if (!device || !*device) device = getenv("GLNN_DEVICE");
     if (!device || !*device) device = "auto";
+    const char *given = options->path, *path = NULL;
+    if (!given || !*given) given = getenv("GLNN_PATH");
+    if (!given || !*given) given = "auto";
+    static const char *const paths[] = {"auto", "compute", "fragment"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (strcasecmp(given, paths[i]) == 0) path = paths[i];
+    if (!path)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create context: unknown path '%s'; use compute, fragment or auto",
+                         given);
 
     glnn_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return glnn_fail(err, GLNN_ERR_MEMORY, "create context: out of memory");
@@ -42,7 +54,7 @@ glnn_status glnn_context_create(const glnn_context_options *options, glnn_contex
         snprintf(ctx->device_name, sizeof ctx->device_name, "cpu reference");
         ctx->max_sampled_channels = options->max_sampled_channels < 0 ? 0 : options->max_sampled_channels;
     } else {
-        glnn_status s = glnn_gpu_create(device, &ctx->gpu, err);
+        glnn_status s = glnn_gpu_create(device, path, &ctx->gpu, err);
         if (s != GLNN_OK) {
             free(ctx);
             return s;
@@ -67,6 +79,9 @@ void glnn_context_free(glnn_context *ctx) {
 bool glnn_context_is_gpu(const glnn_context *ctx) {
     return ctx && ctx->is_gpu;
 }
+const char *glnn_context_path(const glnn_context *ctx) {
+    return !ctx || !ctx->is_gpu ? "cpu" : ctx->gpu->fragment ? "fragment" : "compute";
+}
 const char *glnn_context_device_name(const glnn_context *ctx) {
     return ctx ? ctx->device_name : "";
 }
@@ -85,14 +100,17 @@ glnn_status glnn_context_set_max_sampled_channels(glnn_context *ctx, int limit, 
 
 size_t glnn_context_describe(const glnn_context *ctx, char *buf, size_t size) {
     if (!ctx) return 0;
+    if (!buf) size = 0;
     if (!ctx->is_gpu)
         return (size_t)snprintf(buf, size,
                                 "device: cpu reference\n"
                                 "max_sampled_channels: %d (not enforced on the CPU)\n",
                                 ctx->max_sampled_channels);
     const glnn_gpu *g = ctx->gpu;
+    if (g->fragment) return glnn_frag_describe(ctx, buf, size);
     return (size_t)snprintf(buf, size,
                             "device: %s\n"
+                            "path: compute (OpenGL ES 3.1 compute shaders)\n"
                             "egl device: %s\n"
                             "vendor: %s\n"
                             "renderer: %s\n"

@@ -52,18 +52,21 @@ static const char *word_of(const enum_word *words, int value) {
 }
 
 glnn_status glnn_padding_parse(const char *text, glnn_padding *out, glnn_error *err) {
+    if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "parse padding: no result pointer");
     int v;
     glnn_status s = parse_word(paddings, "padding", text, &v, err);
     if (s == GLNN_OK) *out = (glnn_padding)v;
     return s;
 }
 glnn_status glnn_activation_parse(const char *text, glnn_activation *out, glnn_error *err) {
+    if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "parse activation function: no result pointer");
     int v;
     glnn_status s = parse_word(activations, "activation function", text, &v, err);
     if (s == GLNN_OK) *out = (glnn_activation)v;
     return s;
 }
 glnn_status glnn_pooling_operator_parse(const char *text, glnn_pooling_operator *out, glnn_error *err) {
+    if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "parse pooling operator: no result pointer");
     int v;
     glnn_status s = parse_word(operators, "pooling operator", text, &v, err);
     if (s == GLNN_OK) *out = (glnn_pooling_operator)v;

@@ -1,7 +1,9 @@
 /* Tensors, images and vectors on either back end, and the conversions of SPEC §2. */
 #include "gpu/gpu.h"
+#include "gpu/frag/frag.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,37 +24,58 @@ static const char *kind_name(glnn_data_kind k) {
     return k == GLNN_KIND_IMAGE ? "image" : k == GLNN_KIND_VECTOR ? "vector" : "tensor";
 }
 
+glnn_status glnn_check_tensor_shape(const glnn_context *ctx, glnn_shape shape, const char *what, glnn_error *err) {
+    const char *kn = kind_name(shape.kind);
+    if (shape.kind != GLNN_KIND_TENSOR && shape.kind != GLNN_KIND_IMAGE && shape.kind != GLNN_KIND_VECTOR)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: unknown kind %d", what, (int)shape.kind);
+    if (shape.h < 1 || shape.w < 1 || shape.c < 1)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: every dimension of a %s must be positive, got %lld×%lld×%lld",
+                         what, kn, (long long)shape.h, (long long)shape.w, (long long)shape.c);
+    if (shape.kind == GLNN_KIND_TENSOR && shape.c % 4 != 0)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: tensor depth must be a multiple of 4, got %lld", what,
+                         (long long)shape.c);
+    if (shape.kind == GLNN_KIND_IMAGE && shape.c != 3)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: an image has 3 channels, got %lld", what, (long long)shape.c);
+    if (shape.kind == GLNN_KIND_VECTOR && (shape.h != 1 || shape.w != 1))
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: a vector is 1×1×N, got %lld×%lld×%lld", what, (long long)shape.h,
+                         (long long)shape.w, (long long)shape.c);
+    int64_t bytes = glnn_gpu_buffer_bytes(shape);
+    if (bytes < 0 || (uint64_t)bytes > SIZE_MAX / 2)
+        return glnn_fail(err, GLNN_ERR_MEMORY, "%s: a %lld×%lld×%lld %s is too large (its size overflows)", what,
+                         (long long)shape.h, (long long)shape.w, (long long)shape.c, kn);
+    glnn_frag_layout layout; /* the fragment path: textures within the device's size limit */
+    if (ctx && ctx->is_gpu && ctx->gpu->fragment) return glnn_frag_layout_of(ctx->gpu, shape, &layout, what, err);
+    if (ctx && ctx->is_gpu && bytes > ctx->gpu->max_ssbo_size)
+        return glnn_fail(err, GLNN_ERR_MEMORY,
+                         "%s: a %lld×%lld×%lld %s needs %lld bytes, above the device's storage block limit of %d "
+                         "bytes",
+                         what, (long long)shape.h, (long long)shape.w, (long long)shape.c, kn, (long long)bytes,
+                         ctx->gpu->max_ssbo_size);
+    if (ctx && !ctx->is_gpu && bytes > GLNN_CPU_MAX_TENSOR_BYTES)
+        return glnn_fail(err, GLNN_ERR_MEMORY,
+                         "%s: a %lld×%lld×%lld %s needs %lld bytes, above the CPU reference's limit of %lld bytes",
+                         what, (long long)shape.h, (long long)shape.w, (long long)shape.c, kn, (long long)bytes,
+                         (long long)GLNN_CPU_MAX_TENSOR_BYTES);
+    return GLNN_OK;
+}
+
 glnn_status glnn_tensor_create(glnn_context *ctx, glnn_shape shape, glnn_tensor **out, glnn_error *err) {
     if (!ctx || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create tensor: no context or output handle");
     const char *kn = kind_name(shape.kind);
-    if (shape.kind != GLNN_KIND_TENSOR && shape.kind != GLNN_KIND_IMAGE && shape.kind != GLNN_KIND_VECTOR)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create tensor: unknown kind %d", (int)shape.kind);
-    if (shape.h < 1 || shape.w < 1 || shape.c < 1)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create %s: every dimension must be positive, got %lld×%lld×%lld", kn,
-                         (long long)shape.h, (long long)shape.w, (long long)shape.c);
-    if (shape.kind == GLNN_KIND_TENSOR && shape.c % 4 != 0)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create tensor: depth must be a multiple of 4, got %lld",
-                         (long long)shape.c);
-    if (shape.kind == GLNN_KIND_IMAGE && shape.c != 3)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create image: an image has 3 channels, got %lld", (long long)shape.c);
-    if (shape.kind == GLNN_KIND_VECTOR && (shape.h != 1 || shape.w != 1))
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create vector: a vector is 1×1×N, got %lld×%lld×%lld",
-                         (long long)shape.h, (long long)shape.w, (long long)shape.c);
+    char what[32];
+    snprintf(what, sizeof what, "create %s", kn);
+    glnn_status check = glnn_check_tensor_shape(ctx, shape, what, err);
+    if (check != GLNN_OK) return check;
     int64_t bytes = glnn_gpu_buffer_bytes(shape);
-    if (bytes < 0 || (uint64_t)bytes > SIZE_MAX / 2)
-        return glnn_fail(err, GLNN_ERR_MEMORY, "create %s: %lld×%lld×%lld is too large", kn, (long long)shape.h,
-                         (long long)shape.w, (long long)shape.c);
-    if (ctx->is_gpu && bytes > ctx->gpu->max_ssbo_size)
-        return glnn_fail(err, GLNN_ERR_MEMORY,
-                         "create %s: %lld×%lld×%lld needs %lld bytes, above the device's storage block limit of %d", kn,
-                         (long long)shape.h, (long long)shape.w, (long long)shape.c, (long long)bytes,
-                         ctx->gpu->max_ssbo_size);
     glnn_tensor *t = calloc(1, sizeof *t);
     if (!t) return glnn_fail(err, GLNN_ERR_MEMORY, "create %s: out of memory", kn);
     t->ctx = ctx;
     t->shape = shape;
     glnn_status s = GLNN_OK;
-    if (ctx->is_gpu) {
+    if (ctx->is_gpu && ctx->gpu->fragment) {
+        s = glnn_gpu_make_current(ctx->gpu, err);
+        if (s == GLNN_OK) s = glnn_frag_tensor_create(t, err);
+    } else if (ctx->is_gpu) {
         s = glnn_gpu_make_current(ctx->gpu, err);
         void *zeros = s == GLNN_OK ? calloc(1, (size_t)bytes) : NULL;
         if (s == GLNN_OK && !zeros) s = glnn_fail(err, GLNN_ERR_MEMORY, "create %s: out of memory", kn);
@@ -77,6 +100,7 @@ glnn_status glnn_tensor_create(glnn_context *ctx, glnn_shape shape, glnn_tensor 
 void glnn_tensor_free(glnn_tensor *t) {
     if (!t) return;
     if (t->buffer && glnn_gpu_make_current(t->ctx->gpu, NULL) == GLNN_OK) glnn_gpu_buffer_free(t->buffer);
+    if (t->texture && glnn_gpu_make_current(t->ctx->gpu, NULL) == GLNN_OK) glnn_frag_tensor_free(t);
     free(t->bytes);
     free(t->floats);
     free(t);
@@ -110,6 +134,7 @@ static glnn_status store(glnn_tensor *t, const uint8_t *bytes, const float *floa
     }
     glnn_status s = glnn_gpu_make_current(t->ctx->gpu, err);
     if (s != GLNN_OK) return s;
+    if (t->ctx->gpu->fragment) return glnn_frag_tensor_store(t, bytes, floats, what, err);
     const void *src = t->shape.kind == GLNN_KIND_VECTOR ? (const void *)floats : (const void *)bytes;
     uint8_t *staging = NULL;
     if (t->shape.kind == GLNN_KIND_IMAGE) {
@@ -137,6 +162,7 @@ static glnn_status load(const glnn_tensor *t, uint8_t *bytes, float *floats, con
     }
     glnn_status s = glnn_gpu_make_current(t->ctx->gpu, err);
     if (s != GLNN_OK) return s;
+    if (t->ctx->gpu->fragment) return glnn_frag_tensor_load(t, bytes, floats, what, err);
     glMemoryBarrier(GL_BUFFER_UPDATE_BARRIER_BIT);
     glBindBuffer(GL_SHADER_STORAGE_BUFFER, t->buffer);
     const uint8_t *map = glMapBufferRange(GL_SHADER_STORAGE_BUFFER, 0, (GLsizeiptr)t->buffer_size, GL_MAP_READ_BIT);

@@ -17,15 +17,17 @@ glnn_status glnn_cpu_pooling2d(glnn_op *op, const glnn_tensor *const *inputs, gl
     for (int64_t yo = 0; yo < Ho; yo++)
         for (int64_t xo = 0; xo < Wo; xo++) {
             const int64_t y0 = yo * s - pl->ay.before, x0 = xo * s - pl->ax.before;
+            /* Only the taps inside the input: padding reads 0, which changes neither the maximum nor the
+             * sum, and a window far larger than the input costs no more than the input. */
+            const int64_t ky0 = y0 < 0 ? -y0 : 0, ky1 = H - y0 < k ? H - y0 : k;
+            const int64_t kx0 = x0 < 0 ? -x0 : 0, kx1 = W - x0 < k ? W - x0 : k;
             uint8_t *out = y + (yo * Wo + xo) * C;
             for (int64_t c = 0; c < C; c++) {
                 uint64_t acc = 0; /* MAX: the maximum so far (padding reads 0); AVERAGE: the sum S */
-                for (int ky = 0; ky < k; ky++) {
+                for (int64_t ky = ky0; ky < ky1; ky++) {
                     const int64_t yi = y0 + ky;
-                    if (yi < 0 || yi >= H) continue;
-                    for (int kx = 0; kx < k; kx++) {
+                    for (int64_t kx = kx0; kx < kx1; kx++) {
                         const int64_t xi = x0 + kx;
-                        if (xi < 0 || xi >= W) continue;
                         const uint8_t v = x[(yi * W + xi) * C + c];
                         if (is_max)
                             acc = v > acc ? v : acc;

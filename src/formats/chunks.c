@@ -246,6 +246,10 @@ static glnn_status read_records(reader *r, glnn_chunks *c, glnn_error *err) {
         uint64_t start = r->pos, left = r->size - r->pos;
         uint8_t field[4];
         char id[MAX_ID_LENGTH];
+        if (c->count >= GLNN_MAX_CHUNK_RECORDS)
+            return glnn_fail(err, GLNN_ERR_FORMAT,
+                             "%s: more than %d chunk records (the next starts at byte offset %llu)", r->what,
+                             GLNN_MAX_CHUNK_RECORDS, (unsigned long long)start);
         if (left < 4) return truncated(r, start, "length field", 4, left, err);
         if ((s = reader_read(r, field, 4, err)) != GLNN_OK) return s;
         uint32_t id_len = load_u32le(field);

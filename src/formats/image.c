@@ -12,8 +12,12 @@
 #include <jerror.h>
 #include <png.h>
 
-/* Largest image decoded, in pixels (768 MiB of RGB). */
-#define IMAGE_MAX_PIXELS ((int64_t)1 << 28)
+/* Largest image decoded, in pixels (768 MiB of RGB).  Fuzzing builds lower it so that one input cannot ask
+ * for gigabytes. */
+#ifndef GLNN_IMAGE_MAX_PIXELS
+#define GLNN_IMAGE_MAX_PIXELS ((int64_t)1 << 28)
+#endif
+#define IMAGE_MAX_PIXELS ((int64_t)(GLNN_IMAGE_MAX_PIXELS))
 /* A progressive JPEG with more scans than this is treated as hostile (each scan rereads the whole image). */
 #define JPEG_MAX_SCANS 1000
 

@@ -84,6 +84,8 @@ static glnn_status parse_header(parser *p, const char *text, size_t length) {
     if (text[length - 1] != ':' || name_length == 0 || memchr(text, ':', name_length) || has_blank(text, name_length))
         return glnn_fail(p->err, GLNN_ERR_FORMAT, "listing line %d: expected a chapter header 'NAME:', got '%.*s'",
                          p->line, (int)(length < 64 ? length : 64), text);
+    if (p->count >= GLNN_MAX_CHAPTERS)
+        return glnn_fail(p->err, GLNN_ERR_FORMAT, "listing line %d: more than %d chapters", p->line, GLNN_MAX_CHAPTERS);
     for (int i = 0; i < p->count; i++)
         if (strlen(p->chapters[i].name) == name_length && memcmp(p->chapters[i].name, text, name_length) == 0)
             return glnn_fail(p->err, GLNN_ERR_FORMAT, "listing line %d: repeated chapter '%s' (first at line %d)",
@@ -120,6 +122,9 @@ static glnn_status parse_pair(parser *p, const char *text, size_t length, bool e
         b->line = p->line;
     }
     glnn_block *b = &c->blocks[c->count - 1];
+    if (b->count >= GLNN_MAX_BLOCK_KEYS)
+        return glnn_fail(p->err, GLNN_ERR_FORMAT, "listing line %d: more than %d keys in the block of line %d", p->line,
+                         GLNN_MAX_BLOCK_KEYS, b->line);
     for (int i = 0; i < b->count; i++)
         if (strlen(b->kv[i].key) == key_length && memcmp(b->kv[i].key, text, key_length) == 0)
             return glnn_fail(p->err, GLNN_ERR_FORMAT, "listing line %d: repeated key '%s' (first at line %d)", p->line,

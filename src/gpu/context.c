@@ -1,9 +1,13 @@
 /* EGL without a window: device enumeration, context creation, capability checks. */
 #include "gpu/gpu.h"
+#include "gpu/frag/frag.h"
 
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool has_ext(const char *list, const char *name) {
     if (!list) return false;
@@ -73,6 +77,50 @@ glnn_status glnn_list_devices(char *buf, size_t size, size_t *length, glnn_error
     return GLNN_OK;
 }
 
+/* GBM over a DRM render node: the display-less way to a hardware GPU when EGL lacks the device platform
+ * (older Mesa, as on a Raspberry Pi).  libgbm is loaded at run time so that glnn does not depend on it. */
+struct gbm_device;
+typedef struct gbm_device *(*gbm_create_fn)(int fd);
+typedef void (*gbm_destroy_fn)(struct gbm_device *device);
+
+static bool open_gbm_display(glnn_gpu *gpu) {
+    const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
+    if (!has_ext(client, "EGL_KHR_platform_gbm") && !has_ext(client, "EGL_MESA_platform_gbm")) return false;
+    void *lib = dlopen("libgbm.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) return false;
+    gbm_create_fn create = (gbm_create_fn)dlsym(lib, "gbm_create_device");
+    gbm_destroy_fn destroy = (gbm_destroy_fn)dlsym(lib, "gbm_device_destroy");
+    for (int i = 128; i < 136 && create && destroy; i++) {
+        char node[32];
+        snprintf(node, sizeof node, "/dev/dri/renderD%d", i);
+        int fd = open(node, O_RDWR | O_CLOEXEC);
+        if (fd < 0) continue;
+        struct gbm_device *dev = create(fd);
+        EGLDisplay d = dev ? eglGetPlatformDisplay(EGL_PLATFORM_GBM_KHR, dev, NULL) : EGL_NO_DISPLAY;
+        if (d != EGL_NO_DISPLAY && eglInitialize(d, NULL, NULL)) {
+            gpu->display = d;
+            gpu->gbm_lib = lib;
+            gpu->gbm_device = dev;
+            gpu->gbm_fd = fd;
+            snprintf(gpu->egl_info, sizeof gpu->egl_info, "GBM %s", node);
+            return true;
+        }
+        if (dev) destroy(dev);
+        close(fd);
+    }
+    dlclose(lib);
+    return false;
+}
+
+static void close_gbm_display(glnn_gpu *gpu) {
+    if (!gpu->gbm_device) return;
+    eglTerminate(gpu->display); /* this display belongs to this context alone */
+    ((gbm_destroy_fn)dlsym(gpu->gbm_lib, "gbm_device_destroy"))(gpu->gbm_device);
+    close(gpu->gbm_fd);
+    dlclose(gpu->gbm_lib);
+    gpu->gbm_device = gpu->gbm_lib = NULL;
+}
+
 static glnn_status open_display(const char *device, glnn_gpu *gpu, glnn_error *err) {
     egl_device_fns f;
     bool have_devices = device_fns(&f);
@@ -99,6 +147,8 @@ static glnn_status open_display(const char *device, glnn_gpu *gpu, glnn_error *e
         gpu->display = eglGetPlatformDisplay(EGL_PLATFORM_DEVICE_EXT, devices[index], NULL);
         gpu->software = device_is_software(&f, devices[index]);
         describe_device(&f, devices[index], gpu->egl_info, sizeof gpu->egl_info);
+    } else if (!have_devices && strcmp(device, "auto") == 0 && open_gbm_display(gpu)) {
+        gpu->software = false;
     } else {
         /* Software: Mesa's surfaceless platform, else the software device of the device platform. */
         if (has_ext(client, "EGL_MESA_platform_surfaceless"))
@@ -122,7 +172,8 @@ static glnn_status open_display(const char *device, glnn_gpu *gpu, glnn_error *e
     return GLNN_OK;
 }
 
-static glnn_status create_context(glnn_gpu *gpu, glnn_error *err) {
+/* An OpenGL ES 3.1 context (major = 3) for the compute path or an OpenGL ES 2.0 one (major = 2). */
+static glnn_status create_context(glnn_gpu *gpu, int major, glnn_error *err) {
     const char *exts = eglQueryString(gpu->display, EGL_EXTENSIONS);
     if (!eglBindAPI(EGL_OPENGL_ES_API))
         return glnn_fail(err, GLNN_ERR_DEVICE, "create context: this EGL has no OpenGL ES (EGL error 0x%x)",
@@ -131,19 +182,26 @@ static glnn_status create_context(glnn_gpu *gpu, glnn_error *err) {
     bool no_config = has_ext(exts, "EGL_KHR_no_config_context") || has_ext(exts, "EGL_MESA_configless_context");
     bool surfaceless = has_ext(exts, "EGL_KHR_surfaceless_context");
     if (!no_config || !surfaceless) {
-        const EGLint attribs[] = {EGL_SURFACE_TYPE, EGL_PBUFFER_BIT, EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_NONE};
+        const EGLint attribs[] = {EGL_SURFACE_TYPE, EGL_PBUFFER_BIT, EGL_RENDERABLE_TYPE,
+                                  major == 2 ? EGL_OPENGL_ES2_BIT : EGL_OPENGL_ES3_BIT, EGL_NONE};
         EGLint n = 0;
         if (!eglChooseConfig(gpu->display, attribs, &config, 1, &n) || n < 1)
             return glnn_fail(err, GLNN_ERR_DEVICE,
-                             "create context: no EGL configuration supports OpenGL ES 3 with pbuffers");
+                             "create context: no EGL configuration supports OpenGL ES %d with pbuffers", major);
     }
-    const EGLint ctx_attribs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 1, EGL_NONE};
+    const EGLint ctx_attribs[] = {EGL_CONTEXT_MAJOR_VERSION, major, EGL_CONTEXT_MINOR_VERSION, major == 2 ? 0 : 1,
+                                  EGL_NONE};
     gpu->context = eglCreateContext(gpu->display, config, EGL_NO_CONTEXT, ctx_attribs);
-    if (gpu->context == EGL_NO_CONTEXT)
+    if (gpu->context == EGL_NO_CONTEXT && major == 2)
         return glnn_fail(err, GLNN_ERR_DEVICE,
-                         "create context: the device offers no OpenGL ES 3.1 context (EGL error 0x%x); glnn needs "
-                         "GLES 3.1 compute shaders (with Mesa, check MESA_GLES_VERSION_OVERRIDE is not below 3.1)",
-                         eglGetError());
+                         "create context: the device offers no OpenGL ES 2.0 context (EGL error 0x%x)", eglGetError());
+    if (gpu->context == EGL_NO_CONTEXT)
+        return glnn_fail(
+            err, GLNN_ERR_DEVICE,
+            "create context: the device offers no OpenGL ES 3.1 context (EGL error 0x%x); the compute "
+            "path needs GLES 3.1 compute shaders (with Mesa, check MESA_GLES_VERSION_OVERRIDE is not below "
+            "3.1); GLES 2.0 devices take the fragment path (path 'fragment' or 'auto')",
+            eglGetError());
     if (!surfaceless) {
         const EGLint pb[] = {EGL_WIDTH, 1, EGL_HEIGHT, 1, EGL_NONE};
         gpu->surface = eglCreatePbufferSurface(gpu->display, config, pb);
@@ -154,6 +212,15 @@ static glnn_status create_context(glnn_gpu *gpu, glnn_error *err) {
     if (!eglMakeCurrent(gpu->display, gpu->surface, gpu->surface, gpu->context))
         return glnn_fail(err, GLNN_ERR_DEVICE, "create context: eglMakeCurrent failed (EGL error 0x%x)", eglGetError());
     return GLNN_OK;
+}
+
+static void destroy_context(glnn_gpu *gpu) {
+    if (gpu->context == EGL_NO_CONTEXT) return;
+    eglMakeCurrent(gpu->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    if (gpu->surface != EGL_NO_SURFACE) eglDestroySurface(gpu->display, gpu->surface);
+    eglDestroyContext(gpu->display, gpu->context);
+    gpu->surface = EGL_NO_SURFACE;
+    gpu->context = EGL_NO_CONTEXT;
 }
 
 static void copy_string(char *dst, size_t size, GLenum name) {
@@ -171,8 +238,8 @@ static glnn_status query_capabilities(glnn_gpu *gpu, glnn_error *err) {
     glGetIntegerv(GL_MINOR_VERSION, &minor);
     if (major < 3 || (major == 3 && minor < 1))
         return glnn_fail(err, GLNN_ERR_DEVICE,
-                         "create context: %s offers %s; glnn needs OpenGL ES 3.1 with compute shaders (use "
-                         "GLNN_DEVICE=cpu for the CPU reference)",
+                         "create context: %s offers %s; the compute path needs OpenGL ES 3.1 with compute shaders "
+                         "(path 'fragment' or 'auto' runs on GLES 2.0; GLNN_DEVICE=cpu is the CPU reference)",
                          gpu->renderer, gpu->version);
     glGetIntegerv(GL_MAX_COMPUTE_WORK_GROUP_INVOCATIONS, &gpu->max_invocations);
     for (GLuint i = 0; i < 3; i++) {
@@ -192,15 +259,29 @@ static glnn_status query_capabilities(glnn_gpu *gpu, glnn_error *err) {
     return GLNN_OK;
 }
 
-glnn_status glnn_gpu_create(const char *device, glnn_gpu **out, glnn_error *err) {
+glnn_status glnn_gpu_create(const char *device, const char *path, glnn_gpu **out, glnn_error *err) {
     glnn_gpu *gpu = calloc(1, sizeof *gpu);
     if (!gpu) return glnn_fail(err, GLNN_ERR_MEMORY, "create context: out of memory");
     gpu->display = EGL_NO_DISPLAY;
     gpu->context = EGL_NO_CONTEXT;
     gpu->surface = EGL_NO_SURFACE;
     glnn_status s = open_display(device, gpu, err);
-    if (s == GLNN_OK) s = create_context(gpu, err);
-    if (s == GLNN_OK) s = query_capabilities(gpu, err);
+    bool fragment = strcmp(path, "fragment") == 0;
+    if (s == GLNN_OK && !fragment) {
+        s = create_context(gpu, 3, err);
+        if (s == GLNN_OK) s = query_capabilities(gpu, err);
+        if (s != GLNN_OK && strcmp(path, "auto") == 0) {
+            /* No GLES 3.1 compute shaders: every op as a fragment shader (GLES 2.0). */
+            destroy_context(gpu);
+            fragment = true;
+            s = GLNN_OK;
+        }
+    }
+    if (s == GLNN_OK && fragment) {
+        gpu->fragment = true;
+        s = create_context(gpu, 2, err);
+        if (s == GLNN_OK) s = glnn_frag_init(gpu, err);
+    }
     if (s != GLNN_OK) {
         glnn_gpu_free(gpu);
         return s;
@@ -212,28 +293,47 @@ glnn_status glnn_gpu_create(const char *device, glnn_gpu **out, glnn_error *err)
 void glnn_gpu_free(glnn_gpu *gpu) {
     if (!gpu) return;
     if (gpu->context != EGL_NO_CONTEXT) {
-        eglMakeCurrent(gpu->display, gpu->surface, gpu->surface, gpu->context);
+        /* GL names are deleted only in their own context: when it cannot be made current (lost, or current
+         * on another thread), they must not be deleted in whatever context this thread has current. */
+        bool current = eglMakeCurrent(gpu->display, gpu->surface, gpu->surface, gpu->context);
         for (glnn_program *p = gpu->programs, *next; p; p = next) {
             next = p->next;
-            glDeleteProgram(p->program);
+            if (current) glDeleteProgram(p->program);
             free(p->key);
             free(p);
         }
-        eglMakeCurrent(gpu->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
-        if (gpu->surface != EGL_NO_SURFACE) eglDestroySurface(gpu->display, gpu->surface);
-        eglDestroyContext(gpu->display, gpu->context);
+        glnn_frag_release(gpu);
+        destroy_context(gpu);
     }
-    /* The display is shared by every context on it: eglTerminate would break the others. */
+    /* The display is shared by every context on it: eglTerminate would break the others (a GBM display is
+     * this context's own). */
+    close_gbm_display(gpu);
     free(gpu);
 }
 
 glnn_status glnn_gpu_make_current(glnn_gpu *gpu, glnn_error *err) {
+    if (!gpu) return glnn_fail(err, GLNN_ERR_ARGUMENT, "make context current: not a GPU context");
     if (eglGetCurrentContext() == gpu->context) return GLNN_OK;
-    if (!eglMakeCurrent(gpu->display, gpu->surface, gpu->surface, gpu->context))
-        return glnn_fail(err, GLNN_ERR_DEVICE, "make context current: eglMakeCurrent failed (EGL error 0x%x)",
-                         eglGetError());
+    if (!eglMakeCurrent(gpu->display, gpu->surface, gpu->surface, gpu->context)) {
+        EGLint e = eglGetError();
+        if (e == EGL_CONTEXT_LOST)
+            return glnn_fail(err, GLNN_ERR_DEVICE,
+                             "make context current: the GPU context was lost (EGL_CONTEXT_LOST); create a new context");
+        if (e == EGL_BAD_ACCESS)
+            return glnn_fail(err, GLNN_ERR_DEVICE,
+                             "make context current: the GPU context is current on another thread (EGL_BAD_ACCESS); "
+                             "use one context per thread");
+        if (e == EGL_BAD_CONTEXT)
+            return glnn_fail(err, GLNN_ERR_DEVICE,
+                             "make context current: the GPU context no longer exists (EGL_BAD_CONTEXT); create a new "
+                             "context");
+        return glnn_fail(err, GLNN_ERR_DEVICE, "make context current: eglMakeCurrent failed (EGL error 0x%x)", e);
+    }
     return GLNN_OK;
 }
+
+/* GLES 3.2 / KHR_robustness: every call fails with this once the context is lost (a GPU reset). */
+#define GLNN_GL_CONTEXT_LOST 0x0507
 
 static const char *gl_error_name(GLenum e) {
     switch (e) {
@@ -242,6 +342,7 @@ static const char *gl_error_name(GLenum e) {
     case GL_INVALID_OPERATION: return "GL_INVALID_OPERATION";
     case GL_OUT_OF_MEMORY: return "GL_OUT_OF_MEMORY";
     case GL_INVALID_FRAMEBUFFER_OPERATION: return "GL_INVALID_FRAMEBUFFER_OPERATION";
+    case GLNN_GL_CONTEXT_LOST: return "GL_CONTEXT_LOST: the GPU context was lost; create a new context";
     default: return "unknown GL error";
     }
 }
@@ -249,7 +350,8 @@ static const char *gl_error_name(GLenum e) {
 glnn_status glnn_gpu_check(const char *what, glnn_error *err) {
     GLenum e = glGetError();
     if (e == GL_NO_ERROR) return GLNN_OK;
-    while (glGetError() != GL_NO_ERROR) {
+    /* Drain the other pending flags; a lost context keeps reporting GL_CONTEXT_LOST, so the loop is bounded. */
+    for (int i = 0; i < 16 && glGetError() != GL_NO_ERROR; i++) {
     }
     return glnn_fail(err, e == GL_OUT_OF_MEMORY ? GLNN_ERR_MEMORY : GLNN_ERR_DEVICE, "%s: %s (0x%x)", what,
                      gl_error_name(e), e);

@@ -1,12 +1,261 @@
-/* Conv2D on the GPU: weights reordered once at preparation, one compute program per specialization. */
+/* Conv2D on the GPU: weights reordered once at preparation into the layout of the kernel chosen for the op,
+ * one compute program per specialization (cached per context and on disk, see program.c).
+ *
+ * Kernels (variants):
+ *   generic    shaders/conv2d.glsl: one output pixel × one output quad per invocation, storage buffers only;
+ *              every Conv2D on every GLES 3.1 device.
+ *   tiled      shaders/conv2d_tiled.glsl: P pixels × QQ output quads per invocation in registers, any
+ *              kernel, stride and group size (not depthwise); for long sums (3×3 over many channels).
+ *   rows       shaders/conv2d_rows.glsl MODE 0: image input, 1×1 over up to 64 channels per group, small
+ *              groups; an invocation fetches the weights of its quads once and runs over a strip of blocks
+ *              of P pixels of a row, reusing each input column for every kernel column.
+ *   quad       conv2d_rows.glsl MODE 1: groups of 4 input and 4 output channels.
+ *   depthwise  conv2d_rows.glsl MODE 2.
+ * The texture kernels read tensors and weights through texture buffer views: on llvmpipe a texel fetch is
+ * a vector gather (a function call), while a storage buffer read with a lane-varying address is a loop over
+ * the lanes.  Every kernel sums each output value in the reference order (ky, kx, ci), with `precise`
+ * arithmetic, so that results match the CPU reference bit for bit where the driver honours `precise`
+ * (llvmpipe does). */
 #include "gpu/gpu.h"
 #include "ops/conv2d.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* Reorders [k][k][Cg][Cout] weights into the kernel's layout (see shaders/conv2d.glsl). */
-static float *reorder_weights(const glnn_conv2d *c, int64_t *n_floats) {
+#ifndef GL_TEXTURE_BUFFER
+#define GL_TEXTURE_BUFFER 0x8C2A
+#endif
+#ifndef GL_MAX_TEXTURE_BUFFER_SIZE
+#define GL_MAX_TEXTURE_BUFFER_SIZE 0x8C2B
+#endif
+
+enum { VARIANT_GENERIC, VARIANT_TILED, VARIANT_ROWS, VARIANT_QUAD, VARIANT_DEPTHWISE, VARIANT_COUNT };
+
+static const char *const variant_names[VARIANT_COUNT] = {"generic", "tiled", "rows", "quad", "depthwise"};
+
+/* Kernel sizes and strides of the rows kernels (each pair is a specialization: the columns of a row are
+ * unrolled). */
+#define ROWS_MAX_KSIZE 5
+#define ROWS_MAX_STRIDE 2
+/* The rows kernel unrolls the whole sum of an output value: up to 16 input quads per group (FOR_G in
+ * conv2d_common.glsl) and k²·Cg/4 ≤ 144 (3×3 over 64 channels, 5×5 over 16). */
+#define ROWS_MAX_QUADS 16
+#define ROWS_MAX_TAP_QUADS 144
+
+int glnn_gpu_conv2d_variant_count(void) {
+    return VARIANT_COUNT;
+}
+
+const char *glnn_gpu_conv2d_variant_name(int variant) {
+    return variant >= 0 && variant < VARIANT_COUNT ? variant_names[variant] : NULL;
+}
+
+int glnn_gpu_conv2d_variant_by_name(const char *name) {
+    for (int v = 0; name && v < VARIANT_COUNT; v++)
+        if (strcmp(name, variant_names[v]) == 0) return v;
+    return -1;
+}
+
+static bool has_gl_extension(const char *name) {
+    GLint n = 0;
+    glGetIntegerv(GL_NUM_EXTENSIONS, &n);
+    for (GLint i = 0; i < n; i++) {
+        const GLubyte *e = glGetStringi(GL_EXTENSIONS, (GLuint)i);
+        if (e && strcmp((const char *)e, name) == 0) return true;
+    }
+    return false;
+}
+
+/* Looks up texture buffer support once per context (the context must be current). */
+static bool texture_buffers(glnn_gpu *gpu) {
+    if (gpu->tbo_state != 0) return gpu->tbo_state > 0;
+    gpu->tbo_state = -1;
+    GLint major = 0, minor = 0;
+    glGetIntegerv(GL_MAJOR_VERSION, &major);
+    glGetIntegerv(GL_MINOR_VERSION, &minor);
+    const char *fn_name = NULL;
+    if (major > 3 || (major == 3 && minor >= 2))
+        fn_name = "glTexBuffer";
+    else if (has_gl_extension("GL_EXT_texture_buffer"))
+        fn_name = "glTexBufferEXT";
+    else if (has_gl_extension("GL_OES_texture_buffer"))
+        fn_name = "glTexBufferOES";
+    if (fn_name) {
+        gpu->tex_buffer = (void(GL_APIENTRY *)(GLenum, GLenum, GLuint))eglGetProcAddress(fn_name);
+        GLint max = 0;
+        glGetIntegerv(GL_MAX_TEXTURE_BUFFER_SIZE, &max);
+        if (glGetError() == GL_NO_ERROR && gpu->tex_buffer && max > 0) {
+            gpu->max_texture_buffer_size = max;
+            gpu->tbo_state = 1;
+        }
+    }
+    for (int i = 0; i < 16 && glGetError() != GL_NO_ERROR; i++) { /* bounded: a lost context never clears */
+    }
+    return gpu->tbo_state > 0;
+}
+
+static int groups_of(const glnn_conv2d *c) {
+    return c->kind == CONV_IMAGE ? 1 : c->p.num_groups;
+}
+
+/* Output quads per group (all of them for an image input, 1 for depthwise). */
+static int out_quads_per_group(const glnn_conv2d *c) {
+    return c->kind == CONV_DEPTHWISE ? 1 : c->p.num_output_channels / groups_of(c) / 4;
+}
+
+/* Input quads per group: 1 for an image input (R, G, B, 0) and for depthwise. */
+static int in_quads_per_group(const glnn_conv2d *c) {
+    return c->kind == CONV_DEPTHWISE ? 1 : (c->cg + 3) / 4;
+}
+
+/* Whether the tensors and weights of c (its shapes known) fit the device's texture buffers. */
+static bool fits_texture_buffers(const glnn_conv2d *c, const glnn_gpu *gpu) {
+    if (c->in_shape.h <= 0) return true; /* not prepared yet: checked again at preparation */
+    const int64_t limit = gpu->max_texture_buffer_size, oq = c->p.num_output_channels / 4;
+    const int64_t taps = (int64_t)c->p.kernel_size * c->p.kernel_size;
+    const int64_t in = c->in_shape.h * c->in_shape.w * (c->kind == CONV_IMAGE ? 1 : c->in_shape.c / 4);
+    const int64_t out = c->ax.n * c->ay.n * oq;
+    const int64_t weights = taps * (c->kind == CONV_DEPTHWISE ? 1 : 4 * in_quads_per_group(c)) * oq + oq;
+    return in <= limit && out <= limit && weights <= limit;
+}
+
+bool glnn_gpu_conv2d_variant_supports(const glnn_conv2d *c, glnn_context *ctx, int variant) {
+    if (!c || variant < 0 || variant >= VARIANT_COUNT) return false;
+    if (variant != VARIANT_GENERIC && ctx) {
+        if (!ctx->is_gpu || !ctx->gpu || ctx->gpu->fragment) return false;
+        if (glnn_gpu_make_current(ctx->gpu, NULL) != GLNN_OK || !texture_buffers(ctx->gpu)) return false;
+        if (!fits_texture_buffers(c, ctx->gpu)) return false;
+    }
+    const bool rows_geometry = c->p.kernel_size <= ROWS_MAX_KSIZE && c->p.stride <= ROWS_MAX_STRIDE;
+    switch (variant) {
+    case VARIANT_GENERIC: return true;
+    case VARIANT_TILED: return c->kind != CONV_DEPTHWISE;
+    case VARIANT_ROWS:
+        return c->kind != CONV_DEPTHWISE && rows_geometry && in_quads_per_group(c) <= ROWS_MAX_QUADS &&
+               c->p.kernel_size * c->p.kernel_size * in_quads_per_group(c) <= ROWS_MAX_TAP_QUADS;
+    case VARIANT_QUAD:
+        return (c->kind == CONV_REGULAR || c->kind == CONV_GROUPED) && c->cg == 4 && out_quads_per_group(c) == 1 &&
+               rows_geometry;
+    case VARIANT_DEPTHWISE: return c->kind == CONV_DEPTHWISE && rows_geometry;
+    default: return false;
+    }
+}
+
+void glnn_conv2d_force_variant(glnn_op *op, int variant) {
+    if (op && glnn_op_get_kind(op) == GLNN_OP_CONV2D)
+        ((glnn_conv2d *)op)->gpu_variant = variant >= 0 && variant < VARIANT_COUNT ? variant : -1;
+}
+
+int glnn_conv2d_prepared_variant(const glnn_op *op) {
+    if (!op || glnn_op_get_kind(op) != GLNN_OP_CONV2D || !op->prepared || !op->prepared_ctx ||
+        !op->prepared_ctx->is_gpu)
+        return -1;
+    const glnn_conv2d *c = (const glnn_conv2d *)op;
+    return c->gpu_program ? c->gpu_kernel : -1;
+}
+
+void glnn_conv2d_prepared_kernel(const glnn_op *op, char *buf, size_t size) {
+    int v = glnn_conv2d_prepared_variant(op);
+    if (!buf || !size) return;
+    buf[0] = '\0';
+    if (v < 0) return;
+    const glnn_conv2d *c = (const glnn_conv2d *)op;
+    if (v == VARIANT_GENERIC)
+        snprintf(buf, size, "%s", variant_names[v]);
+    else
+        snprintf(buf, size, "%s P%d QQ%d NB%d%s%s", variant_names[v], c->gpu_block_pixels, c->gpu_block_quads,
+                 c->gpu_strip, c->gpu_wide_in ? " wide-in" : "", c->gpu_wide_out ? " wide-out" : "");
+}
+
+/* The automatic choice, from measurements on llvmpipe (bench/RESULTS.md). */
+static int choose_variant(const glnn_conv2d *c, glnn_context *ctx) {
+    if (!glnn_gpu_conv2d_variant_supports(c, ctx, VARIANT_TILED) &&
+        !glnn_gpu_conv2d_variant_supports(c, ctx, VARIANT_DEPTHWISE))
+        return VARIANT_GENERIC;
+    if (c->kind == CONV_DEPTHWISE)
+        return glnn_gpu_conv2d_variant_supports(c, ctx, VARIANT_DEPTHWISE) ? VARIANT_DEPTHWISE : VARIANT_GENERIC;
+    if (c->p.kernel_size > 1 && glnn_gpu_conv2d_variant_supports(c, ctx, VARIANT_QUAD)) return VARIANT_QUAD;
+    /* rows (weights fetched once per strip) beats tiled wherever it applies: 1.3× to 2× on llvmpipe. */
+    if (glnn_gpu_conv2d_variant_supports(c, ctx, VARIANT_ROWS)) return VARIANT_ROWS;
+    return VARIANT_TILED;
+}
+
+/* Largest of the candidates (descending, ending with 1) that divides n. */
+static int largest_divisor(int n, const int *candidates) {
+    for (;; candidates++)
+        if (*candidates <= 1 || n % *candidates == 0) return *candidates > 1 ? *candidates : 1;
+}
+
+/* Pixels (P) and output quads (QQ) per invocation (per block for the rows kernels), and blocks per
+ * invocation (rows kernels).  Larger blocks reuse more of what each invocation fetches but make longer
+ * programs: LLVM's compile time grows with the size of the unrolled block, and a block larger than the
+ * instruction cache runs slower.  Small layers get small blocks so that they still spread over enough
+ * invocations (which also keeps the tests' small cases quick to compile). */
+static void choose_block(const glnn_conv2d *c, int variant, int *pixels, int *quads, int *strip) {
+    static const int quads8[] = {8, 4, 2, 1}, quads4[] = {4, 2, 1};
+    const int oq = c->p.num_output_channels / 4, k = c->p.kernel_size;
+    int p = 8, q = 1;
+    *strip = 1;
+    if (variant == VARIANT_TILED) {
+        /* 16 pixels share each weight texel on large layers (about 20% faster than 8 on llvmpipe). */
+        q = largest_divisor(out_quads_per_group(c), quads4);
+        const int64_t npix = c->ax.n * c->ay.n;
+        if ((npix + 15) / 16 * (oq / q) >= 512) p = 16;
+        while (q > 1 && (npix + p - 1) / p * (oq / q) < 512)
+            q /= 2;
+        if ((npix + p - 1) / p * (oq / q) < 512) p = 4;
+        *pixels = p;
+        *quads = q;
+        return;
+    }
+    if (variant != VARIANT_ROWS && variant != VARIANT_QUAD && variant != VARIANT_DEPTHWISE) {
+        *pixels = *quads = 1;
+        return;
+    }
+    /* Vector multiply-adds per output quad and pixel in one block. */
+    const int per_quad = k * k *
+                         (variant == VARIANT_ROWS   ? (c->kind == CONV_IMAGE ? 3 : 4 * in_quads_per_group(c))
+                          : variant == VARIANT_QUAD ? 4
+                                                    : 1);
+    q = variant == VARIANT_ROWS   ? largest_divisor(out_quads_per_group(c), quads8)
+        : variant == VARIANT_QUAD ? largest_divisor(oq, quads4)
+                                  : largest_divisor(oq, quads8);
+    const bool flat = k == 1 && c->p.stride == 1;
+    const int64_t width = flat ? c->ax.n * c->ay.n : c->ax.n, height = flat ? 1 : c->ay.n;
+    if (width <= 4) p = 4;
+    /* Blocks of at most 768 vector multiply-adds where possible: fewer pixels first (down to 4; four quads
+     * share one fetch), then fewer quads; on small layers (where compiling costs more than running, as in
+     * the tests) down to one pixel. */
+    const bool small = c->ax.n * c->ay.n * oq <= 8192;
+    while (p * q * per_quad > 768) {
+        if (p > 4)
+            p = 4;
+        else if (q > 1)
+            q /= 2;
+        else if (small && p > 1)
+            p /= 2;
+        else
+            break;
+    }
+    /* Small layers: at least 128 invocations (two work groups) where possible. */
+    while ((width + p - 1) / p * height * (oq / q) < 128 && (q > 1 || p > 4)) {
+        if (q > 2 || p <= 4)
+            q /= 2;
+        else
+            p = 4;
+    }
+    const int64_t blocks = (width + p - 1) / p * height;
+    /* Strips of up to 32 blocks, leaving about 256 invocations (4 work groups): each strip fetches its
+     * weights once, and the two threads of llvmpipe still share the work evenly enough. */
+    int64_t nb = blocks * (oq / q) / 256;
+    *strip = nb < 1 ? 1 : nb > 32 ? 32 : (int)nb;
+    *pixels = p;
+    *quads = q;
+}
+
+/* Reorders [k][k][Cg][Cout] weights into the generic kernel's layout (see shaders/conv2d.glsl). */
+static float *generic_weights(const glnn_conv2d *c, int64_t *n_floats) {
     const int k = c->p.kernel_size, cout = c->p.num_output_channels, cg = c->cg;
     const int qout = cout / 4;
     if (c->kind == CONV_DEPTHWISE) {
@@ -15,14 +264,12 @@ static float *reorder_weights(const glnn_conv2d *c, int64_t *n_floats) {
         if (!w) return NULL;
         for (int oq = 0; oq < qout; oq++)
             for (int t = 0; t < k * k; t++)
-                for (int j = 0; j < 4; j++) w[((int64_t)oq * k * k + t) * 4 + j] = c->weights[(int64_t)t * cout + oq * 4 + j];
+                for (int j = 0; j < 4; j++)
+                    w[((int64_t)oq * k * k + t) * 4 + j] = c->weights[(int64_t)t * cout + oq * 4 + j];
         *n_floats = n;
         return w;
     }
     const int cg_quads = (cg + 3) / 4;
-    const int groups = c->kind == CONV_IMAGE ? 1 : c->p.num_groups;
-    const int qout_g = qout / groups;
-    (void)qout_g;
     int64_t n = (int64_t)qout * k * k * cg_quads * 16;
     float *w = calloc((size_t)n, sizeof(float));
     if (!w) return NULL;
@@ -38,49 +285,228 @@ static float *reorder_weights(const glnn_conv2d *c, int64_t *n_floats) {
     return w;
 }
 
-glnn_status glnn_gpu_conv2d_prepare(glnn_conv2d *c, glnn_context *ctx, glnn_error *err) {
-    glnn_gpu *gpu = ctx->gpu;
-    char what[300];
-    snprintf(what, sizeof what, "Conv2D '%s': prepare", c->base.name);
-    glnn_status s = glnn_gpu_make_current(gpu, err);
-    if (s != GLNN_OK) return s;
+/* Weights of the texture kernels, as RGBA32F texels, followed by the bias (one texel per output quad).
+ * For each block of QQ output quads and tap t: tiled, rows and quad: for each input quad iq of the group and
+ * channel j, QQ texels holding w(t, 4·iq + j, 4·oq + 0..3) of output quads oq of the block (0 past the
+ * group's channels: the fourth channel of an image); depthwise: QQ texels w(t, 0, 4·oq + 0..3). */
+static float *blocked_weights(const glnn_conv2d *c, int quads, int64_t *n_texels, int64_t *bias_texel) {
+    const int k = c->p.kernel_size, cout = c->p.num_output_channels, cg = c->cg;
+    const int64_t blocks = cout / 4 / quads, taps = (int64_t)k * k;
+    const int cgq = in_quads_per_group(c), channels = c->kind == CONV_DEPTHWISE ? 1 : 4 * cgq;
+    const int64_t nw = blocks * taps * channels * quads, n = nw + cout / 4;
+    float *w = calloc((size_t)n * 4, sizeof(float));
+    if (!w) return NULL;
+    for (int64_t b = 0; b < blocks; b++)
+        for (int64_t t = 0; t < taps; t++)
+            for (int ci = 0; ci < channels; ci++)
+                for (int q = 0; q < quads; q++)
+                    for (int j = 0; j < 4; j++) {
+                        int64_t co = (b * quads + q) * 4 + j;
+                        int64_t texel = ((b * taps + t) * channels + ci) * quads + q;
+                        if (ci < cg) w[texel * 4 + j] = c->weights[(t * cg + ci) * cout + co];
+                    }
+    memcpy(w + nw * 4, c->bias, (size_t)cout * sizeof(float));
+    *n_texels = n;
+    *bias_texel = nw;
+    return w;
+}
+
+static glnn_status prepare_generic(glnn_conv2d *c, glnn_gpu *gpu, const char *what, glnn_error *err) {
     int64_t n = 0;
-    float *w = reorder_weights(c, &n);
+    float *w = generic_weights(c, &n);
     if (!w) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     if (n * 4 > gpu->max_ssbo_size) {
         free(w);
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: %lld bytes of weights exceed the device's storage block limit",
                          what, (long long)n * 4);
     }
-    s = glnn_gpu_buffer_create(n * 4, w, &c->gpu_weights, what, err);
+    glnn_status s = glnn_gpu_buffer_create(n * 4, w, &c->gpu_weights, what, err);
     free(w);
     if (s == GLNN_OK)
         s = glnn_gpu_buffer_create((int64_t)c->p.num_output_channels * 4, c->bias, &c->gpu_bias, what, err);
     if (s != GLNN_OK) return s;
-
     const int cout = c->p.num_output_channels;
-    const int groups = c->kind == CONV_IMAGE ? 1 : c->p.num_groups;
     char defines[512];
     snprintf(defines, sizeof defines,
              "#define KSIZE %d\n#define STRIDE %d\n#define CG_QUADS %d\n#define OUT_QUADS_PER_GROUP %d\n"
-             "#define DEPTHWISE %d\n#define HAS_RESIDUAL %d\n#define ACTIVATION %d\n",
+             "#define DEPTHWISE %d\n#define HAS_RESIDUAL %d\n",
              c->p.kernel_size, c->p.stride, c->kind == CONV_DEPTHWISE ? 1 : (c->cg + 3) / 4,
-             c->kind == CONV_DEPTHWISE ? 1 : cout / groups / 4, c->kind == CONV_DEPTHWISE ? 1 : 0,
-             c->has_residual ? 1 : 0, (int)c->p.activation);
-    GLuint program;
-    s = glnn_gpu_program(gpu, "conv2d", defines, &program, err);
+             c->kind == CONV_DEPTHWISE ? 1 : cout / groups_of(c) / 4, c->kind == CONV_DEPTHWISE ? 1 : 0,
+             c->has_residual ? 1 : 0);
+    return glnn_gpu_program(gpu, "conv2d", defines, &c->gpu_program, err);
+}
+
+static glnn_status prepare_texture_kernel(glnn_conv2d *c, glnn_gpu *gpu, int variant, const char *what,
+                                          glnn_error *err) {
+    int pixels, quads, strip;
+    choose_block(c, variant, &pixels, &quads, &strip);
+    int64_t n = 0, bias_texel = 0;
+    float *w = blocked_weights(c, quads, &n, &bias_texel);
+    if (!w) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    /* Every tensor is read through a texture buffer: each must fit the device's limit. */
+    int64_t in_texels = c->in_shape.h * c->in_shape.w * (c->kind == CONV_IMAGE ? 1 : c->in_shape.c / 4);
+    int64_t out_texels = c->ax.n * c->ay.n * (c->p.num_output_channels / 4);
+    int64_t limit = gpu->max_texture_buffer_size;
+    if (n > limit || in_texels > limit || out_texels > limit) {
+        free(w);
+        return glnn_fail(err, GLNN_ERR_MEMORY,
+                         "%s: the %s kernel reads %lld, %lld and %lld texels, above the device's texture buffer "
+                         "limit of %lld",
+                         what, variant_names[variant], (long long)n, (long long)in_texels, (long long)out_texels,
+                         (long long)limit);
+    }
+    glnn_status s = glnn_gpu_buffer_create(n * 16, w, &c->gpu_weights, what, err);
+    free(w);
     if (s != GLNN_OK) return s;
-    c->gpu_program = program;
+    glGenTextures(3, c->gpu_textures);
+    glActiveTexture(GL_TEXTURE1);
+    glBindTexture(GL_TEXTURE_BUFFER, c->gpu_textures[1]);
+    gpu->tex_buffer(GL_TEXTURE_BUFFER, GL_RGBA32F, c->gpu_weights);
+    glBindTexture(GL_TEXTURE_BUFFER, 0);
+    s = glnn_gpu_check(what, err);
+    if (s != GLNN_OK) return s;
+
+    const int in_quads = c->kind == CONV_IMAGE ? 1 : (int)(c->in_shape.c / 4), cgq = in_quads_per_group(c);
+    bool wide_out = quads % 4 == 0;
+    bool wide_in = c->kind != CONV_IMAGE && in_quads % 4 == 0 &&
+                   (variant == VARIANT_TILED  ? cgq % 4 == 0
+                    : variant == VARIANT_ROWS ? cgq == 4 || cgq == 8 || cgq == 16
+                                              : wide_out);
+    const char *common = glnn_shader_source("conv2d_common");
+    if (!common) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "%s: no shader named 'conv2d_common'", what);
+    char head[512];
+    int used = snprintf(head, sizeof head,
+                        "#define P %d\n#define QQ %d\n#define IMAGE %d\n#define HAS_RESIDUAL %d\n#define WIDE_IN %d\n"
+                        "#define WIDE_OUT %d\n",
+                        pixels, quads, c->kind == CONV_IMAGE ? 1 : 0, c->has_residual ? 1 : 0, wide_in ? 1 : 0,
+                        wide_out ? 1 : 0);
+    if (variant != VARIANT_TILED)
+        snprintf(head + used, sizeof head - (size_t)used,
+                 "#define KSIZE %d\n#define STRIDE %d\n#define NCOLS %d\n#define MODE %d\n#define CGQ %d\n"
+                 "#define NB %d\n",
+                 c->p.kernel_size, c->p.stride, (pixels - 1) * c->p.stride + c->p.kernel_size,
+                 variant == VARIANT_ROWS   ? 0
+                 : variant == VARIANT_QUAD ? 1
+                                           : 2,
+                 cgq, strip);
+    size_t len = strlen(head) + strlen(common) + 1;
+    char *defines = malloc(len);
+    if (!defines) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    snprintf(defines, len, "%s%s", head, common);
+    s = glnn_gpu_program(gpu, variant == VARIANT_TILED ? "conv2d_tiled" : "conv2d_rows", defines, &c->gpu_program, err);
+    free(defines);
+    if (s != GLNN_OK) return s;
+    c->gpu_strip = strip;
+    c->gpu_wide_in = wide_in;
+    c->gpu_wide_out = wide_out;
+    c->gpu_block_pixels = pixels;
+    c->gpu_block_quads = quads;
+    c->gpu_bias_texel = (int)bias_texel;
+    return GLNN_OK;
+}
+
+glnn_status glnn_gpu_conv2d_prepare(glnn_conv2d *c, glnn_context *ctx, glnn_error *err) {
+    glnn_gpu *gpu = ctx->gpu;
+    /* The state of a previous preparation belongs to the caller's copy (ops/conv2d.c). */
+    c->gpu_weights = c->gpu_bias = c->gpu_program = 0;
+    c->gpu_textures[0] = c->gpu_textures[1] = c->gpu_textures[2] = 0;
+    c->gpu_kernel = -1;
+    char what[300];
+    snprintf(what, sizeof what, "Conv2D '%s': prepare", c->base.name);
+    glnn_status s = glnn_gpu_make_current(gpu, err);
+    if (s != GLNN_OK) return s;
+    int variant = c->gpu_variant;
+    if (variant < 0) {
+        variant = choose_variant(c, ctx);
+    } else if (!glnn_gpu_conv2d_variant_supports(c, ctx, variant)) {
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: the '%s' kernel does not support this convolution%s", what,
+                         variant_names[variant], texture_buffers(gpu) ? "" : " on this device (no texture buffers)");
+    }
+    s = variant == VARIANT_GENERIC ? prepare_generic(c, gpu, what, err)
+                                   : prepare_texture_kernel(c, gpu, variant, what, err);
+    if (s != GLNN_OK) return s;
+    c->gpu_kernel = variant;
     return GLNN_OK;
 }
 
 void glnn_gpu_conv2d_release(glnn_conv2d *c, glnn_context *ctx) {
-    if (!c->gpu_weights && !c->gpu_bias) return;
+    if (!c->gpu_weights && !c->gpu_bias && !c->gpu_textures[0] && !c->gpu_textures[1] && !c->gpu_textures[2]) return;
     if (ctx && ctx->gpu && glnn_gpu_make_current(ctx->gpu, NULL) == GLNN_OK) {
+        glDeleteTextures(3, c->gpu_textures);
         glnn_gpu_buffer_free(c->gpu_weights);
         glnn_gpu_buffer_free(c->gpu_bias);
     }
     c->gpu_weights = c->gpu_bias = 0;
+    c->gpu_textures[0] = c->gpu_textures[1] = c->gpu_textures[2] = 0;
+}
+
+static glnn_status run_generic(glnn_conv2d *c, glnn_context *ctx, const glnn_tensor *const *inputs, glnn_tensor *output,
+                               const char *what, glnn_error *err) {
+    GLuint prog = c->gpu_program;
+    glUseProgram(prog);
+    int64_t in_quads = c->kind == CONV_IMAGE ? 1 : c->in_shape.c / 4;
+    glUniform3i(glGetUniformLocation(prog, "u_in"), (GLint)c->in_shape.w, (GLint)c->in_shape.h, (GLint)in_quads);
+    glUniform3i(glGetUniformLocation(prog, "u_out"), (GLint)c->ax.n, (GLint)c->ay.n,
+                (GLint)(c->p.num_output_channels / 4));
+    glUniform2i(glGetUniformLocation(prog, "u_pad"), (GLint)c->ax.before, (GLint)c->ay.before);
+    glUniform1i(glGetUniformLocation(prog, "u_activation"), (GLint)c->p.activation);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, inputs[0]->buffer);
+    if (c->has_residual) glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, inputs[1]->buffer);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 2, c->gpu_weights);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 3, c->gpu_bias);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 4, output->buffer);
+    return glnn_gpu_dispatch(ctx->gpu, c->ax.n, c->ay.n, c->p.num_output_channels / 4, 8, 8, 1, what, err);
+}
+
+static glnn_status run_texture_kernel(glnn_conv2d *c, glnn_context *ctx, const glnn_tensor *const *inputs,
+                                      glnn_tensor *output, const char *what, glnn_error *err) {
+    glnn_gpu *gpu = ctx->gpu;
+    GLuint prog = c->gpu_program;
+    const int oq = c->p.num_output_channels / 4, pixels = c->gpu_block_pixels, quads = c->gpu_block_quads;
+    /* The rows kernels run a 1×1 convolution with stride 1 as one row of pixels. */
+    const bool flat = c->gpu_kernel != VARIANT_TILED && c->p.kernel_size == 1 && c->p.stride == 1;
+    const int64_t in_w = flat ? c->in_shape.w * c->in_shape.h : c->in_shape.w, in_h = flat ? 1 : c->in_shape.h;
+    const int64_t out_w = flat ? c->ax.n * c->ay.n : c->ax.n, out_h = flat ? 1 : c->ay.n;
+    glUseProgram(prog);
+    glUniform3i(glGetUniformLocation(prog, "u_in"), (GLint)in_w, (GLint)in_h,
+                (GLint)(c->kind == CONV_IMAGE ? 1 : c->in_shape.c / 4));
+    glUniform3i(glGetUniformLocation(prog, "u_out"), (GLint)out_w, (GLint)out_h, (GLint)oq);
+    glUniform2i(glGetUniformLocation(prog, "u_pad"), (GLint)c->ax.before, (GLint)c->ay.before);
+    glUniform1i(glGetUniformLocation(prog, "u_bias"), c->gpu_bias_texel);
+    glUniform1i(glGetUniformLocation(prog, "u_activation"), (GLint)c->p.activation);
+    glUniform1i(glGetUniformLocation(prog, "u_out_quads_per_group"), out_quads_per_group(c));
+    int64_t blocks;
+    if (c->gpu_kernel == VARIANT_TILED) {
+        glUniform1i(glGetUniformLocation(prog, "u_ksize"), c->p.kernel_size);
+        glUniform1i(glGetUniformLocation(prog, "u_stride"), c->p.stride);
+        glUniform1i(glGetUniformLocation(prog, "u_cg_quads"), in_quads_per_group(c));
+        blocks = (c->ax.n * c->ay.n + pixels - 1) / pixels;
+    } else {
+        int64_t row_blocks = (out_w + pixels - 1) / pixels;
+        glUniform1i(glGetUniformLocation(prog, "u_row_blocks"), (GLint)row_blocks);
+        blocks = row_blocks * out_h;
+    }
+    glUniform1i(glGetUniformLocation(prog, "u_blocks"), (GLint)blocks);
+    /* One dimension: blocks (strips of c->gpu_strip blocks for the rows kernels) of pixels, then blocks of
+     * output quads. */
+    int64_t invocations = (blocks + c->gpu_strip - 1) / c->gpu_strip * (oq / quads);
+    const GLuint views[3] = {inputs[0]->buffer, 0, c->has_residual ? inputs[1]->buffer : 0};
+    const GLenum formats[3] = {c->gpu_wide_in ? GL_RGBA32UI : GL_R32UI, 0, c->gpu_wide_out ? GL_RGBA32UI : GL_R32UI};
+    for (int i = 0; i < 3; i++) {
+        glActiveTexture(GL_TEXTURE0 + (GLenum)i);
+        glBindTexture(GL_TEXTURE_BUFFER, c->gpu_textures[i]);
+        if (views[i]) gpu->tex_buffer(GL_TEXTURE_BUFFER, formats[i], views[i]);
+    }
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 4, output->buffer);
+    int64_t groups = (invocations + 63) / 64, rows = (groups + gpu->max_group_count[0] - 1) / gpu->max_group_count[0];
+    glnn_status s = glnn_gpu_dispatch(gpu, (groups + rows - 1) / rows * 64, rows, 1, 64, 1, 1, what, err);
+    /* The views let go of the tensors, which may be freed before this op runs again. */
+    for (int i = 0; i < 3; i += 2) {
+        glActiveTexture(GL_TEXTURE0 + (GLenum)i);
+        if (views[i]) gpu->tex_buffer(GL_TEXTURE_BUFFER, formats[i], 0);
+    }
+    glActiveTexture(GL_TEXTURE0);
+    return s;
 }
 
 glnn_status glnn_gpu_conv2d(glnn_op *op, glnn_context *ctx, const glnn_tensor *const *inputs, glnn_tensor *output,
@@ -90,17 +516,6 @@ glnn_status glnn_gpu_conv2d(glnn_op *op, glnn_context *ctx, const glnn_tensor *c
     snprintf(what, sizeof what, "Conv2D '%s'", op->name);
     glnn_status s = glnn_gpu_make_current(ctx->gpu, err);
     if (s != GLNN_OK) return s;
-    GLuint prog = c->gpu_program;
-    glUseProgram(prog);
-    int64_t in_quads = c->kind == CONV_IMAGE ? 1 : c->in_shape.c / 4;
-    glUniform3i(glGetUniformLocation(prog, "u_in"), (GLint)c->in_shape.w, (GLint)c->in_shape.h, (GLint)in_quads);
-    glUniform3i(glGetUniformLocation(prog, "u_out"), (GLint)c->ax.n, (GLint)c->ay.n,
-                (GLint)(c->p.num_output_channels / 4));
-    glUniform2i(glGetUniformLocation(prog, "u_pad"), (GLint)c->ax.before, (GLint)c->ay.before);
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, inputs[0]->buffer);
-    if (c->has_residual) glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, inputs[1]->buffer);
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 2, c->gpu_weights);
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 3, c->gpu_bias);
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 4, output->buffer);
-    return glnn_gpu_dispatch(ctx->gpu, c->ax.n, c->ay.n, c->p.num_output_channels / 4, 8, 8, 1, what, err);
+    return c->gpu_kernel == VARIANT_GENERIC ? run_generic(c, ctx, inputs, output, what, err)
+                                            : run_texture_kernel(c, ctx, inputs, output, what, err);
 }

@@ -1,11 +1,13 @@
 /* Dense on the GPU: the matrix is uploaded transposed once at preparation; one invocation per output. */
 #include "gpu/gpu.h"
+#include "gpu/frag/frag.h"
 #include "ops/dense.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 glnn_status glnn_gpu_dense_prepare(glnn_dense *d, glnn_context *ctx, glnn_error *err) {
+    if (ctx->gpu->fragment) return glnn_frag_dense_prepare(d, ctx, err);
     glnn_gpu *gpu = ctx->gpu;
     char what[300];
     snprintf(what, sizeof what, "Dense '%s': prepare", d->base.name);
@@ -35,6 +37,10 @@ glnn_status glnn_gpu_dense_prepare(glnn_dense *d, glnn_context *ctx, glnn_error 
 
 void glnn_gpu_dense_release(glnn_dense *d, glnn_context *ctx) {
     if (!d->gpu_matrix && !d->gpu_bias) return;
+    if (ctx && ctx->gpu && ctx->gpu->fragment) {
+        glnn_frag_dense_release(d, ctx);
+        return;
+    }
     if (ctx && ctx->gpu && glnn_gpu_make_current(ctx->gpu, NULL) == GLNN_OK) {
         glnn_gpu_buffer_free(d->gpu_matrix);
         glnn_gpu_buffer_free(d->gpu_bias);
@@ -44,6 +50,7 @@ void glnn_gpu_dense_release(glnn_dense *d, glnn_context *ctx) {
 
 glnn_status glnn_gpu_dense(glnn_op *op, glnn_context *ctx, const glnn_tensor *const *inputs, glnn_tensor *output,
                            glnn_error *err) {
+    if (ctx->gpu->fragment) return glnn_frag_dense(op, ctx, inputs, output, err);
     glnn_dense *d = (glnn_dense *)op;
     char what[300];
     snprintf(what, sizeof what, "Dense '%s'", op->name);

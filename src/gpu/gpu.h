@@ -24,10 +24,22 @@ struct glnn_gpu {
         max_texture_size, max_ubo_size, max_ssbo_blocks;
     glnn_program *programs;
     bool has_timer;
+    /* The fragment path (gpu/frag/): a GLES 2.0 context, every op a fragment shader into RGBA8 textures. */
+    bool fragment;
+    struct glnn_frag *frag;
+    /* A display opened on GBM over a DRM render node (gpu/context.c), else NULL. */
+    void *gbm_lib, *gbm_device;
+    int gbm_fd;
+    /* Texture buffers (GLES 3.2, EXT_ or OES_texture_buffer), looked up on first use by gpu/conv2d.c:
+     * tbo_state 1 available, -1 not, 0 not looked up yet. */
+    int tbo_state;
+    GLint max_texture_buffer_size;
+    void(GL_APIENTRY *tex_buffer)(GLenum target, GLenum internal_format, GLuint buffer);
 };
 
-/* Creates the EGL display and context for `device` ("auto", "software", or an index). */
-glnn_status glnn_gpu_create(const char *device, glnn_gpu **out, glnn_error *err);
+/* Creates the EGL display and context for `device` ("auto", "software", or an index) and `path`
+ * ("compute", "fragment", or "auto": compute when the context offers GLES 3.1, else fragment). */
+glnn_status glnn_gpu_create(const char *device, const char *path, glnn_gpu **out, glnn_error *err);
 void glnn_gpu_free(glnn_gpu *gpu);
 /* Makes gpu's context current on the calling thread (cheap when it already is). */
 glnn_status glnn_gpu_make_current(glnn_gpu *gpu, glnn_error *err);

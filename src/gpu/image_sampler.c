@@ -1,6 +1,7 @@
 /* ImageSampler on the GPU: the taps computed at preparation are uploaded once; one invocation per output
  * pixel. */
 #include "gpu/gpu.h"
+#include "gpu/frag/frag.h"
 #include "ops/image_sampler.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 glnn_status glnn_gpu_image_sampler_prepare(glnn_image_sampler *sm, glnn_context *ctx, glnn_error *err) {
+    if (ctx->gpu->fragment) return glnn_frag_image_sampler_prepare(sm, ctx, err);
     glnn_gpu *gpu = ctx->gpu;
     char what[300];
     snprintf(what, sizeof what, "ImageSampler '%s': prepare", sm->base.name);
@@ -39,12 +41,17 @@ glnn_status glnn_gpu_image_sampler_prepare(glnn_image_sampler *sm, glnn_context 
 
 void glnn_gpu_image_sampler_release(glnn_image_sampler *sm, glnn_context *ctx) {
     if (!sm->gpu_taps) return;
+    if (ctx && ctx->gpu && ctx->gpu->fragment) {
+        glnn_frag_image_sampler_release(sm, ctx);
+        return;
+    }
     if (ctx && ctx->gpu && glnn_gpu_make_current(ctx->gpu, NULL) == GLNN_OK) glnn_gpu_buffer_free(sm->gpu_taps);
     sm->gpu_taps = 0;
 }
 
 glnn_status glnn_gpu_image_sampler(glnn_op *op, glnn_context *ctx, const glnn_tensor *const *inputs,
                                    glnn_tensor *output, glnn_error *err) {
+    if (ctx->gpu->fragment) return glnn_frag_image_sampler(op, ctx, inputs, output, err);
     glnn_image_sampler *sm = (glnn_image_sampler *)op;
     char what[300];
     snprintf(what, sizeof what, "ImageSampler '%s'", op->name);

@@ -1,10 +1,12 @@
 /* Pooling2D on the GPU: one compute program per operator, size, stride and work group shape. */
 #include "gpu/gpu.h"
+#include "gpu/frag/frag.h"
 #include "ops/pooling2d.h"
 
 #include <stdio.h>
 
 glnn_status glnn_gpu_pooling2d_prepare(glnn_pooling2d *pl, glnn_context *ctx, glnn_error *err) {
+    if (ctx->gpu->fragment) return glnn_frag_pooling2d_prepare(pl, ctx, err);
     glnn_status s = glnn_gpu_make_current(ctx->gpu, err);
     if (s != GLNN_OK) return s;
     /* 64 invocations per group, over the output pixels first (up to 8×8), then over the quads, so that
@@ -32,6 +34,7 @@ glnn_status glnn_gpu_pooling2d_prepare(glnn_pooling2d *pl, glnn_context *ctx, gl
 
 glnn_status glnn_gpu_pooling2d(glnn_op *op, glnn_context *ctx, const glnn_tensor *const *inputs, glnn_tensor *output,
                                glnn_error *err) {
+    if (ctx->gpu->fragment) return glnn_frag_pooling2d(op, ctx, inputs, output, err);
     glnn_pooling2d *pl = (glnn_pooling2d *)op;
     char what[300];
     snprintf(what, sizeof what, "Pooling2D '%s'", op->name);

@@ -1,9 +1,11 @@
 /* Channel shuffle of a connection (SPEC §6) on the GPU. */
 #include "gpu/gpu.h"
+#include "gpu/frag/frag.h"
 
 #include <stdio.h>
 
 glnn_status glnn_gpu_shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err) {
+    if (ctx->gpu->fragment) return glnn_frag_shuffle(ctx, in, n, out, err);
     glnn_status s = glnn_gpu_make_current(ctx->gpu, err);
     if (s != GLNN_OK) return s;
     char defines[64];

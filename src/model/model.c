@@ -30,6 +30,7 @@ glnn_status glnn_model_create(glnn_model **out, glnn_error *err) {
     if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create model: no output handle");
     *out = calloc(1, sizeof **out);
     if (!*out) return glnn_fail(err, GLNN_ERR_MEMORY, "create model: out of memory");
+    glnn_ok(err);
     return GLNN_OK;
 }
 
@@ -45,9 +46,11 @@ static void unprepare(glnn_model *m) {
     free(m->op_out);
     free(m->conn_view);
     free(m->op_ms);
+    free(m->op_serial);
     m->pool = NULL;
     m->op_out = m->conn_view = NULL;
     m->op_ms = NULL;
+    m->op_serial = NULL;
     m->n_pool = 0;
     m->prepared = m->ran = false;
     m->ctx = NULL;
@@ -99,6 +102,9 @@ static glnn_status check_new_op(const glnn_model *m, const glnn_op *op, const ch
 }
 
 static glnn_status insert_op(glnn_model *m, int pos, glnn_op *op, const char *what, glnn_error *err) {
+    if (m->n_ops >= GLNN_MAX_OPS)
+        return glnn_fail(err, GLNN_ERR_MEMORY, "%s: '%s' would be operation %d; a model holds at most %d", what,
+                         op->name, m->n_ops + 1, GLNN_MAX_OPS);
     if (!reserve((void **)&m->ops, &m->cap_ops, m->n_ops, sizeof *m->ops))
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     memmove(m->ops + pos + 1, m->ops + pos, (size_t)(m->n_ops - pos) * sizeof *m->ops);
@@ -135,6 +141,8 @@ static glnn_status connect_ops(glnn_model *m, glnn_op *source, glnn_op *dest, in
     if (find_binding(m, dest, input) >= 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input #%d of '%s' already has bound data", what, input,
                          dest->name);
+    if (m->n_conns >= GLNN_MAX_CONNECTIONS)
+        return glnn_fail(err, GLNN_ERR_MEMORY, "%s: a model holds at most %d connections", what, GLNN_MAX_CONNECTIONS);
     if (!reserve((void **)&m->conns, &m->cap_conns, m->n_conns, sizeof *m->conns))
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     m->conns[m->n_conns++] = (glnn_connection){source, dest, output, input, shuffle};
@@ -152,6 +160,9 @@ glnn_status glnn_model_append(glnn_model *m, glnn_op *op, bool connect, glnn_err
             return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: cannot connect '%s', which has no output, to '%s'", what,
                              last->name, op->name);
         if (op->cls->input_count < 1) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no input", what, op->name);
+        if (m->n_conns >= GLNN_MAX_CONNECTIONS)
+            return glnn_fail(err, GLNN_ERR_MEMORY, "%s: a model holds at most %d connections", what,
+                             GLNN_MAX_CONNECTIONS);
         if (!reserve((void **)&m->conns, &m->cap_conns, m->n_conns, sizeof *m->conns))
             return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     }
@@ -248,6 +259,12 @@ static glnn_status check_dims(const char *what, int64_t h, int64_t w, int64_t c,
         (uint64_t)*count > SIZE_MAX / 8)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: invalid size %lld×%lld×%lld", what, (long long)h, (long long)w,
                          (long long)c);
+    /* Data no context could hold is refused before it is copied (an image takes 4 bytes a pixel). */
+    int64_t bytes = c == 3 ? *count / 3 * 4 : *count;
+    if (bytes > GLNN_CPU_MAX_TENSOR_BYTES)
+        return glnn_fail(
+            err, GLNN_ERR_MEMORY, "%s: %lld×%lld×%lld needs %lld bytes, above the largest tensor (%lld bytes)", what,
+            (long long)h, (long long)w, (long long)c, (long long)bytes, (long long)GLNN_CPU_MAX_TENSOR_BYTES);
     return GLNN_OK;
 }
 
@@ -324,9 +341,10 @@ typedef struct {
     int free_after; /* position after which it may be reused */
 } pool_entry;
 
-/* Takes a tensor of this shape whose last reader ran before position p, or allocates one. */
+/* Takes a tensor of this shape whose last reader ran before position p, or allocates one.  Errors name
+ * `what` (the op and the tensor's role). */
 static glnn_status take_tensor(glnn_model *m, pool_entry *entries, glnn_shape shape, int p, int keep_until,
-                               glnn_tensor **out, glnn_error *err) {
+                               const char *what, glnn_tensor **out, glnn_error *err) {
     for (int i = 0; i < m->n_pool; i++) {
         glnn_shape s = entries[i].t->shape;
         if (entries[i].free_after < p && s.kind == shape.kind && s.h == shape.h && s.w == shape.w && s.c == shape.c) {
@@ -336,8 +354,9 @@ static glnn_status take_tensor(glnn_model *m, pool_entry *entries, glnn_shape sh
         }
     }
     glnn_tensor *t;
-    glnn_status s = glnn_tensor_create(m->ctx, shape, &t, err);
-    if (s != GLNN_OK) return s;
+    glnn_error cause;
+    glnn_status s = glnn_tensor_create(m->ctx, shape, &t, &cause);
+    if (s != GLNN_OK) return glnn_fail(err, s, "prepare model: %s: %s", what, cause.message);
     entries[m->n_pool] = (pool_entry){t, keep_until};
     m->pool[m->n_pool++] = t;
     m->memory_bytes += glnn_gpu_buffer_bytes(shape);
@@ -401,8 +420,9 @@ static glnn_status prepare(glnn_model *m, glnn_context *ctx, const glnn_chunks *
     m->conn_view = calloc((size_t)m->n_conns + 1, sizeof *m->conn_view);
     m->pool = calloc((size_t)n_slots, sizeof *m->pool);
     m->op_ms = calloc((size_t)m->n_ops, sizeof *m->op_ms);
+    m->op_serial = calloc((size_t)m->n_ops, sizeof *m->op_serial);
     pool_entry *entries = calloc((size_t)n_slots, sizeof *entries);
-    if (!m->op_out || !m->conn_view || !m->pool || !m->op_ms || !entries) {
+    if (!m->op_out || !m->conn_view || !m->pool || !m->op_ms || !m->op_serial || !entries) {
         free(entries);
         unprepare(m);
         return glnn_fail(err, GLNN_ERR_MEMORY, "prepare model: out of memory");
@@ -412,23 +432,32 @@ static glnn_status prepare(glnn_model *m, glnn_context *ctx, const glnn_chunks *
         glnn_input_desc in[GLNN_MAX_INPUTS] = {{0}};
         for (int i = 0; s == GLNN_OK && i < op->cls->input_count; i++)
             s = describe_input(m, p, i, &in[i], err);
-        if (s == GLNN_OK) s = op->cls->prepare(op, ctx, in, data, err);
+        if (s == GLNN_OK) s = glnn_op_prepare(op, ctx, in, data, err);
         if (s != GLNN_OK) break;
         m->memory_bytes += op->weight_bytes;
+        char what[320];
         /* Shuffled views of this op's inputs live only while it runs. */
         for (int j = 0; s == GLNN_OK && j < m->n_conns; j++) {
             const glnn_connection *c = &m->conns[j];
             if (c->dest != op || is_identity_shuffle(c->shuffle, c->source->out_shape.c / 4)) continue;
-            s = take_tensor(m, entries, c->source->out_shape, p, p, &m->conn_view[j], err);
+            snprintf(what, sizeof what, "shuffled input #%d of '%s'", c->input, op->name);
+            s = take_tensor(m, entries, c->source->out_shape, p, p, what, &m->conn_view[j], err);
         }
+        snprintf(what, sizeof what, "output of '%s'", op->name);
         if (s == GLNN_OK && op->cls->output_count > 0)
-            s = take_tensor(m, entries, op->out_shape, p, last_reader(m, p), &m->op_out[p], err);
+            s = take_tensor(m, entries, op->out_shape, p, last_reader(m, p), what, &m->op_out[p], err);
     }
     for (int b = 0; s == GLNN_OK && b < m->n_bindings; b++) {
-        s = glnn_tensor_create(ctx, m->bindings[b].shape, &m->bindings[b].tensor, err);
+        glnn_error cause;
+        s = glnn_tensor_create(ctx, m->bindings[b].shape, &m->bindings[b].tensor, &cause);
+        if (s != GLNN_OK)
+            s = glnn_fail(err, s, "prepare model: data bound to input #%d of '%s': %s", m->bindings[b].input,
+                          m->bindings[b].op->name, cause.message);
         if (s == GLNN_OK) m->memory_bytes += glnn_gpu_buffer_bytes(m->bindings[b].shape);
         m->bindings[b].dirty = true;
     }
+    for (int p = 0; s == GLNN_OK && p < m->n_ops; p++)
+        m->op_serial[p] = m->ops[p]->prepare_serial;
     free(entries);
     if (s != GLNN_OK) {
         unprepare(m);
@@ -465,10 +494,19 @@ static const glnn_tensor *input_tensor(glnn_model *m, glnn_op *op, int i, glnn_e
     return b >= 0 ? m->bindings[b].tensor : NULL;
 }
 
+/* True when an op was prepared again, or unprepared, since the model prepared it: by glnn_op_run, by
+ * another model holding the same op, or by a parameter change such as an ImageSampler rotation.  Its
+ * state then no longer matches the model's tensors. */
+static bool ops_changed(const glnn_model *m) {
+    for (int p = 0; p < m->n_ops; p++)
+        if (!m->ops[p]->prepared || m->ops[p]->prepare_serial != m->op_serial[p]) return true;
+    return false;
+}
+
 glnn_status glnn_model_run(glnn_model *m, glnn_context *ctx, const glnn_chunks *data, glnn_error *err) {
     if (!m || !ctx) return glnn_fail(err, GLNN_ERR_ARGUMENT, "run model: no model or context");
     glnn_status s = GLNN_OK;
-    if (!m->prepared || m->ctx != ctx || m->data != data) s = prepare(m, ctx, data, err);
+    if (!m->prepared || m->ctx != ctx || m->data != data || ops_changed(m)) s = prepare(m, ctx, data, err);
     if (s != GLNN_OK) return s;
     m->ran = false;
     for (int b = 0; s == GLNN_OK && b < m->n_bindings; b++) {
@@ -488,6 +526,8 @@ glnn_status glnn_model_run(glnn_model *m, glnn_context *ctx, const glnn_chunks *
         if (ctx->is_gpu) glnn_gpu_finish(ctx->gpu);
         m->op_ms[p] = now_ms() - t0;
     }
+    /* An error the GPU raised while finishing (out of memory, a lost context) fails the run. */
+    if (s == GLNN_OK && ctx->is_gpu) s = glnn_gpu_check("run model", err);
     if (s != GLNN_OK) return s;
     m->ran = true;
     return GLNN_OK;
@@ -555,6 +595,7 @@ static glnn_status find_softmax(const glnn_model *m, const char *op, const char 
 
 glnn_status glnn_model_probabilities_size(const glnn_model *m, const char *op, int64_t *count, glnn_error *err) {
     glnn_op *o;
+    if (!count) return glnn_fail(err, GLNN_ERR_ARGUMENT, "probabilities size: no result pointer");
     glnn_status s = find_softmax(m, op, "probabilities size", &o, err);
     if (s != GLNN_OK) return s;
     if (!m->prepared) return glnn_fail(err, GLNN_ERR_STATE, "probabilities size: the model is not prepared");

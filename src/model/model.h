@@ -42,6 +42,7 @@ struct glnn_model {
     glnn_tensor **pool;       /* every tensor allocated for this preparation */
     int n_pool;
     double *op_ms;
+    uint64_t *op_serial; /* prepare_serial of each op once prepared: a change means prepare again */
     int64_t memory_bytes;
 };
 

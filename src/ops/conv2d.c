@@ -1,5 +1,6 @@
 /* Conv2D (SPEC §4): parameters, validation, preparation (shapes, weights), counters, listing keys. */
 #include "ops/conv2d.h"
+#include "gpu/frag/frag.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@ static glnn_conv2d *as_conv(const glnn_op *op) {
 }
 
 void glnn_conv2d_params_init(glnn_conv2d_params *p) {
+    if (!p) return;
     memset(p, 0, sizeof *p);
     p->stride = 1;
     p->padding = GLNN_PADDING_VALID;
@@ -70,7 +72,11 @@ static glnn_status validate(const glnn_conv2d_params *p, glnn_error *err) {
     return GLNN_OK;
 }
 
+static const glnn_op_class conv2d_class;
+
+/* -1 for NULL or an op that is not a Conv2D. */
 int64_t glnn_conv2d_sampled_channels(const glnn_op *op) {
+    if (!op || op->cls != &conv2d_class) return -1;
     const glnn_conv2d *c = as_conv(op);
     int64_t k2 = (int64_t)c->p.kernel_size * c->p.kernel_size;
     switch (c->kind) {
@@ -82,6 +88,7 @@ int64_t glnn_conv2d_sampled_channels(const glnn_op *op) {
 
 static void release_prepared(glnn_conv2d *c) {
     glnn_gpu_conv2d_release(c, c->base.prepared_ctx);
+    glnn_frag_conv2d_release(c, c->base.prepared_ctx);
     free(c->weights);
     free(c->bias);
     c->weights = c->bias = NULL;
@@ -127,14 +134,27 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
                          "%s: residual shape %lld×%lld×%lld does not match output shape %lld×%lld×%lld", what,
                          (long long)in[1].shape.h, (long long)in[1].shape.w, (long long)in[1].shape.c, (long long)os.h,
                          (long long)os.w, (long long)os.c);
+    /* Sizes are checked before anything is allocated. */
+    char size_what[320];
+    snprintf(size_what, sizeof size_what, "%s: output", what);
+    glnn_status s = glnn_check_tensor_shape(ctx, os, size_what, err);
+    if (s != GLNN_OK) return s;
+    int64_t k2 = (int64_t)p->kernel_size * p->kernel_size, n_weights, v = glnn_shape_count(os), macs, fetches;
+    const int64_t t = (c->kind == CONV_IMAGE || c->kind == CONV_DEPTHWISE) ? 1 : c->cg / 4;
+    if (!glnn_mul_i64(k2, c->cg, &n_weights) || !glnn_mul_i64(n_weights, p->num_output_channels, &n_weights) ||
+        n_weights > (int64_t)(UINT32_MAX / 4))
+        return glnn_fail(
+            err, GLNN_ERR_MEMORY, "%s: %d×%d×%d×%d filters are too large for a chunk (at most %lu float32 values)",
+            what, p->kernel_size, p->kernel_size, c->cg, p->num_output_channels, (unsigned long)(UINT32_MAX / 4));
+    if (!glnn_mul_i64(v, k2, &macs) || !glnn_mul_i64(macs, c->cg, &macs) || !glnn_mul_i64(v / 4, k2, &fetches) ||
+        !glnn_mul_i64(fetches, t, &fetches) || fetches > INT64_MAX - v / 4)
+        return glnn_fail(err, GLNN_ERR_MEMORY, "%s: the operation counters overflow 64 bits", what);
     if (!data)
         return glnn_fail(err, GLNN_ERR_STATE, "%s: no model data given to read the weights '%s/w' from", what, name);
-    int64_t k2 = (int64_t)p->kernel_size * p->kernel_size;
-    int64_t n_weights = k2 * c->cg * p->num_output_channels;
     float *weights = NULL, *bias = NULL;
     char kind_what[320];
     snprintf(kind_what, sizeof kind_what, "%s: filters", what);
-    glnn_status s = glnn_chunks_read_floats(data, name, GLNN_FILTERS_CHUNK_SUFFIX, n_weights, kind_what, &weights, err);
+    s = glnn_chunks_read_floats(data, name, GLNN_FILTERS_CHUNK_SUFFIX, n_weights, kind_what, &weights, err);
     if (s == GLNN_OK && p->use_bias) {
         snprintf(kind_what, sizeof kind_what, "%s: bias", what);
         s = glnn_chunks_read_floats(data, name, GLNN_BIAS_CHUNK_SUFFIX, p->num_output_channels, kind_what, &bias, err);
@@ -159,14 +179,17 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     c->weights = weights;
     c->bias = bias;
     c->gpu_weights = c->gpu_bias = c->gpu_program = 0;
+    c->frag_weights = c->frag_program = 0;
+    c->frag_uniforms = NULL;
     c->in_shape = is;
     c->has_residual = in[1].present;
     c->ax = ax;
     c->ay = ay;
     if (ctx->is_gpu) {
-        s = glnn_gpu_conv2d_prepare(c, ctx, err);
+        s = ctx->gpu->fragment ? glnn_frag_conv2d_prepare(c, ctx, err) : glnn_gpu_conv2d_prepare(c, ctx, err);
         if (s != GLNN_OK) {
             glnn_gpu_conv2d_release(c, ctx);
+            glnn_frag_conv2d_release(c, ctx);
             free(weights);
             free(bias);
             *c = old;
@@ -174,10 +197,8 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
         }
     }
     release_prepared(&old);
-    int64_t v = os.h * os.w * os.c;
-    int64_t t = (c->kind == CONV_IMAGE || c->kind == CONV_DEPTHWISE) ? 1 : c->cg / 4;
-    op->multiply_adds = v * k2 * c->cg;
-    op->texel_fetches = (v / 4) * k2 * t + (c->has_residual ? v / 4 : 0);
+    op->multiply_adds = macs;
+    op->texel_fetches = fetches + (c->has_residual ? v / 4 : 0);
     op->weight_bytes = (n_weights + p->num_output_channels) * (int64_t)sizeof(float);
     op->out_shape = os;
     op->prepared = true;
@@ -220,7 +241,7 @@ static const glnn_op_class conv2d_class = {
     .prepare = prepare,
     .infer_shape = infer_shape,
     .run_cpu = glnn_cpu_conv2d,
-    .run_gpu = glnn_gpu_conv2d,
+    .run_gpu = glnn_conv2d_run_gpu,
     .write_keys = write_keys,
     .unprepare = unprepare,
     .destroy = destroy,

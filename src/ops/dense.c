@@ -10,6 +10,7 @@ static glnn_dense *as_dense(const glnn_op *op) {
 }
 
 void glnn_dense_params_init(glnn_dense_params *p) {
+    if (!p) return;
     memset(p, 0, sizeof *p);
     p->use_bias = true;
 }
@@ -60,6 +61,14 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     if (!glnn_mul_i64(n_in, n_out, &n_matrix))
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: a %lld×%lld matrix is too large", what, (long long)n_out,
                          (long long)n_in);
+    char size_what[320];
+    snprintf(size_what, sizeof size_what, "%s: output", what);
+    glnn_status size_s = glnn_check_tensor_shape(ctx, (glnn_shape){GLNN_KIND_VECTOR, 1, 1, n_out}, size_what, err);
+    if (size_s != GLNN_OK) return size_s;
+    if (n_matrix > (int64_t)(UINT32_MAX / 4))
+        return glnn_fail(err, GLNN_ERR_MEMORY,
+                         "%s: a %lld×%lld matrix is too large for a chunk (at most %lu float32 values)", what,
+                         (long long)n_out, (long long)n_in, (unsigned long)(UINT32_MAX / 4));
     if (!data)
         return glnn_fail(err, GLNN_ERR_STATE, "%s: no model data given to read the matrix '%s%s' from", what, name,
                          GLNN_FILTERS_CHUNK_SUFFIX);

@@ -12,6 +12,7 @@ static glnn_image_sampler *as_sampler(const glnn_op *op) {
 }
 
 void glnn_image_sampler_params_init(glnn_image_sampler_params *p) {
+    if (!p) return;
     memset(p, 0, sizeof *p);
     p->center_crop = true;
     p->linear_interp = true;
@@ -87,6 +88,10 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     if (wo < 1 || ho < 1) /* excluded at construction; kept for the rule's sake */
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: output would be empty (%lld×%lld)", what, (long long)wo,
                          (long long)ho);
+    char size_what[320];
+    snprintf(size_what, sizeof size_what, "%s: output", what);
+    glnn_status size_s = glnn_check_tensor_shape(ctx, (glnn_shape){GLNN_KIND_IMAGE, ho, wo, 3}, size_what, err);
+    if (size_s != GLNN_OK) return size_s;
     /* 1. rotation */
     const int64_t wr = (p->rotation & 1) ? is.h : is.w, hr = (p->rotation & 1) ? is.w : is.h;
     /* 2. source intervals */

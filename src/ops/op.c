@@ -19,6 +19,14 @@ void glnn_op_unprepare(glnn_op *op) {
     op->has_probabilities = false;
     op->prepared = false;
     op->prepared_ctx = NULL;
+    op->prepare_serial++;
+}
+
+glnn_status glnn_op_prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc *inputs, const glnn_chunks *data,
+                            glnn_error *err) {
+    glnn_status s = op->cls->prepare(op, ctx, inputs, data, err);
+    if (s == GLNN_OK) op->prepare_serial++;
+    return s;
 }
 
 void glnn_op_retain(glnn_op *op) {
@@ -32,20 +40,21 @@ void glnn_op_release(glnn_op *op) {
     op->cls->destroy(op);
 }
 
+/* The getters accept NULL: 0, or NULL for the strings. */
 glnn_op_kind glnn_op_get_kind(const glnn_op *op) {
-    return op->cls->kind;
+    return op ? op->cls->kind : (glnn_op_kind)0;
 }
 const char *glnn_op_type_name(const glnn_op *op) {
-    return op->cls->type_name;
+    return op ? op->cls->type_name : NULL;
 }
 const char *glnn_op_name(const glnn_op *op) {
-    return op->name;
+    return op ? op->name : NULL;
 }
 int glnn_op_input_count(const glnn_op *op) {
-    return op->cls->input_count;
+    return op ? op->cls->input_count : 0;
 }
 int glnn_op_output_count(const glnn_op *op) {
-    return op->cls->output_count;
+    return op ? op->cls->output_count : 0;
 }
 
 static glnn_status check_prepared(const glnn_op *op, const char *what, glnn_error *err) {
@@ -57,18 +66,21 @@ static glnn_status check_prepared(const glnn_op *op, const char *what, glnn_erro
 }
 
 glnn_status glnn_op_count_multiply_adds(const glnn_op *op, int64_t *out, glnn_error *err) {
+    if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "count_multiply_adds: no result pointer");
     glnn_status s = check_prepared(op, "count_multiply_adds", err);
     if (s == GLNN_OK) *out = op->multiply_adds;
     return s;
 }
 
 glnn_status glnn_op_count_texel_fetches(const glnn_op *op, int64_t *out, glnn_error *err) {
+    if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "count_texel_fetches: no result pointer");
     glnn_status s = check_prepared(op, "count_texel_fetches", err);
     if (s == GLNN_OK) *out = op->texel_fetches;
     return s;
 }
 
 glnn_status glnn_op_output_shape(const glnn_op *op, int output, glnn_shape *out, glnn_error *err) {
+    if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "output shape: no result pointer");
     glnn_status s = check_prepared(op, "output shape", err);
     if (s != GLNN_OK) return s;
     if (output < 0 || output >= op->cls->output_count)
@@ -97,14 +109,18 @@ glnn_status glnn_op_run(glnn_context *ctx, glnn_op *op, const glnn_chunks *data,
         desc[i].present = true;
         desc[i].shape = inputs[i]->shape;
     }
-    /* A caller's output tensor is checked before preparation changes the op. */
+    /* A caller's output tensor is checked before preparation changes the op.  Writing into an input
+     * while reading it would give wrong values (and a data race on a GPU). */
+    for (int i = 0; op->cls->output_count > 0 && *output && i < n_inputs; i++)
+        if (inputs[i] == *output)
+            return glnn_fail(err, GLNN_ERR_ARGUMENT, "run '%s': the output tensor is also input #%d", op->name, i);
     glnn_shape want;
     if (op->cls->output_count > 0 && *output && op->cls->infer_shape && op->cls->infer_shape(op, desc, &want) &&
         ((*output)->ctx != ctx || !same_shape((*output)->shape, want)))
         return glnn_fail(err, GLNN_ERR_ARGUMENT,
                          "run '%s': the output tensor must be %lld×%lld×%lld on the same context", op->name,
                          (long long)want.h, (long long)want.w, (long long)want.c);
-    glnn_status s = op->cls->prepare(op, ctx, desc, data, err);
+    glnn_status s = glnn_op_prepare(op, ctx, desc, data, err);
     if (s != GLNN_OK) return s;
     const glnn_tensor *in[GLNN_MAX_INPUTS] = {NULL};
     for (int i = 0; i < n_inputs; i++)

@@ -10,6 +10,7 @@ static glnn_pooling2d *as_pool(const glnn_op *op) {
 }
 
 void glnn_pooling2d_params_init(glnn_pooling2d_params *p) {
+    if (!p) return;
     memset(p, 0, sizeof *p);
     p->op = GLNN_POOLING_MAX;
     p->stride = 0;
@@ -65,6 +66,16 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
                          "%s: output would be empty (input %lld×%lld, pool size %d, stride %d, %s padding)", what,
                          (long long)is.w, (long long)is.h, k, s, glnn_padding_name(pl->p.padding));
     glnn_shape os = {GLNN_KIND_TENSOR, ay.n, ax.n, is.c};
+    char size_what[320];
+    snprintf(size_what, sizeof size_what, "%s: output", what);
+    glnn_status size_s = glnn_check_tensor_shape(ctx, os, size_what, err);
+    if (size_s != GLNN_OK) return size_s;
+    int64_t fetches;
+    if (!glnn_mul_i64(glnn_shape_count(os) / 4, (int64_t)k * k, &fetches))
+        return glnn_fail(err, GLNN_ERR_ARGUMENT,
+                         "%s: pool size %d is too large for a %lld×%lld×%lld output (the texel fetch count overflows "
+                         "64 bits)",
+                         what, k, (long long)os.h, (long long)os.w, (long long)os.c);
     /* The new state is built beside the old one and copied in on success. */
     glnn_pooling2d next = *pl;
     next.in_shape = is;
@@ -81,7 +92,7 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     pl->gpu_program = next.gpu_program;
     memcpy(pl->group, next.group, sizeof pl->group);
     op->multiply_adds = 0;
-    op->texel_fetches = (os.h * os.w * os.c / 4) * ((int64_t)k * k);
+    op->texel_fetches = fetches;
     op->out_shape = os;
     op->prepared = true;
     op->prepared_ctx = ctx;

@@ -5,7 +5,7 @@
 //   OUT_QUADS_PER_GROUP    output quads in one group
 //   DEPTHWISE              1: output quad q reads input quad q with one vec4 of weights per tap
 //   HAS_RESIDUAL           1: input #1 is added before the bias
-//   ACTIVATION             0 default, 1 brelu6, 2 sigmoid_like
+// and the uniform u_activation: 0 default, 1 brelu6, 2 sigmoid_like.
 // Tensors are arrays of uint, one per quad (channel 4i+j in byte j), in HWC order; an image has one
 // uint per pixel (R, G, B, 0).  Weights: for each output quad, tap and input quad, four vec4 columns
 // (input channel j of the quad -> the four output channels); depthwise: one vec4 per output quad and tap.
@@ -32,6 +32,7 @@ layout(std430, binding = 1) readonly buffer Residual { uint res[]; };
 uniform ivec3 u_in;  // input width, height, quads per pixel
 uniform ivec3 u_out; // output width, height, quads per pixel
 uniform ivec2 u_pad; // padding before: x, y
+uniform int u_activation;
 
 vec4 unpack_quad(uint u) { return vec4(uvec4(u, u >> 8u, u >> 16u, u >> 24u) & 0xFFu) / 255.0; }
 
@@ -79,10 +80,9 @@ void main() {
     z += unpack_quad(res[dst]);
 #endif
     z += bias[oq];
-#if ACTIVATION == 1
-    z = 0.167 * z;
-#elif ACTIVATION == 2
-    z = clamp(0.1 * z, -0.05, 0.05) + clamp(0.05 * z, -0.125, 0.125) + 0.05 * z + 0.5;
-#endif
+    if (u_activation == 1)
+        z = 0.167 * z;
+    else if (u_activation == 2)
+        z = clamp(0.1 * z, -0.05, 0.05) + clamp(0.05 * z, -0.125, 0.125) + 0.05 * z + 0.5;
     outp[dst] = pack_quad(z);
 }

@@ -23,13 +23,15 @@ void main() {
     int x0 = o.x * STRIDE - u_pad.x;
     int y0 = o.y * STRIDE - u_pad.y;
 #if IS_MAX
+    // Only the taps inside the input (padding reads 0, which cannot raise the maximum): a SAME window far
+    // larger than the input costs no more than the input.
     uvec4 acc = uvec4(0u);
-    for (int ky = 0; ky < KSIZE; ky++) {
+    int ky0 = max(0, -y0), ky1 = min(KSIZE, u_in.y - y0);
+    int kx0 = max(0, -x0), kx1 = min(KSIZE, u_in.x - x0);
+    for (int ky = ky0; ky < ky1; ky++) {
         int y = y0 + ky;
-        if (y < 0 || y >= u_in.y) continue;
-        for (int kx = 0; kx < KSIZE; kx++) {
+        for (int kx = kx0; kx < kx1; kx++) {
             int x = x0 + kx;
-            if (x < 0 || x >= u_in.x) continue;
             acc = max(acc, unpack_bytes(inp[(y * u_in.x + x) * u_in.z + o.z]));
         }
     }

@@ -1,0 +1,119 @@
+/* glnn Python module: declarations shared by the C files of the extension.  Only the public C API
+ * (glnn.h) is used.
+ *
+ * Locking.  Every call into the library that reads or changes shared state runs under one global lock
+ * (glnnpy_lock).  Long work (running a model, a convolution, creating a context, reading a file) runs
+ * with the GIL released and the lock held, so other Python threads keep running, and an object can
+ * never be changed or freed by another thread while the library works on it.  Code holding the lock
+ * never calls back into Python (no object is created or released there), so the lock is never taken
+ * twice by one thread. */
+#ifndef GLNNPY_H
+#define GLNNPY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define PY_ARRAY_UNIQUE_SYMBOL glnnpy_ARRAY_API
+#ifndef GLNNPY_MAIN
+#define NO_IMPORT_ARRAY
+#endif
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include "glnn.h"
+
+/* ---- errors (module.c) ---- */
+extern PyObject *glnnpy_Error;         /* glnn.Error(RuntimeError) */
+extern PyObject *glnnpy_ArgumentError; /* glnn.ArgumentError(glnn.Error, ValueError) */
+
+/* Raises the Python exception for a library error; returns NULL. */
+PyObject *glnnpy_raise(const glnn_error *err);
+/* Raises glnn.ArgumentError with a formatted message (PyUnicode_FromFormat syntax); returns NULL. */
+PyObject *glnnpy_argument_error(const char *fmt, ...);
+/* Raises glnn.Error (not an argument error) with a formatted message; returns NULL. */
+PyObject *glnnpy_state_error(const char *fmt, ...);
+
+/* ---- the library lock (module.c) ---- */
+/* Takes the lock while holding the GIL (the GIL is released while waiting for another thread). */
+void glnnpy_lock(void);
+void glnnpy_unlock(void);
+/* Lock taken / released without the GIL (inside Py_BEGIN_ALLOW_THREADS). */
+void glnnpy_lock_nogil(void);
+void glnnpy_unlock_nogil(void);
+
+/* ---- devices (module.c) ---- */
+/* A device request: the device text given by the user ("auto", "cpu", "software", "N"; "" for
+ * GLNN_DEVICE or auto) and the sampling limit (-1: the device's default). */
+typedef struct glnnpy_device {
+    char name[64];
+    int max_sampled_channels;
+} glnnpy_device;
+/* Fills dev from a Python value: None, a str ("N: description" is accepted and means "N"). */
+int glnnpy_device_from_object(PyObject *obj, int max_sampled_channels, glnnpy_device *dev);
+/* The cached context of the calling thread for dev, created on first use.  Call with the lock held and
+ * without the GIL.  Contexts are kept for the life of the process: ops and models keep device
+ * resources on the context they ran on. */
+glnn_status glnnpy_context_get(const glnnpy_device *dev, glnn_context **out, glnn_error *err);
+
+/* ---- enumerations (module.c) ---- */
+typedef enum { GLNNPY_ENUM_PADDING, GLNNPY_ENUM_ACTIVATION, GLNNPY_ENUM_POOLING } glnnpy_enum;
+extern PyObject *glnnpy_Padding, *glnnpy_ActivationFunction, *glnnpy_PoolingOperator;
+/* Converts a member of the enumeration, its name (any case) or its integer value.  Returns 0 and
+ * *out, or -1 with *bad set to a new str describing the value (no exception set), or -1 with an
+ * exception set and *bad NULL. */
+int glnnpy_enum_value(glnnpy_enum which, PyObject *obj, int *out, PyObject **bad);
+/* The enumeration member of a value (new reference). */
+PyObject *glnnpy_enum_member(glnnpy_enum which, int value);
+/* "Padding.VALID" etc. */
+const char *glnnpy_enum_label(glnnpy_enum which, int value);
+
+/* ---- operations (ops.c) ---- */
+typedef struct {
+    PyObject_HEAD
+    glnn_op *op;
+} glnnpy_OpObject;
+
+extern PyTypeObject glnnpy_OperationType, glnnpy_Conv2DType, glnnpy_Pooling2DType, glnnpy_DenseType,
+    glnnpy_SoftmaxType, glnnpy_ImageSamplerType;
+int glnnpy_ops_init(PyObject *nnets);
+/* A new Python object for op (takes a new reference to op). */
+PyObject *glnnpy_op_wrap(glnn_op *op);
+/* The same, taking over a reference the caller holds (released on failure). */
+PyObject *glnnpy_op_take(glnn_op *op);
+int glnnpy_is_op(PyObject *obj);
+
+/* Text of a Python str as UTF-8 without NUL bytes: a new bytes object, or NULL with an exception
+ * (TypeError for a non-str, ArgumentError naming `what` for a NUL). */
+PyObject *glnnpy_utf8(PyObject *obj, const char *what);
+
+/* ---- chunk collections (chunks.c) ---- */
+typedef struct {
+    PyObject_HEAD
+    glnn_chunks *chunks; /* NULL once closed */
+    PyObject *path;      /* ChunkFile: the path as given (str); NULL otherwise */
+    int writable;
+    unsigned long long version; /* changes whenever the content may have changed */
+} glnnpy_ChunksObject;
+
+extern PyTypeObject glnnpy_ChunkCollectionType, glnnpy_ChunkFileType, glnnpy_WritableChunkCollectionType;
+int glnnpy_chunks_init(PyObject *module);
+int glnnpy_is_chunks(PyObject *obj);
+/* A new, process-wide unique version number. */
+unsigned long long glnnpy_next_version(void);
+/* The chunks of an open collection, or NULL with an exception ("closed"). */
+glnn_chunks *glnnpy_chunks_get(glnnpy_ChunksObject *c);
+
+/* ---- models and inference tasks (model.c) ---- */
+extern PyTypeObject glnnpy_ModelType, glnnpy_DeserializedModelType, glnnpy_InferenceTaskType;
+int glnnpy_model_init(PyObject *module, PyObject *nnets);
+
+/* ---- numpy helpers (module.c) ---- */
+/* Converts obj to a C-contiguous aligned array of bytes or float32 (a copy when needed): integer data
+ * must lie in 0..255; floats are converted to float32 (NaN kept).  ndim must be within [min_nd,
+ * max_nd].  *is_float tells which.  `what` names the argument in messages.  New reference or NULL. */
+PyArrayObject *glnnpy_data_array(PyObject *obj, const char *what, int min_nd, int max_nd, int *is_float);
+/* Quantizes float32 data to bytes with Q (SPEC §2.2); a NaN raises ArgumentError naming its flat
+ * index.  Returns a new uint8 array of the same shape, or NULL. */
+PyArrayObject *glnnpy_quantize_array(PyArrayObject *a, const char *what);
+
+#endif

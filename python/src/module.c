@@ -1,0 +1,829 @@
+/* glnn Python module: module set-up, errors, the library lock, device contexts, enumerations, numpy
+ * helpers and the module-level functions (devices, conv2d, load_image, device_info). */
+#define GLNNPY_MAIN
+#include "glnnpy.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pythread.h"
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Errors                                                                                               */
+
+PyObject *glnnpy_Error, *glnnpy_ArgumentError;
+
+/* Sets `cls(message)` with a `status` attribute naming the library status. */
+static PyObject *raise_with_status(PyObject *cls, PyObject *message, const char *status) {
+    if (!message) return NULL;
+    PyObject *exc = PyObject_CallOneArg(cls, message);
+    Py_DECREF(message);
+    if (!exc) return NULL;
+    PyObject *st = PyUnicode_FromString(status);
+    if (!st || PyObject_SetAttrString(exc, "status", st) < 0) {
+        Py_XDECREF(st);
+        Py_DECREF(exc);
+        return NULL;
+    }
+    Py_DECREF(st);
+    PyErr_SetObject(cls, exc);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+PyObject *glnnpy_raise(const glnn_error *err) {
+    /* Arguments, malformed values given by the user and names or files that do not exist are the
+     * caller's values: ArgumentError (a ValueError).  Everything else is a glnn.Error (a RuntimeError). */
+    glnn_status s = err->status == GLNN_OK ? GLNN_ERR_STATE : err->status;
+    PyObject *cls = (s == GLNN_ERR_ARGUMENT || s == GLNN_ERR_FORMAT || s == GLNN_ERR_NOT_FOUND) ? glnnpy_ArgumentError
+                                                                                                 : glnnpy_Error;
+    const char *msg = err->message[0] ? err->message : "unknown error";
+    size_t n = strnlen(msg, sizeof err->message);
+    return raise_with_status(cls, PyUnicode_DecodeUTF8(msg, (Py_ssize_t)n, "replace"), glnn_status_name(s));
+}
+
+PyObject *glnnpy_argument_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    PyObject *msg = PyUnicode_FromFormatV(fmt, ap);
+    va_end(ap);
+    return raise_with_status(glnnpy_ArgumentError, msg, glnn_status_name(GLNN_ERR_ARGUMENT));
+}
+
+PyObject *glnnpy_state_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    PyObject *msg = PyUnicode_FromFormatV(fmt, ap);
+    va_end(ap);
+    return raise_with_status(glnnpy_Error, msg, glnn_status_name(GLNN_ERR_STATE));
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* The library lock                                                                                     */
+
+static PyThread_type_lock library_lock;
+
+void glnnpy_lock(void) {
+    if (PyThread_acquire_lock(library_lock, NOWAIT_LOCK)) return;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(library_lock, WAIT_LOCK);
+    Py_END_ALLOW_THREADS
+}
+
+void glnnpy_unlock(void) { PyThread_release_lock(library_lock); }
+void glnnpy_lock_nogil(void) { PyThread_acquire_lock(library_lock, WAIT_LOCK); }
+void glnnpy_unlock_nogil(void) { PyThread_release_lock(library_lock); }
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Devices and contexts                                                                                 */
+
+int glnnpy_device_from_object(PyObject *obj, int max_sampled_channels, glnnpy_device *dev) {
+    memset(dev, 0, sizeof *dev);
+    if (max_sampled_channels < -1) {
+        glnnpy_argument_error("max_sampled_channels must be 0 or more (or -1 for the device's default), got %d",
+                              max_sampled_channels);
+        return -1;
+    }
+    dev->max_sampled_channels = max_sampled_channels;
+    const char *text = NULL;
+    Py_ssize_t n = 0;
+    if (obj && obj != Py_None) {
+        if (!PyUnicode_Check(obj)) {
+            PyErr_Format(PyExc_TypeError, "device must be a str such as 'auto', 'cpu', 'software' or '0', not %.100s",
+                         Py_TYPE(obj)->tp_name);
+            return -1;
+        }
+        text = PyUnicode_AsUTF8AndSize(obj, &n);
+        if (!text) return -1;
+    } else {
+        text = getenv("GLNN_DEVICE");
+        n = text ? (Py_ssize_t)strlen(text) : 0;
+    }
+    if (!text || n == 0) {
+        text = "auto";
+        n = 4;
+    }
+    /* "N: description", as glnn.devices() lists them, means device N. */
+    const char *colon = memchr(text, ':', (size_t)n);
+    if (colon) n = colon - text;
+    while (n > 0 && (text[0] == ' ' || text[0] == '\t')) text++, n--;
+    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t')) n--;
+    if (n == 0 || n >= (Py_ssize_t)sizeof dev->name || memchr(text, '\0', (size_t)n)) {
+        glnnpy_argument_error("invalid device %R: use 'auto', 'cpu', 'software' or a device index", obj ? obj : Py_None);
+        return -1;
+    }
+    memcpy(dev->name, text, (size_t)n);
+    dev->name[n] = '\0';
+    return 0;
+}
+
+typedef struct context_entry {
+    unsigned long thread;
+    glnnpy_device dev;
+    glnn_context *ctx;
+    struct context_entry *next;
+} context_entry;
+
+static context_entry *contexts; /* guarded by the library lock */
+
+glnn_status glnnpy_context_get(const glnnpy_device *dev, glnn_context **out, glnn_error *err) {
+    unsigned long thread = PyThread_get_thread_ident();
+    for (context_entry *e = contexts; e; e = e->next)
+        if (e->thread == thread && e->dev.max_sampled_channels == dev->max_sampled_channels &&
+            strcasecmp(e->dev.name, dev->name) == 0) {
+            *out = e->ctx;
+            return GLNN_OK;
+        }
+    context_entry *e = calloc(1, sizeof *e);
+    if (!e) {
+        err->status = GLNN_ERR_MEMORY;
+        snprintf(err->message, sizeof err->message, "create context: out of memory");
+        return GLNN_ERR_MEMORY;
+    }
+    glnn_context_options o;
+    glnn_context_options_init(&o);
+    o.device = dev->name;
+    o.max_sampled_channels = dev->max_sampled_channels;
+    glnn_status s = glnn_context_create(&o, &e->ctx, err);
+    if (s != GLNN_OK) {
+        free(e);
+        return s;
+    }
+    e->thread = thread;
+    e->dev = *dev;
+    e->next = contexts;
+    contexts = e;
+    *out = e->ctx;
+    return GLNN_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Enumerations                                                                                         */
+
+PyObject *glnnpy_Padding, *glnnpy_ActivationFunction, *glnnpy_PoolingOperator;
+static PyObject *enum_base; /* enum.Enum */
+
+typedef struct {
+    const char *name;
+    int value;
+    const char *label;
+} enum_member;
+
+static const enum_member paddings[] = {
+    {"VALID", GLNN_PADDING_VALID, "Padding.VALID"}, {"SAME", GLNN_PADDING_SAME, "Padding.SAME"}, {NULL, 0, NULL}};
+static const enum_member activations[] = {{"DEFAULT", GLNN_ACTIVATION_DEFAULT, "ActivationFunction.DEFAULT"},
+                                          {"BRELU6", GLNN_ACTIVATION_BRELU6, "ActivationFunction.BRELU6"},
+                                          {"SIGMOID_LIKE", GLNN_ACTIVATION_SIGMOID_LIKE,
+                                           "ActivationFunction.SIGMOID_LIKE"},
+                                          {NULL, 0, NULL}};
+static const enum_member operators[] = {{"MAX", GLNN_POOLING_MAX, "Pooling2D.Operator.MAX"},
+                                        {"AVERAGE", GLNN_POOLING_AVERAGE, "Pooling2D.Operator.AVERAGE"},
+                                        {NULL, 0, NULL}};
+
+static const enum_member *members_of(glnnpy_enum which) {
+    return which == GLNNPY_ENUM_PADDING ? paddings : which == GLNNPY_ENUM_ACTIVATION ? activations : operators;
+}
+
+static PyObject *class_of(glnnpy_enum which) {
+    return which == GLNNPY_ENUM_PADDING      ? glnnpy_Padding
+           : which == GLNNPY_ENUM_ACTIVATION ? glnnpy_ActivationFunction
+                                             : glnnpy_PoolingOperator;
+}
+
+const char *glnnpy_enum_label(glnnpy_enum which, int value) {
+    for (const enum_member *m = members_of(which); m->name; m++)
+        if (m->value == value) return m->label;
+    return "?";
+}
+
+PyObject *glnnpy_enum_member(glnnpy_enum which, int value) {
+    return PyObject_CallFunction(class_of(which), "i", value);
+}
+
+int glnnpy_enum_value(glnnpy_enum which, PyObject *obj, int *out, PyObject **bad) {
+    *bad = NULL;
+    PyObject *cls = class_of(which);
+    int r = PyObject_IsInstance(obj, cls);
+    if (r < 0) return -1;
+    if (r) {
+        PyObject *v = PyObject_GetAttrString(obj, "value");
+        if (!v) return -1;
+        long value = PyLong_AsLong(v);
+        Py_DECREF(v);
+        if (value == -1 && PyErr_Occurred()) return -1;
+        *out = (int)value;
+        return 0;
+    }
+    const enum_member *members = members_of(which);
+    if (PyUnicode_Check(obj)) {
+        Py_ssize_t n = 0;
+        const char *text = PyUnicode_AsUTF8AndSize(obj, &n);
+        if (!text) {
+            PyErr_Clear();
+        } else if ((size_t)n == strlen(text)) {
+            for (const enum_member *m = members; m->name; m++)
+                if (strcasecmp(m->name, text) == 0) {
+                    *out = m->value;
+                    return 0;
+                }
+        }
+    } else if (PyLong_Check(obj) && !PyBool_Check(obj) && !PyObject_IsInstance(obj, enum_base)) {
+        int overflow = 0;
+        long value = PyLong_AsLongAndOverflow(obj, &overflow);
+        if (value == -1 && PyErr_Occurred()) return -1;
+        for (const enum_member *m = members; !overflow && m->name; m++)
+            if (m->value == value) {
+                *out = m->value;
+                return 0;
+            }
+    }
+    *bad = PyObject_Repr(obj);
+    return -1;
+}
+
+/* enum.Enum(name, [(member, value), ...], module=..., qualname=...), with a docstring. */
+static PyObject *make_enum(const char *name, const char *qualname, const enum_member *members, const char *doc) {
+    PyObject *list = PyList_New(0), *cls = NULL, *args = NULL, *kwargs = NULL;
+    if (!list) return NULL;
+    for (const enum_member *m = members; m->name; m++) {
+        PyObject *item = Py_BuildValue("(si)", m->name, m->value);
+        if (!item || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            goto done;
+        }
+        Py_DECREF(item);
+    }
+    args = Py_BuildValue("(sO)", name, list);
+    kwargs = Py_BuildValue("{s:s,s:s}", "module", "glnn.nnets", "qualname", qualname);
+    if (!args || !kwargs) goto done;
+    cls = PyObject_Call(enum_base, args, kwargs);
+    if (cls) {
+        PyObject *d = PyUnicode_FromString(doc);
+        if (!d || PyObject_SetAttrString(cls, "__doc__", d) < 0) Py_CLEAR(cls);
+        Py_XDECREF(d);
+    }
+done:
+    Py_XDECREF(list);
+    Py_XDECREF(args);
+    Py_XDECREF(kwargs);
+    return cls;
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Text and numpy helpers                                                                               */
+
+PyObject *glnnpy_utf8(PyObject *obj, const char *what) {
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s: the name must be a str, not %.100s", what, Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    PyObject *b = PyUnicode_AsEncodedString(obj, "utf-8", "surrogateescape");
+    if (!b) return NULL;
+    const char *s = PyBytes_AS_STRING(b);
+    Py_ssize_t n = PyBytes_GET_SIZE(b);
+    const char *nul = memchr(s, '\0', (size_t)n);
+    if (nul) {
+        Py_DECREF(b);
+        return glnnpy_argument_error("%s: invalid operation name: byte 0x00 at position %zd is not allowed", what,
+                                     (Py_ssize_t)(nul - s));
+    }
+    return b;
+}
+
+static PyObject *shape_text(PyArrayObject *a) {
+    PyObject *shape = PyObject_GetAttrString((PyObject *)a, "shape");
+    if (!shape) return NULL;
+    PyObject *r = PyObject_Repr(shape);
+    Py_DECREF(shape);
+    return r;
+}
+
+PyArrayObject *glnnpy_data_array(PyObject *obj, const char *what, int min_nd, int max_nd, int *is_float) {
+    PyArrayObject *a = (PyArrayObject *)PyArray_FROM_O(obj);
+    if (!a) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            return (PyArrayObject *)glnnpy_argument_error("%s must be an array of numbers, got %.100s", what,
+                                                          Py_TYPE(obj)->tp_name);
+        }
+        return NULL;
+    }
+    int nd = PyArray_NDIM(a);
+    if (nd < min_nd || nd > max_nd) {
+        PyObject *shape = shape_text(a);
+        Py_DECREF(a);
+        if (!shape) return NULL;
+        if (min_nd == max_nd)
+            glnnpy_argument_error("%s must be a %d-dimensional array, got shape %U", what, min_nd, shape);
+        else
+            glnnpy_argument_error("%s must be a %d- to %d-dimensional array, got shape %U", what, min_nd, max_nd,
+                                  shape);
+        Py_DECREF(shape);
+        return NULL;
+    }
+    if (PyArray_SIZE(a) == 0) {
+        PyObject *shape = shape_text(a);
+        Py_DECREF(a);
+        if (shape) glnnpy_argument_error("%s is empty (shape %U)", what, shape);
+        Py_XDECREF(shape);
+        return NULL;
+    }
+    char kind = PyArray_DESCR(a)->kind;
+    PyArrayObject *out = NULL;
+    if (kind == 'f') {
+        *is_float = 1;
+        out = (PyArrayObject *)PyArray_FROM_OTF((PyObject *)a, NPY_FLOAT32, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+    } else if (kind == 'u' || kind == 'i') {
+        *is_float = 0;
+        if (PyArray_TYPE(a) != NPY_UINT8) {
+            /* Other integer types are accepted when every value is a byte. */
+            PyArrayObject *wide =
+                (PyArrayObject *)PyArray_FROM_OTF((PyObject *)a, NPY_INT64, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+            if (!wide) {
+                Py_DECREF(a);
+                return NULL;
+            }
+            const int64_t *v = PyArray_DATA(wide);
+            for (npy_intp i = 0, n = PyArray_SIZE(wide); i < n; i++)
+                if (v[i] < 0 || v[i] > 255) { /* uint64 values beyond int64 read as negative */
+                    glnnpy_argument_error("%s: integer data must lie in 0..255 (uint8), got %lld at flat index %zd",
+                                          what, (long long)v[i], (Py_ssize_t)i);
+                    Py_DECREF(wide);
+                    Py_DECREF(a);
+                    return NULL;
+                }
+            Py_DECREF(wide);
+        }
+        out = (PyArrayObject *)PyArray_FROM_OTF((PyObject *)a, NPY_UINT8, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+    } else {
+        PyObject *dtype = PyObject_Str((PyObject *)PyArray_DESCR(a));
+        if (dtype) glnnpy_argument_error("%s must hold uint8 or floating-point values, got dtype %U", what, dtype);
+        Py_XDECREF(dtype);
+    }
+    Py_DECREF(a);
+    return out;
+}
+
+PyArrayObject *glnnpy_quantize_array(PyArrayObject *a, const char *what) {
+    PyArrayObject *q = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(a), PyArray_DIMS(a), NPY_UINT8);
+    if (!q) return NULL;
+    const float *src = PyArray_DATA(a);
+    uint8_t *dst = PyArray_DATA(q);
+    for (npy_intp i = 0, n = PyArray_SIZE(a); i < n; i++) {
+        if (src[i] != src[i]) {
+            Py_DECREF(q);
+            return (PyArrayObject *)glnnpy_argument_error("%s: NaN at flat index %zd", what, (Py_ssize_t)i);
+        }
+        dst[i] = glnn_quantize(src[i]);
+    }
+    return q;
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Module functions                                                                                     */
+
+PyDoc_STRVAR(devices_doc,
+             "devices($module, /)\n--\n\n-> list of str\n\n"
+             "The devices glnn can run on: one entry 'N: description' per EGL device (pass N, or the whole\n"
+             "entry, as device=...), then 'cpu' for the CPU reference.  'auto' (the default, or the\n"
+             "GLNN_DEVICE environment variable) picks the first hardware device, else Mesa's software renderer.");
+
+static PyObject *py_devices(PyObject *self, PyObject *noargs) {
+    (void)self;
+    (void)noargs;
+    size_t size = 4096, length = 0;
+    char *buf = NULL;
+    glnn_status s = GLNN_OK;
+    glnn_error err;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        char *next = realloc(buf, size);
+        if (!next) {
+            free(buf);
+            return PyErr_NoMemory();
+        }
+        buf = next;
+        Py_BEGIN_ALLOW_THREADS
+        glnnpy_lock_nogil();
+        s = glnn_list_devices(buf, size, &length, &err);
+        glnnpy_unlock_nogil();
+        Py_END_ALLOW_THREADS
+        if (s != GLNN_OK || length < size) break;
+        size = length + 1;
+    }
+    PyObject *list = PyList_New(0);
+    if (!list) {
+        free(buf);
+        return NULL;
+    }
+    if (s == GLNN_OK) {
+        for (char *line = buf; *line;) {
+            char *nl = strchr(line, '\n');
+            size_t n = nl ? (size_t)(nl - line) : strlen(line);
+            if (n > 0) {
+                PyObject *item = PyUnicode_DecodeUTF8(line, (Py_ssize_t)n, "replace");
+                if (!item || PyList_Append(list, item) < 0) {
+                    Py_XDECREF(item);
+                    Py_DECREF(list);
+                    free(buf);
+                    return NULL;
+                }
+                Py_DECREF(item);
+            }
+            if (!nl) break;
+            line = nl + 1;
+        }
+    }
+    free(buf);
+    PyObject *cpu = PyUnicode_FromString("cpu");
+    if (!cpu || PyList_Append(list, cpu) < 0) {
+        Py_XDECREF(cpu);
+        Py_DECREF(list);
+        return NULL;
+    }
+    Py_DECREF(cpu);
+    return list;
+}
+
+PyDoc_STRVAR(device_info_doc,
+             "device_info($module, /, device=None, max_sampled_channels=-1)\n--\n\n-> str\n\n"
+             "A multi-line report on the device: renderer, driver, GL and GLSL versions and the limits glnn\n"
+             "relies on.  Creates (and caches, for the calling thread) the device's context.");
+
+static PyObject *py_device_info(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *kwlist[] = {"device", "max_sampled_channels", NULL};
+    PyObject *device = Py_None;
+    int limit = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|Oi:device_info", kwlist, &device, &limit)) return NULL;
+    glnnpy_device dev;
+    if (glnnpy_device_from_object(device, limit, &dev) < 0) return NULL;
+    char text[4096];
+    glnn_error err;
+    glnn_status s;
+    Py_BEGIN_ALLOW_THREADS
+    glnnpy_lock_nogil();
+    glnn_context *ctx = NULL;
+    s = glnnpy_context_get(&dev, &ctx, &err);
+    if (s == GLNN_OK) glnn_context_describe(ctx, text, sizeof text);
+    glnnpy_unlock_nogil();
+    Py_END_ALLOW_THREADS
+    if (s != GLNN_OK) return glnnpy_raise(&err);
+    return PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+}
+
+PyDoc_STRVAR(load_image_doc,
+             "load_image($module, path, /)\n--\n\n-> numpy.ndarray\n\n"
+             "Decodes a PNG, JPEG or BMP file into a uint8 array of shape (H, W, 3), RGB, row 0 at the top.");
+
+static PyObject *py_load_image(PyObject *self, PyObject *arg) {
+    (void)self;
+    PyObject *path = NULL;
+    if (!PyUnicode_FSConverter(arg, &path)) return NULL;
+    uint8_t *pixels = NULL;
+    int64_t h = 0, w = 0;
+    glnn_error err;
+    glnn_status s;
+    const char *p = PyBytes_AS_STRING(path);
+    Py_BEGIN_ALLOW_THREADS
+    glnnpy_lock_nogil();
+    s = glnn_image_load(p, &pixels, &h, &w, &err);
+    glnnpy_unlock_nogil();
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (s != GLNN_OK) return glnnpy_raise(&err);
+    npy_intp dims[3] = {(npy_intp)h, (npy_intp)w, 3};
+    PyArrayObject *a = (PyArrayObject *)PyArray_SimpleNew(3, dims, NPY_UINT8);
+    if (a) memcpy(PyArray_DATA(a), pixels, (size_t)(h * w * 3));
+    glnn_free(pixels);
+    return (PyObject *)a;
+}
+
+PyDoc_STRVAR(
+    conv2d_doc,
+    "conv2d($module, /, input, weights, bias=None, residual=None, stride=1, padding='valid', groups=1, "
+    "activation='default', device=None)\n--\n\n-> numpy.ndarray\n\n"
+    "One Conv2D (SPEC §4) on its own, on the chosen device.\n\n"
+    "input     (H, W, C) uint8, or floats in [0, 1] (quantized with Q); C = 3 means an image input\n"
+    "          (then groups=1 and padding 'valid'), otherwise C is a multiple of 4.\n"
+    "weights   float32 HWIO array (k, k, C/groups, Cout); a Keras depthwise kernel (k, k, C, 1) is\n"
+    "          accepted with groups=C.\n"
+    "bias      None (no bias) or (Cout,) floats.\n"
+    "residual  None or (H', W', Cout) uint8 or floats, added before the activation.\n"
+    "padding   'valid' / 'same' or glnn.nnets.Padding; activation 'default' / 'brelu6' /\n"
+    "          'sigmoid_like' or glnn.nnets.ActivationFunction.\n"
+    "device    None (GLNN_DEVICE, else 'auto'), 'cpu', 'software', 'auto' or a device index.\n\n"
+    "Returns the uint8 output (H', W', Cout).  Non-contiguous or other-typed arrays are copied.\n"
+    "The GIL is released while the device works.");
+
+/* Uploads a (H, W, C) array as a tensor (or, for image=1, an image) on ctx.  Runs without the GIL. */
+static glnn_status upload(glnn_context *ctx, PyArrayObject *a, int is_float, int image, glnn_tensor **out,
+                          glnn_error *err) {
+    npy_intp *d = PyArray_DIMS(a);
+    if (image) return glnn_image_create(ctx, PyArray_DATA(a), d[0], d[1], (int)d[2], out, err);
+    glnn_shape shape = {GLNN_KIND_TENSOR, d[0], d[1], d[2]};
+    glnn_status s = glnn_tensor_create(ctx, shape, out, err);
+    if (s != GLNN_OK) return s;
+    s = is_float ? glnn_tensor_upload_f32(*out, PyArray_DATA(a), (int64_t)PyArray_SIZE(a), err)
+                 : glnn_tensor_upload_u8(*out, PyArray_DATA(a), (int64_t)PyArray_SIZE(a), err);
+    if (s != GLNN_OK) {
+        glnn_tensor_free(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+static PyObject *py_conv2d(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *kwlist[] = {"input",   "weights", "bias",       "residual", "stride",
+                             "padding", "groups",  "activation", "device",   NULL};
+    PyObject *input_obj, *weights_obj, *bias_obj = Py_None, *residual_obj = Py_None, *padding_obj = NULL,
+                                        *activation_obj = NULL, *device_obj = Py_None;
+    int stride = 1, groups = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOiOiOO:conv2d", kwlist, &input_obj, &weights_obj, &bias_obj,
+                                     &residual_obj, &stride, &padding_obj, &groups, &activation_obj, &device_obj))
+        return NULL;
+    PyArrayObject *input = NULL, *weights = NULL, *bias = NULL, *residual = NULL;
+    PyObject *result = NULL;
+    glnn_op *op = NULL;
+    glnn_chunks *chunks = NULL;
+    int padding = GLNN_PADDING_VALID, activation = GLNN_ACTIVATION_DEFAULT, in_float = 0, res_float = 0;
+    glnnpy_device dev;
+    PyObject *bad = NULL;
+
+    if (padding_obj && glnnpy_enum_value(GLNNPY_ENUM_PADDING, padding_obj, &padding, &bad) < 0) {
+        if (bad) glnnpy_argument_error("conv2d: invalid padding %U (expected 'valid' or 'same')", bad);
+        goto done;
+    }
+    if (activation_obj && glnnpy_enum_value(GLNNPY_ENUM_ACTIVATION, activation_obj, &activation, &bad) < 0) {
+        if (bad)
+            glnnpy_argument_error("conv2d: invalid activation function %U (expected 'default', 'brelu6' or "
+                                  "'sigmoid_like')",
+                                  bad);
+        goto done;
+    }
+    if (glnnpy_device_from_object(device_obj, -1, &dev) < 0) goto done;
+    input = glnnpy_data_array(input_obj, "conv2d: input", 3, 3, &in_float);
+    if (!input) goto done;
+    weights = (PyArrayObject *)PyArray_FROM_O(weights_obj);
+    if (!weights) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            glnnpy_argument_error("conv2d: weights must be an array of numbers, got %.100s",
+                                  Py_TYPE(weights_obj)->tp_name);
+        }
+        goto done;
+    }
+    if (PyArray_NDIM(weights) != 4 || PyArray_SIZE(weights) == 0 ||
+        !(PyArray_ISFLOAT(weights) || PyArray_ISINTEGER(weights))) {
+        PyObject *shape = shape_text(weights), *dtype = PyObject_Str((PyObject *)PyArray_DESCR(weights));
+        if (shape && dtype)
+            glnnpy_argument_error("conv2d: weights must be a non-empty float32 array (k, k, C/groups, Cout), got "
+                                  "shape %U, dtype %U",
+                                  shape, dtype);
+        Py_XDECREF(shape);
+        Py_XDECREF(dtype);
+        goto done;
+    }
+    {
+        PyArrayObject *w32 = (PyArrayObject *)PyArray_FROM_OTF((PyObject *)weights, NPY_FLOAT32,
+                                                               NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+        Py_DECREF(weights);
+        weights = w32;
+        if (!weights) goto done;
+    }
+    npy_intp *wd = PyArray_DIMS(weights), *id = PyArray_DIMS(input);
+    int64_t k = wd[0], cg = wd[2], cout = wd[3], cin = id[2];
+    if (wd[0] != wd[1]) {
+        glnnpy_argument_error("conv2d: the kernel must be square (k, k, C/groups, Cout), got %zdx%zd",
+                              (Py_ssize_t)wd[0], (Py_ssize_t)wd[1]);
+        goto done;
+    }
+    if (groups > 1 && groups == cin && cg == cin && cout == 1 && cin > 1) {
+        /* A Keras DepthwiseConv2D kernel (k, k, C, 1) has the flat order of (k, k, 1, C). */
+        cg = 1;
+        cout = cin;
+    }
+    if (groups >= 1 && cg * groups != cin) {
+        glnnpy_argument_error("conv2d: the input has %lld channels, but weights of shape (%lld, %lld, %lld, %lld) "
+                              "with groups=%d need %lld",
+                              (long long)cin, (long long)wd[0], (long long)wd[1], (long long)wd[2],
+                              (long long)wd[3], groups, (long long)(cg * groups));
+        goto done;
+    }
+    if (k > 1000000 || cin > 1000000 || cout > 1000000) {
+        glnnpy_argument_error("conv2d: sizes out of range");
+        goto done;
+    }
+    if (bias_obj != Py_None) {
+        bias = (PyArrayObject *)PyArray_FROM_OTF(bias_obj, NPY_FLOAT32, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+        if (!bias) {
+            if (PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                glnnpy_argument_error("conv2d: bias must be None or %lld numbers, got %.100s", (long long)cout,
+                                      Py_TYPE(bias_obj)->tp_name);
+            }
+            goto done;
+        }
+        if (PyArray_NDIM(bias) != 1 || PyArray_DIMS(bias)[0] != cout) {
+            PyObject *shape = shape_text(bias);
+            if (shape) glnnpy_argument_error("conv2d: bias must have shape (%lld,), got %U", (long long)cout, shape);
+            Py_XDECREF(shape);
+            goto done;
+        }
+    }
+    if (residual_obj != Py_None) {
+        residual = glnnpy_data_array(residual_obj, "conv2d: residual", 3, 3, &res_float);
+        if (!residual) goto done;
+    }
+    int image = cin == 3;
+    if (image && in_float) {
+        /* Images are bytes: float images are quantized with Q here. */
+        PyArrayObject *q = glnnpy_quantize_array(input, "conv2d: input");
+        if (!q) goto done;
+        Py_DECREF(input);
+        input = q;
+        in_float = 0;
+    }
+
+    glnn_conv2d_params p;
+    glnn_conv2d_params_init(&p);
+    p.name = "conv2d";
+    p.kernel_size = (int)k;
+    p.num_input_channels = (int)cin;
+    p.num_output_channels = (int)cout;
+    p.stride = stride;
+    p.padding = (glnn_padding)padding;
+    p.use_bias = bias != NULL;
+    p.num_groups = groups;
+    p.activation = (glnn_activation)activation;
+    glnn_error err;
+    if (glnn_conv2d_create(&p, &op, &err) != GLNN_OK) {
+        glnnpy_raise(&err);
+        goto done;
+    }
+    if (glnn_chunks_create(&chunks, &err) != GLNN_OK ||
+        glnn_chunks_set_weights(chunks, "conv2d", PyArray_DATA(weights), (int64_t)PyArray_SIZE(weights),
+                                bias ? PyArray_DATA(bias) : NULL, bias ? (int64_t)PyArray_SIZE(bias) : 0,
+                                &err) != GLNN_OK) {
+        glnnpy_raise(&err);
+        goto done;
+    }
+
+    glnn_status s;
+    uint8_t *out_bytes = NULL;
+    glnn_shape out_shape = {0, 0, 0, 0};
+    Py_BEGIN_ALLOW_THREADS
+    glnnpy_lock_nogil();
+    glnn_context *ctx = NULL;
+    glnn_tensor *in[2] = {NULL, NULL}, *out = NULL;
+    s = glnnpy_context_get(&dev, &ctx, &err);
+    if (s == GLNN_OK) s = upload(ctx, input, in_float, image, &in[0], &err);
+    if (s == GLNN_OK && residual) s = upload(ctx, residual, res_float, 0, &in[1], &err);
+    if (s == GLNN_OK) s = glnn_op_run(ctx, op, chunks, in, 2, &out, &err);
+    if (s == GLNN_OK) {
+        out_shape = glnn_tensor_shape(out);
+        int64_t n = glnn_shape_count(out_shape);
+        out_bytes = malloc((size_t)(n > 0 ? n : 1));
+        if (!out_bytes) {
+            s = GLNN_ERR_MEMORY;
+            err.status = s;
+            snprintf(err.message, sizeof err.message, "conv2d: out of memory");
+        } else {
+            s = glnn_tensor_download_u8(out, out_bytes, n, &err);
+        }
+    }
+    glnn_tensor_free(out);
+    glnn_tensor_free(in[0]);
+    glnn_tensor_free(in[1]);
+    glnn_op_release(op);
+    op = NULL;
+    glnnpy_unlock_nogil();
+    Py_END_ALLOW_THREADS
+    if (s != GLNN_OK) {
+        free(out_bytes);
+        glnnpy_raise(&err);
+        goto done;
+    }
+    npy_intp dims[3] = {(npy_intp)out_shape.h, (npy_intp)out_shape.w, (npy_intp)out_shape.c};
+    result = PyArray_SimpleNew(3, dims, NPY_UINT8);
+    if (result) memcpy(PyArray_DATA((PyArrayObject *)result), out_bytes, (size_t)glnn_shape_count(out_shape));
+    free(out_bytes);
+done:
+    Py_XDECREF(bad);
+    if (op) {
+        glnnpy_lock();
+        glnn_op_release(op);
+        glnnpy_unlock();
+    }
+    glnn_chunks_free(chunks);
+    Py_XDECREF(input);
+    Py_XDECREF(weights);
+    Py_XDECREF(bias);
+    Py_XDECREF(residual);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"devices", py_devices, METH_NOARGS, devices_doc},
+    {"device_info", (PyCFunction)(void (*)(void))py_device_info, METH_VARARGS | METH_KEYWORDS, device_info_doc},
+    {"conv2d", (PyCFunction)(void (*)(void))py_conv2d, METH_VARARGS | METH_KEYWORDS, conv2d_doc},
+    {"load_image", py_load_image, METH_O, load_image_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+PyDoc_STRVAR(
+    module_doc,
+    "glnn: 8-bit convolutional networks on GPUs through OpenGL ES, and on a CPU reference.\n\n"
+    "The operations live in glnn.nnets (Conv2D, Pooling2D, Dense, Softmax, ImageSampler, Model,\n"
+    "DeserializedModel).  Model data come in ChunkFile / WritableChunkCollection objects; an\n"
+    "InferenceTask binds inputs and runs a model on a device.  glnn.conv2d runs one convolution.\n\n"
+    "Values: a byte q stands for q/255; images and tensors are numpy arrays (H, W, C).\n"
+    "Errors raise glnn.Error (a RuntimeError); bad arguments raise glnn.ArgumentError, which is both a\n"
+    "glnn.Error and a ValueError.  The exception's `status` attribute names the library status.\n\n"
+    "Threads: the GIL is released while a device works, and calls into the library are serialized by\n"
+    "one lock.  A GPU context is bound to the thread that created it: glnn keeps one context per\n"
+    "thread and device; run a model from the thread that prepared it.");
+
+static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "glnn", module_doc, -1, module_methods,
+                                        NULL,                  NULL,   NULL,       NULL};
+
+PyDoc_STRVAR(nnets_doc, "glnn.nnets: neural network operations and models, with Beatmup's Python names.");
+
+static struct PyModuleDef nnets_def = {PyModuleDef_HEAD_INIT, "glnn.nnets", nnets_doc, -1, NULL, NULL, NULL, NULL,
+                                       NULL};
+
+static int add_object(PyObject *module, const char *name, PyObject *obj) {
+    Py_INCREF(obj);
+    if (PyModule_AddObject(module, name, obj) < 0) {
+        Py_DECREF(obj);
+        return -1;
+    }
+    return 0;
+}
+
+PyMODINIT_FUNC PyInit_glnn(void) {
+    import_array();
+    if (!library_lock && !(library_lock = PyThread_allocate_lock())) return PyErr_NoMemory();
+    PyObject *m = PyModule_Create(&module_def), *nnets = NULL, *enum_mod = NULL;
+    if (!m) return NULL;
+    nnets = PyModule_Create(&nnets_def);
+    if (!nnets) goto fail;
+
+    glnnpy_Error = PyErr_NewExceptionWithDoc(
+        "glnn.Error",
+        "A glnn call failed: the message names the operation and the cause; `status` names the library status "
+        "(e.g. 'device error', 'invalid argument').",
+        PyExc_RuntimeError, NULL);
+    if (!glnnpy_Error) goto fail;
+    PyObject *bases = PyTuple_Pack(2, glnnpy_Error, PyExc_ValueError);
+    if (!bases) goto fail;
+    glnnpy_ArgumentError = PyErr_NewExceptionWithDoc(
+        "glnn.ArgumentError", "An argument or a value given to glnn is invalid (a glnn.Error and a ValueError).",
+        bases, NULL);
+    Py_DECREF(bases);
+    if (!glnnpy_ArgumentError) goto fail;
+    if (add_object(m, "Error", glnnpy_Error) < 0 || add_object(m, "ArgumentError", glnnpy_ArgumentError) < 0)
+        goto fail;
+
+    enum_mod = PyImport_ImportModule("enum");
+    if (!enum_mod) goto fail;
+    enum_base = PyObject_GetAttrString(enum_mod, "Enum");
+    if (!enum_base) goto fail;
+    glnnpy_Padding = make_enum("Padding", "Padding", paddings,
+                               "Padding of Conv2D and Pooling2D (SPEC §3): VALID (no padding) or SAME "
+                               "(output size ceil(W/stride), TensorFlow rule).");
+    glnnpy_ActivationFunction = make_enum(
+        "ActivationFunction", "ActivationFunction", activations,
+        "Activation of a Conv2D (SPEC §4.6): DEFAULT (ReLU bounded at 1), BRELU6 (0.167·z, bounded) or "
+        "SIGMOID_LIKE (piecewise-linear sigmoid).");
+    glnnpy_PoolingOperator =
+        make_enum("Operator", "Pooling2D.Operator", operators, "Pooling2D operator (SPEC §5.1): MAX or AVERAGE.");
+    if (!glnnpy_Padding || !glnnpy_ActivationFunction || !glnnpy_PoolingOperator) goto fail;
+    if (add_object(nnets, "Padding", glnnpy_Padding) < 0 ||
+        add_object(nnets, "ActivationFunction", glnnpy_ActivationFunction) < 0)
+        goto fail;
+
+    if (glnnpy_ops_init(nnets) < 0 || glnnpy_chunks_init(m) < 0 || glnnpy_model_init(m, nnets) < 0) goto fail;
+    if (PyModule_AddStringConstant(m, "__version__", GLNN_VERSION) < 0) goto fail;
+    /* Chunk collections and the inference task are also reachable from glnn.nnets. */
+    const char *shared[] = {"ChunkCollection", "ChunkFile", "WritableChunkCollection", "InferenceTask", NULL};
+    for (int i = 0; shared[i]; i++) {
+        PyObject *t = PyObject_GetAttrString(m, shared[i]);
+        if (!t || PyModule_AddObject(nnets, shared[i], t) < 0) {
+            Py_XDECREF(t);
+            goto fail;
+        }
+    }
+    if (add_object(m, "nnets", nnets) < 0) goto fail;
+    if (PyDict_SetItemString(PyImport_GetModuleDict(), "glnn.nnets", nnets) < 0) goto fail;
+    Py_DECREF(nnets);
+    Py_DECREF(enum_mod);
+    return m;
+fail:
+    Py_XDECREF(enum_mod);
+    Py_XDECREF(nnets);
+    Py_DECREF(m);
+    return NULL;
+}

@@ -1,0 +1,128 @@
+/* The fragment path: every operation as a GLSL ES 1.00 fragment shader rendering into RGBA8 textures, within the
+ * OpenGL ES 2.0 minimum limits (8 texture units, 16 fragment uniform vectors, no float render targets), for the
+ * Raspberry Pi Zero–3 (VideoCore IV) and other GLES 2.0 GPUs.  Internal.
+ *
+ * Storage: one RGBA8 texture per tensor, image or vector (NEAREST, CLAMP_TO_EDGE, no mipmaps).
+ *  - Tensor H×W×C: Q = C/4 tiles of W×H texels, tile q holding quad q (channel 4q + j in component j).  Tiles
+ *    are stacked in columns of `rows` tiles: tile q starts at texel ((q / rows)·W, (q mod rows)·H).  rows = Q
+ *    unless H·Q exceeds the texture size limit.
+ *  - Image H×W×3: one tile, texel (x, y) = (R, G, B, 0).
+ *  - Vector of N float32: texel n at (n mod T, n / T), T = min(N, limit), holding the IEEE bytes of the value
+ *    (least significant in R).
+ * Float32 weights live in RGBA8 textures as well, by groups of four values in four texels ("byte planes":
+ * texel i of a group holds byte i of each of the four values), decoded exactly by the shaders
+ * (shaders/frag_common.glsl).  A context checks at creation that this codec is exact on the device.
+ *
+ * Ops keep their fragment resources in their structs: Conv2D in frag_weights (texture) or frag_uniforms (host
+ * copy of the weights passed as uniforms) and frag_program; Dense in
+ * gpu_matrix (the matrix and bias texture) and gpu_program; ImageSampler in gpu_taps (the taps texture) and
+ * gpu_program; Pooling2D in gpu_program.  Programs belong to the context's cache. */
+#ifndef GLNN_GPU_FRAG_H
+#define GLNN_GPU_FRAG_H
+
+#include "gpu/gpu.h"
+
+struct glnn_frag {
+    GLint max_size; /* largest texture side usable as a render target: GL_MAX_TEXTURE_SIZE, GL_MAX_VIEWPORT_DIMS */
+    GLint max_texture_units, max_fragment_uniforms;
+    GLint highp_bits;    /* mantissa bits of highp float in fragment shaders */
+    bool exact_pow2;     /* exp2() is not exact at integers: shaders build powers of two by multiplication */
+    int weight_uniforms; /* most vec4 uniforms of weights per program (Conv2D); beyond, weights in textures */
+    /* Test hooks, read at context creation: GLNN_FRAG_UNIFORMS=N lowers weight_uniforms to N (0: every Conv2D
+     * reads its weights from a texture); GLNN_FRAG_EXACT_POW2=1 sets exact_pow2. */
+    GLuint fbo;  /* render target and readback framebuffer */
+    GLuint quad; /* full-screen quad: two triangles */
+    GLuint vertex_shader;
+};
+
+/* Context (gpu/frag/context.c) */
+/* Queries the limits, checks highp floats, builds the shared objects and runs the float codec self-test on the
+ * current GLES 2.0 context. */
+glnn_status glnn_frag_init(glnn_gpu *gpu, glnn_error *err);
+/* Frees the shared objects (context current); safe when init failed or never ran. */
+void glnn_frag_release(glnn_gpu *gpu);
+size_t glnn_frag_describe(const glnn_context *ctx, char *buf, size_t size);
+/* The program of fragment shader `name` (shaders/<name>.glsl after frag_common.glsl) specialized with `defines`,
+ * compiled once per context. */
+glnn_status glnn_frag_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err);
+/* The smallest power of two ≥ n and ≥ least (shader array sizes and loop bounds: few specializations). */
+int64_t glnn_frag_round_up(int64_t n, int64_t least);
+/* Binds `texture` to texture unit `unit` and the sampler uniform `name` of the bound program to it. */
+void glnn_frag_bind_texture(GLuint program, const char *name, int unit, GLuint texture);
+/* Renders the bound program over the whole target texture (width × height texels). */
+glnn_status glnn_frag_draw(glnn_gpu *gpu, GLuint program, GLuint target, int64_t width, int64_t height,
+                           const char *what, glnn_error *err);
+/* The same in steps: glnn_frag_target makes `target` the render target, then each glnn_frag_draw_rect renders
+ * the bound program over one rectangle of it, `rect` being the location of its uniform u_rect (the caller
+ * checks GL errors afterwards). */
+glnn_status glnn_frag_target(glnn_gpu *gpu, GLuint target, const char *what, glnn_error *err);
+void glnn_frag_draw_rect(GLint rect, int64_t x, int64_t y, int64_t width, int64_t height);
+/* Reads the whole of `texture` (width × height RGBA8 texels) into texels. */
+glnn_status glnn_frag_read(glnn_gpu *gpu, GLuint texture, int64_t width, int64_t height, uint8_t *texels,
+                           const char *what, glnn_error *err);
+
+/* Storage (gpu/frag/tensor.c) */
+typedef struct glnn_frag_layout {
+    int64_t tile_w, tile_h; /* W×H (tensor, image); the texture size (vector) */
+    int64_t tiles, rows;    /* quads (1 for images and vectors); tiles per column */
+    int64_t width, height;  /* the texture */
+} glnn_frag_layout;
+
+/* The layout of `shape`; an error naming the shape when it exceeds the device's texture size. */
+glnn_status glnn_frag_layout_of(const glnn_gpu *gpu, glnn_shape shape, glnn_frag_layout *out, const char *what,
+                                glnn_error *err);
+/* Sets the uniforms <prefix>_layout = (tile_w, tile_h, rows, tiles) and <prefix>_scale = 1 / texture size. */
+void glnn_frag_set_layout(GLuint program, const char *prefix, const glnn_frag_layout *l);
+glnn_status glnn_frag_tensor_create(glnn_tensor *t, glnn_error *err);
+void glnn_frag_tensor_free(glnn_tensor *t);
+/* HWC bytes (or floats, for vectors) to and from the texture. */
+glnn_status glnn_frag_tensor_store(glnn_tensor *t, const uint8_t *bytes, const float *floats, const char *what,
+                                   glnn_error *err);
+glnn_status glnn_frag_tensor_load(const glnn_tensor *t, uint8_t *bytes, float *floats, const char *what,
+                                  glnn_error *err);
+
+/* A byte-plane float texture: `blocks` blocks of `groups` groups of four floats.  Each block takes `rows`
+ * texture rows of `width` texels (a multiple of 4), block after block. */
+typedef struct glnn_frag_weights {
+    int64_t width, rows, height;
+} glnn_frag_weights;
+/* The size of such a texture; an error naming `what` when it exceeds the device's texture size. */
+glnn_status glnn_frag_weights_layout(const glnn_gpu *gpu, int64_t blocks, int64_t groups, glnn_frag_weights *out,
+                                     const char *what, glnn_error *err);
+/* Uploads values[(b·groups + g)·4 …] as group g of block b. */
+glnn_status glnn_frag_weights_create(const glnn_gpu *gpu, const float *values, int64_t blocks, int64_t groups,
+                                     GLuint *texture, const char *what, glnn_error *err);
+/* Sets the program's uniform u_w_layout = (width, rows, 1/width, 1/height). */
+void glnn_frag_set_weights_layout(GLuint program, const glnn_frag_weights *w);
+/* An RGBA8 texture of width × height texels from `texels` (NULL: zeros). */
+glnn_status glnn_frag_texture_create(int64_t width, int64_t height, const uint8_t *texels, GLuint *out,
+                                     const char *what, glnn_error *err);
+void glnn_frag_texture_free(GLuint texture);
+/* The IEEE bytes of f, least significant first. */
+void glnn_frag_float_bytes(float f, uint8_t b[4]);
+
+/* Operations (gpu/frag/conv2d.c, gpu/frag/ops.c) */
+struct glnn_conv2d;
+struct glnn_pooling2d;
+struct glnn_dense;
+struct glnn_image_sampler;
+typedef glnn_status glnn_frag_run_fn(glnn_op *op, glnn_context *ctx, const glnn_tensor *const *inputs,
+                                     glnn_tensor *output, glnn_error *err);
+
+glnn_status glnn_frag_conv2d_prepare(struct glnn_conv2d *c, glnn_context *ctx, glnn_error *err);
+void glnn_frag_conv2d_release(struct glnn_conv2d *c, glnn_context *ctx);
+glnn_frag_run_fn glnn_frag_conv2d;
+/* Conv2D's run_gpu: the compute kernel (gpu/conv2d.c) or the fragment one. */
+glnn_frag_run_fn glnn_conv2d_run_gpu;
+
+glnn_status glnn_frag_pooling2d_prepare(struct glnn_pooling2d *p, glnn_context *ctx, glnn_error *err);
+glnn_frag_run_fn glnn_frag_pooling2d;
+glnn_status glnn_frag_dense_prepare(struct glnn_dense *d, glnn_context *ctx, glnn_error *err);
+void glnn_frag_dense_release(struct glnn_dense *d, glnn_context *ctx);
+glnn_frag_run_fn glnn_frag_dense;
+glnn_status glnn_frag_image_sampler_prepare(struct glnn_image_sampler *s, glnn_context *ctx, glnn_error *err);
+void glnn_frag_image_sampler_release(struct glnn_image_sampler *s, glnn_context *ctx);
+glnn_frag_run_fn glnn_frag_image_sampler;
+glnn_status glnn_frag_shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err);
+
+#endif

@@ -1,0 +1,541 @@
+// Shared prelude of the fast Conv2D kernels (conv2d_tiled, conv2d_rows): the host puts it after the
+// kernel's #defines and before its body.  Tensors are read through texture buffer views (R32UI, one uint
+// per quad: channel 4i+j in byte j), weights and bias through an RGBA32F view; on llvmpipe a texel fetch
+// is a vector gather, while a storage buffer read is a loop over the lanes.
+//
+// Exactness (see conv2d.glsl): every accumulator and everything feeding it is `precise`, values are
+// unpacked as float(q) / 255.0 and each output value sums its terms in the reference order ky, kx, ci.
+
+#ifdef GL_EXT_gpu_shader5
+#extension GL_EXT_gpu_shader5 : enable
+#define PRECISE precise
+#else
+#define PRECISE
+#endif
+#ifdef GL_EXT_texture_buffer
+#extension GL_EXT_texture_buffer : enable
+#elif defined(GL_OES_texture_buffer)
+#extension GL_OES_texture_buffer : enable
+#endif
+
+// Unrolling by the preprocessor: a constant-trip loop in GLSL may stay a loop, and then arrays indexed by
+// its counter (the accumulators) are no longer registers.  Token pasting is not allowed in GLSL ES, so
+// each counter has its own chain.
+
+// FOR_P(M) expands to M(0) M(1) ... M(P - 1), P <= 16.
+#ifdef P
+#define FOR_P(M) M(0) FOR_P_1(M)
+#if P > 1
+#define FOR_P_1(M) M(1) FOR_P_2(M)
+#else
+#define FOR_P_1(M)
+#endif
+#if P > 2
+#define FOR_P_2(M) M(2) FOR_P_3(M)
+#else
+#define FOR_P_2(M)
+#endif
+#if P > 3
+#define FOR_P_3(M) M(3) FOR_P_4(M)
+#else
+#define FOR_P_3(M)
+#endif
+#if P > 4
+#define FOR_P_4(M) M(4) FOR_P_5(M)
+#else
+#define FOR_P_4(M)
+#endif
+#if P > 5
+#define FOR_P_5(M) M(5) FOR_P_6(M)
+#else
+#define FOR_P_5(M)
+#endif
+#if P > 6
+#define FOR_P_6(M) M(6) FOR_P_7(M)
+#else
+#define FOR_P_6(M)
+#endif
+#if P > 7
+#define FOR_P_7(M) M(7) FOR_P_8(M)
+#else
+#define FOR_P_7(M)
+#endif
+#if P > 8
+#define FOR_P_8(M) M(8) FOR_P_9(M)
+#else
+#define FOR_P_8(M)
+#endif
+#if P > 9
+#define FOR_P_9(M) M(9) FOR_P_10(M)
+#else
+#define FOR_P_9(M)
+#endif
+#if P > 10
+#define FOR_P_10(M) M(10) FOR_P_11(M)
+#else
+#define FOR_P_10(M)
+#endif
+#if P > 11
+#define FOR_P_11(M) M(11) FOR_P_12(M)
+#else
+#define FOR_P_11(M)
+#endif
+#if P > 12
+#define FOR_P_12(M) M(12) FOR_P_13(M)
+#else
+#define FOR_P_12(M)
+#endif
+#if P > 13
+#define FOR_P_13(M) M(13) FOR_P_14(M)
+#else
+#define FOR_P_13(M)
+#endif
+#if P > 14
+#define FOR_P_14(M) M(14) FOR_P_15(M)
+#else
+#define FOR_P_14(M)
+#endif
+#if P > 15
+#define FOR_P_15(M) M(15)
+#else
+#define FOR_P_15(M)
+#endif
+#endif
+
+// FOR_Q(M) expands to M(0) M(1) ... M(QQ - 1), QQ <= 8.
+#ifdef QQ
+#define FOR_Q(M) M(0) FOR_Q_1(M)
+#if QQ > 1
+#define FOR_Q_1(M) M(1) FOR_Q_2(M)
+#else
+#define FOR_Q_1(M)
+#endif
+#if QQ > 2
+#define FOR_Q_2(M) M(2) FOR_Q_3(M)
+#else
+#define FOR_Q_2(M)
+#endif
+#if QQ > 3
+#define FOR_Q_3(M) M(3) FOR_Q_4(M)
+#else
+#define FOR_Q_3(M)
+#endif
+#if QQ > 4
+#define FOR_Q_4(M) M(4) FOR_Q_5(M)
+#else
+#define FOR_Q_4(M)
+#endif
+#if QQ > 5
+#define FOR_Q_5(M) M(5) FOR_Q_6(M)
+#else
+#define FOR_Q_5(M)
+#endif
+#if QQ > 6
+#define FOR_Q_6(M) M(6) FOR_Q_7(M)
+#else
+#define FOR_Q_6(M)
+#endif
+#if QQ > 7
+#define FOR_Q_7(M) M(7)
+#else
+#define FOR_Q_7(M)
+#endif
+#endif
+
+// FOR_K(M) expands to M(0) M(1) ... M(KSIZE - 1), KSIZE <= 8.
+#ifdef KSIZE
+#define FOR_K(M) M(0) FOR_K_1(M)
+#if KSIZE > 1
+#define FOR_K_1(M) M(1) FOR_K_2(M)
+#else
+#define FOR_K_1(M)
+#endif
+#if KSIZE > 2
+#define FOR_K_2(M) M(2) FOR_K_3(M)
+#else
+#define FOR_K_2(M)
+#endif
+#if KSIZE > 3
+#define FOR_K_3(M) M(3) FOR_K_4(M)
+#else
+#define FOR_K_3(M)
+#endif
+#if KSIZE > 4
+#define FOR_K_4(M) M(4) FOR_K_5(M)
+#else
+#define FOR_K_4(M)
+#endif
+#if KSIZE > 5
+#define FOR_K_5(M) M(5) FOR_K_6(M)
+#else
+#define FOR_K_5(M)
+#endif
+#if KSIZE > 6
+#define FOR_K_6(M) M(6) FOR_K_7(M)
+#else
+#define FOR_K_6(M)
+#endif
+#if KSIZE > 7
+#define FOR_K_7(M) M(7)
+#else
+#define FOR_K_7(M)
+#endif
+#endif
+
+// FOR_Y(M) expands to M(0) M(1) ... M(KSIZE - 1), KSIZE <= 8.
+#ifdef KSIZE
+#define FOR_Y(M) M(0) FOR_Y_1(M)
+#if KSIZE > 1
+#define FOR_Y_1(M) M(1) FOR_Y_2(M)
+#else
+#define FOR_Y_1(M)
+#endif
+#if KSIZE > 2
+#define FOR_Y_2(M) M(2) FOR_Y_3(M)
+#else
+#define FOR_Y_2(M)
+#endif
+#if KSIZE > 3
+#define FOR_Y_3(M) M(3) FOR_Y_4(M)
+#else
+#define FOR_Y_3(M)
+#endif
+#if KSIZE > 4
+#define FOR_Y_4(M) M(4) FOR_Y_5(M)
+#else
+#define FOR_Y_4(M)
+#endif
+#if KSIZE > 5
+#define FOR_Y_5(M) M(5) FOR_Y_6(M)
+#else
+#define FOR_Y_5(M)
+#endif
+#if KSIZE > 6
+#define FOR_Y_6(M) M(6) FOR_Y_7(M)
+#else
+#define FOR_Y_6(M)
+#endif
+#if KSIZE > 7
+#define FOR_Y_7(M) M(7)
+#else
+#define FOR_Y_7(M)
+#endif
+#endif
+
+// FOR_C(M) expands to M(0) M(1) ... M(NCOLS - 1), NCOLS <= 32.
+#ifdef NCOLS
+#define FOR_C(M) M(0) FOR_C_1(M)
+#if NCOLS > 1
+#define FOR_C_1(M) M(1) FOR_C_2(M)
+#else
+#define FOR_C_1(M)
+#endif
+#if NCOLS > 2
+#define FOR_C_2(M) M(2) FOR_C_3(M)
+#else
+#define FOR_C_2(M)
+#endif
+#if NCOLS > 3
+#define FOR_C_3(M) M(3) FOR_C_4(M)
+#else
+#define FOR_C_3(M)
+#endif
+#if NCOLS > 4
+#define FOR_C_4(M) M(4) FOR_C_5(M)
+#else
+#define FOR_C_4(M)
+#endif
+#if NCOLS > 5
+#define FOR_C_5(M) M(5) FOR_C_6(M)
+#else
+#define FOR_C_5(M)
+#endif
+#if NCOLS > 6
+#define FOR_C_6(M) M(6) FOR_C_7(M)
+#else
+#define FOR_C_6(M)
+#endif
+#if NCOLS > 7
+#define FOR_C_7(M) M(7) FOR_C_8(M)
+#else
+#define FOR_C_7(M)
+#endif
+#if NCOLS > 8
+#define FOR_C_8(M) M(8) FOR_C_9(M)
+#else
+#define FOR_C_8(M)
+#endif
+#if NCOLS > 9
+#define FOR_C_9(M) M(9) FOR_C_10(M)
+#else
+#define FOR_C_9(M)
+#endif
+#if NCOLS > 10
+#define FOR_C_10(M) M(10) FOR_C_11(M)
+#else
+#define FOR_C_10(M)
+#endif
+#if NCOLS > 11
+#define FOR_C_11(M) M(11) FOR_C_12(M)
+#else
+#define FOR_C_11(M)
+#endif
+#if NCOLS > 12
+#define FOR_C_12(M) M(12) FOR_C_13(M)
+#else
+#define FOR_C_12(M)
+#endif
+#if NCOLS > 13
+#define FOR_C_13(M) M(13) FOR_C_14(M)
+#else
+#define FOR_C_13(M)
+#endif
+#if NCOLS > 14
+#define FOR_C_14(M) M(14) FOR_C_15(M)
+#else
+#define FOR_C_14(M)
+#endif
+#if NCOLS > 15
+#define FOR_C_15(M) M(15) FOR_C_16(M)
+#else
+#define FOR_C_15(M)
+#endif
+#if NCOLS > 16
+#define FOR_C_16(M) M(16) FOR_C_17(M)
+#else
+#define FOR_C_16(M)
+#endif
+#if NCOLS > 17
+#define FOR_C_17(M) M(17) FOR_C_18(M)
+#else
+#define FOR_C_17(M)
+#endif
+#if NCOLS > 18
+#define FOR_C_18(M) M(18) FOR_C_19(M)
+#else
+#define FOR_C_18(M)
+#endif
+#if NCOLS > 19
+#define FOR_C_19(M) M(19) FOR_C_20(M)
+#else
+#define FOR_C_19(M)
+#endif
+#if NCOLS > 20
+#define FOR_C_20(M) M(20) FOR_C_21(M)
+#else
+#define FOR_C_20(M)
+#endif
+#if NCOLS > 21
+#define FOR_C_21(M) M(21) FOR_C_22(M)
+#else
+#define FOR_C_21(M)
+#endif
+#if NCOLS > 22
+#define FOR_C_22(M) M(22) FOR_C_23(M)
+#else
+#define FOR_C_22(M)
+#endif
+#if NCOLS > 23
+#define FOR_C_23(M) M(23) FOR_C_24(M)
+#else
+#define FOR_C_23(M)
+#endif
+#if NCOLS > 24
+#define FOR_C_24(M) M(24) FOR_C_25(M)
+#else
+#define FOR_C_24(M)
+#endif
+#if NCOLS > 25
+#define FOR_C_25(M) M(25) FOR_C_26(M)
+#else
+#define FOR_C_25(M)
+#endif
+#if NCOLS > 26
+#define FOR_C_26(M) M(26) FOR_C_27(M)
+#else
+#define FOR_C_26(M)
+#endif
+#if NCOLS > 27
+#define FOR_C_27(M) M(27) FOR_C_28(M)
+#else
+#define FOR_C_27(M)
+#endif
+#if NCOLS > 28
+#define FOR_C_28(M) M(28) FOR_C_29(M)
+#else
+#define FOR_C_28(M)
+#endif
+#if NCOLS > 29
+#define FOR_C_29(M) M(29) FOR_C_30(M)
+#else
+#define FOR_C_29(M)
+#endif
+#if NCOLS > 30
+#define FOR_C_30(M) M(30) FOR_C_31(M)
+#else
+#define FOR_C_30(M)
+#endif
+#if NCOLS > 31
+#define FOR_C_31(M) M(31)
+#else
+#define FOR_C_31(M)
+#endif
+#endif
+
+// FOR_G(M) expands to M(0) M(1) ... M(CGQ - 1), CGQ <= 16.
+#ifdef CGQ
+#define FOR_G(M) M(0) FOR_G_1(M)
+#if CGQ > 1
+#define FOR_G_1(M) M(1) FOR_G_2(M)
+#else
+#define FOR_G_1(M)
+#endif
+#if CGQ > 2
+#define FOR_G_2(M) M(2) FOR_G_3(M)
+#else
+#define FOR_G_2(M)
+#endif
+#if CGQ > 3
+#define FOR_G_3(M) M(3) FOR_G_4(M)
+#else
+#define FOR_G_3(M)
+#endif
+#if CGQ > 4
+#define FOR_G_4(M) M(4) FOR_G_5(M)
+#else
+#define FOR_G_4(M)
+#endif
+#if CGQ > 5
+#define FOR_G_5(M) M(5) FOR_G_6(M)
+#else
+#define FOR_G_5(M)
+#endif
+#if CGQ > 6
+#define FOR_G_6(M) M(6) FOR_G_7(M)
+#else
+#define FOR_G_6(M)
+#endif
+#if CGQ > 7
+#define FOR_G_7(M) M(7) FOR_G_8(M)
+#else
+#define FOR_G_7(M)
+#endif
+#if CGQ > 8
+#define FOR_G_8(M) M(8) FOR_G_9(M)
+#else
+#define FOR_G_8(M)
+#endif
+#if CGQ > 9
+#define FOR_G_9(M) M(9) FOR_G_10(M)
+#else
+#define FOR_G_9(M)
+#endif
+#if CGQ > 10
+#define FOR_G_10(M) M(10) FOR_G_11(M)
+#else
+#define FOR_G_10(M)
+#endif
+#if CGQ > 11
+#define FOR_G_11(M) M(11) FOR_G_12(M)
+#else
+#define FOR_G_11(M)
+#endif
+#if CGQ > 12
+#define FOR_G_12(M) M(12) FOR_G_13(M)
+#else
+#define FOR_G_12(M)
+#endif
+#if CGQ > 13
+#define FOR_G_13(M) M(13) FOR_G_14(M)
+#else
+#define FOR_G_13(M)
+#endif
+#if CGQ > 14
+#define FOR_G_14(M) M(14) FOR_G_15(M)
+#else
+#define FOR_G_14(M)
+#endif
+#if CGQ > 15
+#define FOR_G_15(M) M(15)
+#else
+#define FOR_G_15(M)
+#endif
+#endif
+
+// WIDE_IN 1: input #0 is viewed as RGBA32UI, four quads per texel; WIDE_OUT 1: the output and input #1 hold
+// four quads per element (uvec4), so that one gather or one store serves four quads.
+layout(binding = 0) uniform highp usamplerBuffer u_input;    // input #0: R32UI (or RGBA32UI with WIDE_IN)
+layout(binding = 1) uniform highp samplerBuffer u_weights;   // RGBA32F: weights in the kernel's layout, then bias
+#if HAS_RESIDUAL
+layout(binding = 2) uniform highp usamplerBuffer u_residual; // input #1: R32UI (or RGBA32UI with WIDE_OUT)
+#endif
+#if WIDE_OUT
+layout(std430, binding = 4) writeonly buffer Output { uvec4 outp[]; };
+#else
+layout(std430, binding = 4) writeonly buffer Output { uint outp[]; };
+#endif
+
+uniform ivec3 u_in;       // input width, height, uints per pixel
+uniform ivec3 u_out;      // output width, height, quads per pixel
+uniform ivec2 u_pad;      // padding before: x, y
+uniform int u_bias;       // texel index of the bias of output quad 0
+uniform int u_activation; // 0 default, 1 brelu6, 2 sigmoid_like
+
+vec4 unpack_quad(uint u) { return vec4(uvec4(u, u >> 8u, u >> 16u, u >> 24u) & 0xFFu) / 255.0; }
+
+// Q of SPEC §2.2.  The floor lies in 0 ... 255, so the signed conversion (one vector instruction on x86,
+// where the unsigned one goes lane by lane) gives the same integer.
+uint pack_quad(vec4 v) {
+    PRECISE vec4 f = floor(255.0 * clamp(v, 0.0, 1.0) + 0.5);
+    ivec4 q = ivec4(f);
+    return uint(q.x | (q.y << 8) | (q.z << 16) | (q.w << 24));
+}
+
+// A fixed chain of four, for the quads of a WIDE_IN texel.
+#define FOR_4(M) M(0) M(1) M(2) M(3)
+
+// Residual (r, the quad of input #1 or 0u), bias b, activation and quantization of one output quad.
+uint finish_quad(vec4 acc, uint r, vec4 b) {
+    PRECISE vec4 z = acc;
+#if HAS_RESIDUAL
+    z += unpack_quad(r);
+#endif
+    z += b;
+    if (u_activation == 1)
+        z = 0.167 * z;
+    else if (u_activation == 2)
+        z = clamp(0.1 * z, -0.05, 0.05) + clamp(0.05 * z, -0.125, 0.125) + 0.05 * z + 0.5;
+    return pack_quad(z);
+}
+
+// The bias of the QQ output quads from oq0 on, into bias[].
+#define LOAD_BIAS(q) bias[q] = texelFetch(u_weights, u_bias + oq0 + q);
+
+// Stores the QQ quads acc[p * QQ + 0 ...] at flat quad index dst (the first of them is output quad oq0).
+#if WIDE_OUT
+#if HAS_RESIDUAL
+#define RESIDUAL4(dst) texelFetch(u_residual, (dst) >> 2)
+#else
+#define RESIDUAL4(dst) uvec4(0u)
+#endif
+#define STORE_4(i)                                                                                               \
+    {                                                                                                            \
+        uvec4 r = RESIDUAL4(dst + 4 * i);                                                                        \
+        outp[(dst >> 2) + i] = uvec4(finish_quad(acc[p * QQ + 4 * i], r.x, bias[4 * i]),                         \
+                                     finish_quad(acc[p * QQ + 4 * i + 1], r.y, bias[4 * i + 1]),                 \
+                                     finish_quad(acc[p * QQ + 4 * i + 2], r.z, bias[4 * i + 2]),                 \
+                                     finish_quad(acc[p * QQ + 4 * i + 3], r.w, bias[4 * i + 3]));                \
+    }
+#if QQ == 4
+#define STORE_QUADS STORE_4(0)
+#else
+#define STORE_QUADS STORE_4(0) STORE_4(1)
+#endif
+#else
+#if HAS_RESIDUAL
+#define STORE_1(q) outp[dst + q] = finish_quad(acc[p * QQ + q], texelFetch(u_residual, dst + q).x, bias[q]);
+#else
+#define STORE_1(q) outp[dst + q] = finish_quad(acc[p * QQ + q], 0u, bias[q]);
+#endif
+#define STORE_QUADS FOR_Q(STORE_1)
+#endif
