@@ -313,6 +313,9 @@ glnn_status glnn_model_count_texel_fetches(const glnn_model *m, int64_t *out, gl
 glnn_status glnn_model_memory_size(const glnn_model *m, int64_t *out, glnn_error *err);
 /* Milliseconds the op at `index` took in the last run. */
 glnn_status glnn_model_op_time(const glnn_model *m, int index, double *ms, glnn_error *err);
+/* GPU milliseconds of the op at `index` in the last run, from timer queries (EXT_disjoint_timer_query);
+ * GLNN_ERR_DEVICE on a CPU context, a driver without timer queries or a disjoint measurement. */
+glnn_status glnn_model_op_gpu_time(const glnn_model *m, int index, double *ms, glnn_error *err);
 /* Listing text (SPEC §8.4), NUL-terminated, freed with glnn_free(). */
 glnn_status glnn_model_serialize(const glnn_model *m, char **text, size_t *length, glnn_error *err);
 glnn_status glnn_model_deserialize(const char *text, size_t length, glnn_model **out, glnn_error *err);

@@ -104,23 +104,45 @@ static glnn_status read_output(bench_setup *b, uint8_t **out, int64_t *n, glnn_e
     return glnn_model_get_output_u8(b->model, b->out_op, 0, *out, *n, err);
 }
 
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, compare_doubles);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Sum of the GPU times of the model's ops in its last run; false where an op was not timed on the GPU. */
+static bool gpu_time(const glnn_model *m, double *ms) {
+    glnn_error err;
+    *ms = 0;
+    for (int i = 0; i < glnn_model_op_count(m); i++) {
+        double t;
+        if (glnn_model_op_gpu_time(m, i, &t, &err) != GLNN_OK) return false;
+        *ms += t;
+    }
+    return true;
+}
+
 glnn_status bench_run(const bench_case *c, glnn_context *ctx, glnn_context *ref, int runs, bench_result *r,
                       glnn_error *err) {
     bench_setup dev = {0}, cpu = {0};
     uint8_t *got = NULL, *want = NULL;
     int64_t n = 0, n_ref = 0;
-    double *times = calloc((size_t)runs, sizeof *times);
+    double *times = calloc((size_t)runs, sizeof *times), *gpu_times = calloc((size_t)runs, sizeof *times);
     memset(r, 0, sizeof *r);
-    glnn_status s = times ? GLNN_OK : glnn_fail(err, GLNN_ERR_MEMORY, "bench: out of memory");
+    bool timed = glnn_context_is_gpu(ctx);
+    glnn_status s = times && gpu_times ? GLNN_OK : glnn_fail(err, GLNN_ERR_MEMORY, "bench: out of memory");
     if (s == GLNN_OK) s = c->model ? setup_model(c, &dev, err) : setup_conv(c, &dev, err);
     double t0 = cli_now_ms();
     if (s == GLNN_OK) s = glnn_model_prepare(dev.model, ctx, dev.chunks, err);
     r->prepare_ms = cli_now_ms() - t0;
-    if (s == GLNN_OK) s = glnn_model_run(dev.model, ctx, dev.chunks, err); /* warm-up */
+    /* Warm-up: at least one run and 200 ms, so that a GPU raises its clocks before the timed runs. */
+    t0 = cli_now_ms();
+    for (int i = 0; s == GLNN_OK && i < 1000 && (i == 0 || cli_now_ms() - t0 < 200); i++)
+        s = glnn_model_run(dev.model, ctx, dev.chunks, err);
     for (int i = 0; s == GLNN_OK && i < runs; i++) {
         t0 = cli_now_ms();
         s = glnn_model_run(dev.model, ctx, dev.chunks, err);
         times[i] = cli_now_ms() - t0;
+        if (s == GLNN_OK) timed = timed && gpu_time(dev.model, &gpu_times[i]);
     }
     if (s == GLNN_OK) s = glnn_model_count_multiply_adds(dev.model, &r->multiply_adds, err);
     if (s == GLNN_OK) s = read_output(&dev, &got, &n, err);
@@ -135,12 +157,15 @@ glnn_status bench_run(const bench_case *c, glnn_context *ctx, glnn_context *ref,
         }
     }
     if (s == GLNN_OK) {
-        qsort(times, (size_t)runs, sizeof *times, compare_doubles);
-        r->median_ms = runs % 2 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
-        r->min_ms = times[0];
+        r->wall_median_ms = median(times, runs);
+        r->gpu_timer = timed;
+        double *t = timed ? gpu_times : times;
+        r->median_ms = median(t, runs);
+        r->min_ms = t[0];
         r->gmacs = (double)r->multiply_adds / r->median_ms / 1e6;
     }
     free(times);
+    free(gpu_times);
     free(got);
     free(want);
     setup_free(&dev);

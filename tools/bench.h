@@ -16,7 +16,10 @@ typedef struct bench_case {
 } bench_case;
 
 typedef struct bench_result {
-    double median_ms, min_ms, prepare_ms, gmacs;
+    /* median and minimum over the runs: GPU time (timer queries) where every op of every run was timed on
+     * the GPU (gpu_timer), else wall-clock time with the GPU finished after each op; wall_median_ms always. */
+    double median_ms, min_ms, wall_median_ms, prepare_ms, gmacs;
+    bool gpu_timer;
     int max_lsb_diff;
     int64_t multiply_adds;
 } bench_result;

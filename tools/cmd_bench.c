@@ -48,6 +48,18 @@ int cmd_conv(const cli_options *o) {
     return rc;
 }
 
+/* Whether name contains one of the comma-separated texts of filter. */
+static bool matches(const char *name, const char *filter) {
+    for (const char *p = filter;; p++) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        for (const char *q = name; n && strlen(q) >= n; q++)
+            if (strncmp(q, p, n) == 0) return true;
+        if (!end) return false;
+        p = end;
+    }
+}
+
 int cmd_bench(const cli_options *o) {
     glnn_error err;
     glnn_context *ctx = NULL, *ref = NULL;
@@ -61,11 +73,11 @@ int cmd_bench(const cli_options *o) {
     if (o->json)
         printf("[");
     else
-        printf("device: %s\npath: %s\n%-22s %10s %10s %12s %9s %12s\n", device, glnn_context_path(ctx), "name",
-               "median ms", "min ms", "G MAC/s", "max LSB", "prepare ms");
+        printf("device: %s\npath: %s\n%-22s %10s %10s %12s %9s %12s %6s\n", device, glnn_context_path(ctx), "name",
+               "median ms", "min ms", "G MAC/s", "max LSB", "prepare ms", "timer");
     for (size_t i = 0; i < sizeof suite / sizeof suite[0]; i++) {
         const bench_case *c = &suite[i];
-        if (o->filter ? !strstr(c->name, o->filter) : c->large && software) continue;
+        if (o->filter ? !matches(c->name, o->filter) : c->large && software) continue;
         bench_result r;
         int runs = !glnn_context_is_gpu(ctx) && !c->model ? (o->runs < 3 ? o->runs : 3) : o->runs;
         if (bench_run(c, ctx, glnn_context_is_gpu(ctx) ? ref : ctx, runs, &r, &err) != GLNN_OK) {
@@ -83,11 +95,12 @@ int cmd_bench(const cli_options *o) {
             printf("%s\n  {\"name\": \"%s\", \"device\": ", shown ? "," : "", c->name);
             cli_json_string(stdout, device);
             printf(", \"path\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"gmacs\": %.4f, \"max_lsb_diff\": %d, "
-                   "\"prepare_ms\": %.2f}",
-                   glnn_context_path(ctx), r.median_ms, r.min_ms, r.gmacs, r.max_lsb_diff, r.prepare_ms);
+                   "\"prepare_ms\": %.2f, \"timer\": \"%s\", \"wall_median_ms\": %.4f}",
+                   glnn_context_path(ctx), r.median_ms, r.min_ms, r.gmacs, r.max_lsb_diff, r.prepare_ms,
+                   r.gpu_timer ? "gpu" : "wall", r.wall_median_ms);
         } else {
-            printf("%-22s %10.3f %10.3f %12.3f %9d %12.1f\n", c->name, r.median_ms, r.min_ms, r.gmacs, r.max_lsb_diff,
-                   r.prepare_ms);
+            printf("%-22s %10.3f %10.3f %12.3f %9d %12.1f %6s\n", c->name, r.median_ms, r.min_ms, r.gmacs,
+                   r.max_lsb_diff, r.prepare_ms, r.gpu_timer ? "gpu" : "wall");
         }
         shown++;
         fflush(stdout);

@@ -26,7 +26,7 @@ static const char usage[] =
     "  --top K                   (run) number of classes shown (default 5)\n"
     "  --input HxW               (model) input size for a model without an ImageSampler\n"
     "  --runs N                  (bench) timed runs per case (default 10)\n"
-    "  --filter TEXT             (bench) only cases whose name contains TEXT\n"
+    "  --filter TEXT[,TEXT...]   (bench) only cases whose name contains one of the TEXTs\n"
     "  -h, --help                this help\n";
 
 int cli_fail(const glnn_error *err) {

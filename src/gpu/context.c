@@ -228,6 +228,58 @@ static void copy_string(char *dst, size_t size, GLenum name) {
     snprintf(dst, size, "%s", s ? (const char *)s : "?");
 }
 
+#ifndef GL_TIME_ELAPSED_EXT
+#define GL_TIME_ELAPSED_EXT 0x88BF
+#endif
+#ifndef GL_QUERY_RESULT_EXT
+#define GL_QUERY_RESULT_EXT 0x8866
+#endif
+#ifndef GL_GPU_DISJOINT_EXT
+#define GL_GPU_DISJOINT_EXT 0x8FBB
+#endif
+
+/* Timer queries (EXT_disjoint_timer_query), where the driver has them.  Not on software renderers: their
+ * "GPU" is the CPU, where wall time after glFinish is the measure (and llvmpipe times compute work as 0). */
+static void find_timer(glnn_gpu *gpu) {
+    if (gpu->software || strstr(gpu->renderer, "llvmpipe") || strstr(gpu->renderer, "softpipe")) return;
+    GLint n = 0;
+    bool found = false;
+    glGetIntegerv(GL_NUM_EXTENSIONS, &n);
+    for (GLint i = 0; i < n && !found; i++) {
+        const GLubyte *e = glGetStringi(GL_EXTENSIONS, (GLuint)i);
+        found = e && strcmp((const char *)e, "GL_EXT_disjoint_timer_query") == 0;
+    }
+    if (!found) return;
+    gpu->gen_queries = (void(GL_APIENTRY *)(GLsizei, GLuint *))eglGetProcAddress("glGenQueriesEXT");
+    gpu->delete_queries = (void(GL_APIENTRY *)(GLsizei, const GLuint *))eglGetProcAddress("glDeleteQueriesEXT");
+    gpu->begin_query = (void(GL_APIENTRY *)(GLenum, GLuint))eglGetProcAddress("glBeginQueryEXT");
+    gpu->end_query = (void(GL_APIENTRY *)(GLenum))eglGetProcAddress("glEndQueryEXT");
+    gpu->get_query_u64 = (void(GL_APIENTRY *)(GLuint, GLenum, GLuint64 *))eglGetProcAddress("glGetQueryObjectui64vEXT");
+    if (!gpu->gen_queries || !gpu->delete_queries || !gpu->begin_query || !gpu->end_query || !gpu->get_query_u64)
+        return;
+    gpu->gen_queries(1, &gpu->timer_query);
+    gpu->has_timer = glGetError() == GL_NO_ERROR && gpu->timer_query != 0;
+}
+
+bool glnn_gpu_timer_begin(glnn_gpu *gpu) {
+    if (!gpu->has_timer) return false;
+    GLint disjoint = 0;
+    glGetIntegerv(GL_GPU_DISJOINT_EXT, &disjoint); /* clears the flag */
+    gpu->begin_query(GL_TIME_ELAPSED_EXT, gpu->timer_query);
+    return true;
+}
+
+double glnn_gpu_timer_end(glnn_gpu *gpu) {
+    gpu->end_query(GL_TIME_ELAPSED_EXT);
+    GLuint64 ns = 0;
+    gpu->get_query_u64(gpu->timer_query, GL_QUERY_RESULT_EXT, &ns);
+    GLint disjoint = 0;
+    glGetIntegerv(GL_GPU_DISJOINT_EXT, &disjoint);
+    /* llvmpipe answers 0 for compute work: no real dispatch takes no time, so 0 counts as not measured. */
+    if (glGetError() != GL_NO_ERROR || disjoint || ns == 0) return -1.0;
+    return (double)ns / 1e6;
+}
+
 static glnn_status query_capabilities(glnn_gpu *gpu, glnn_error *err) {
     copy_string(gpu->vendor, sizeof gpu->vendor, GL_VENDOR);
     copy_string(gpu->renderer, sizeof gpu->renderer, GL_RENDERER);
@@ -251,6 +303,7 @@ static glnn_status query_capabilities(glnn_gpu *gpu, glnn_error *err) {
     glGetIntegerv(GL_MAX_COMPUTE_SHARED_MEMORY_SIZE, &gpu->max_shared_memory);
     glGetIntegerv(GL_MAX_TEXTURE_SIZE, &gpu->max_texture_size);
     glGetIntegerv(GL_MAX_UNIFORM_BLOCK_SIZE, &gpu->max_ubo_size);
+    find_timer(gpu);
     if (glGetError() != GL_NO_ERROR || gpu->max_invocations < 64 || gpu->max_ssbo_blocks < 4)
         return glnn_fail(err, GLNN_ERR_DEVICE,
                          "create context: %s lacks compute shaders or shader storage buffers; glnn needs OpenGL "
@@ -302,6 +355,7 @@ void glnn_gpu_free(glnn_gpu *gpu) {
             free(p->key);
             free(p);
         }
+        if (current && gpu->has_timer) gpu->delete_queries(1, &gpu->timer_query);
         glnn_frag_release(gpu);
         destroy_context(gpu);
     }

@@ -20,10 +20,17 @@ struct glnn_gpu {
     EGLSurface surface; /* EGL_NO_SURFACE when surfaceless contexts are supported */
     bool software;
     char vendor[128], renderer[256], version[128], glsl_version[128], egl_info[256];
-    GLint max_invocations, max_group_size[3], max_group_count[3], max_ssbo_size, max_shared_memory,
-        max_texture_size, max_ubo_size, max_ssbo_blocks;
+    GLint max_invocations, max_group_size[3], max_group_count[3], max_ssbo_size, max_shared_memory, max_texture_size,
+        max_ubo_size, max_ssbo_blocks;
     glnn_program *programs;
+    /* EXT_disjoint_timer_query: GPU time of queued work (gpu/context.c); has_timer false without it. */
     bool has_timer;
+    GLuint timer_query;
+    void(GL_APIENTRY *gen_queries)(GLsizei n, GLuint *ids);
+    void(GL_APIENTRY *delete_queries)(GLsizei n, const GLuint *ids);
+    void(GL_APIENTRY *begin_query)(GLenum target, GLuint id);
+    void(GL_APIENTRY *end_query)(GLenum target);
+    void(GL_APIENTRY *get_query_u64)(GLuint id, GLenum pname, GLuint64 *value);
     /* The fragment path (gpu/frag/): a GLES 2.0 context, every op a fragment shader into RGBA8 textures. */
     bool fragment;
     struct glnn_frag *frag;
@@ -55,13 +62,19 @@ glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, 
 void glnn_gpu_buffer_free(GLuint buffer);
 
 /* Dispatches the bound program over (x, y, z) invocations in groups of (lx, ly, lz). */
-glnn_status glnn_gpu_dispatch(glnn_gpu *gpu, int64_t x, int64_t y, int64_t z, int lx, int ly, int lz,
-                              const char *what, glnn_error *err);
+glnn_status glnn_gpu_dispatch(glnn_gpu *gpu, int64_t x, int64_t y, int64_t z, int lx, int ly, int lz, const char *what,
+                              glnn_error *err);
 
 /* From the generated shaders.c */
 const char *glnn_shader_source(const char *name);
 
 /* Waits for every queued command (per-op timing). */
 void glnn_gpu_finish(glnn_gpu *gpu);
+
+/* GPU timing of the commands queued between the two calls: begin returns false where the device has no
+ * timer queries; end waits for the result and returns milliseconds, or -1 when the driver reports the
+ * measurement disjoint (a clock change, a context switch), failed, or gave 0 (llvmpipe does for compute). */
+bool glnn_gpu_timer_begin(glnn_gpu *gpu);
+double glnn_gpu_timer_end(glnn_gpu *gpu);
 
 #endif

@@ -46,10 +46,12 @@ static void unprepare(glnn_model *m) {
     free(m->op_out);
     free(m->conn_view);
     free(m->op_ms);
+    free(m->op_gpu_ms);
     free(m->op_serial);
     m->pool = NULL;
     m->op_out = m->conn_view = NULL;
     m->op_ms = NULL;
+    m->op_gpu_ms = NULL;
     m->op_serial = NULL;
     m->n_pool = 0;
     m->prepared = m->ran = false;
@@ -420,9 +422,10 @@ static glnn_status prepare(glnn_model *m, glnn_context *ctx, const glnn_chunks *
     m->conn_view = calloc((size_t)m->n_conns + 1, sizeof *m->conn_view);
     m->pool = calloc((size_t)n_slots, sizeof *m->pool);
     m->op_ms = calloc((size_t)m->n_ops, sizeof *m->op_ms);
+    m->op_gpu_ms = calloc((size_t)m->n_ops, sizeof *m->op_gpu_ms);
     m->op_serial = calloc((size_t)m->n_ops, sizeof *m->op_serial);
     pool_entry *entries = calloc((size_t)n_slots, sizeof *entries);
-    if (!m->op_out || !m->conn_view || !m->pool || !m->op_ms || !m->op_serial || !entries) {
+    if (!m->op_out || !m->conn_view || !m->pool || !m->op_ms || !m->op_gpu_ms || !m->op_serial || !entries) {
         free(entries);
         unprepare(m);
         return glnn_fail(err, GLNN_ERR_MEMORY, "prepare model: out of memory");
@@ -517,12 +520,14 @@ glnn_status glnn_model_run(glnn_model *m, glnn_context *ctx, const glnn_chunks *
     for (int p = 0; s == GLNN_OK && p < m->n_ops; p++) {
         glnn_op *op = m->ops[p];
         double t0 = now_ms();
+        bool timed = ctx->is_gpu && glnn_gpu_timer_begin(ctx->gpu);
         const glnn_tensor *in[GLNN_MAX_INPUTS] = {NULL};
         for (int i = 0; s == GLNN_OK && i < op->cls->input_count; i++)
             in[i] = input_tensor(m, op, i, err, &s);
         if (s == GLNN_OK)
             s = ctx->is_gpu ? op->cls->run_gpu(op, ctx, in, m->op_out[p], err)
                             : op->cls->run_cpu(op, in, m->op_out[p], err);
+        m->op_gpu_ms[p] = timed ? glnn_gpu_timer_end(ctx->gpu) : -1.0;
         if (ctx->is_gpu) glnn_gpu_finish(ctx->gpu);
         m->op_ms[p] = now_ms() - t0;
     }
@@ -644,5 +649,19 @@ glnn_status glnn_model_op_time(const glnn_model *m, int index, double *ms, glnn_
     if (index < 0 || index >= m->n_ops)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "op time: no operation at position %d", index);
     *ms = m->op_ms[index];
+    return GLNN_OK;
+}
+
+glnn_status glnn_model_op_gpu_time(const glnn_model *m, int index, double *ms, glnn_error *err) {
+    if (!m || !ms) return glnn_fail(err, GLNN_ERR_ARGUMENT, "op GPU time: no model or result");
+    if (!m->ran) return glnn_fail(err, GLNN_ERR_STATE, "op GPU time: the model has not run successfully");
+    if (index < 0 || index >= m->n_ops)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "op GPU time: no operation at position %d", index);
+    if (m->op_gpu_ms[index] < 0)
+        return glnn_fail(err, GLNN_ERR_DEVICE, "op GPU time: '%s' was not timed on the GPU (%s)", m->ops[index]->name,
+                         !m->ctx->is_gpu           ? "CPU context"
+                         : !m->ctx->gpu->has_timer ? "the driver has no timer queries"
+                                                   : "the driver reported the measurement disjoint");
+    *ms = m->op_gpu_ms[index];
     return GLNN_OK;
 }

@@ -13,7 +13,7 @@ typedef struct glnn_binding {
     glnn_op *op;
     int input;
     glnn_shape shape;
-    uint8_t *bytes; /* H×W×C (images H×W×3), already quantized */
+    uint8_t *bytes;      /* H×W×C (images H×W×3), already quantized */
     glnn_tensor *tensor; /* on the prepared context */
     bool dirty;          /* bytes not yet uploaded to tensor */
 } glnn_binding;
@@ -37,11 +37,12 @@ struct glnn_model {
     bool prepared, ran;
     glnn_context *ctx;
     const glnn_chunks *data;
-    glnn_tensor **op_out;     /* output tensor of op i (aliases a pooled tensor), NULL without output */
-    glnn_tensor **conn_view;  /* shuffled copy for connection j, NULL when unshuffled */
-    glnn_tensor **pool;       /* every tensor allocated for this preparation */
+    glnn_tensor **op_out;    /* output tensor of op i (aliases a pooled tensor), NULL without output */
+    glnn_tensor **conn_view; /* shuffled copy for connection j, NULL when unshuffled */
+    glnn_tensor **pool;      /* every tensor allocated for this preparation */
     int n_pool;
     double *op_ms;
+    double *op_gpu_ms;   /* GPU time from timer queries, -1 where none was measured */
     uint64_t *op_serial; /* prepare_serial of each op once prepared: a change means prepare again */
     int64_t memory_bytes;
 };
