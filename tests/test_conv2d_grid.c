@@ -3,6 +3,7 @@
  * 4–32 output channels, 1×1, 1×N, odd and non-square sizes, residual, bias and every activation.
  * Every case runs with every GPU kernel variant that supports it, each forced in turn (issue #5); the
  * environment variable GLNN_CONV_VARIANT=<name> restricts the run to one variant.
+ * A grid of the gemm kernels' own domain covers their work-group blocks.
  * Every value must be within 1 LSB; the exact-match share must be at least 99% for each variant. */
 #include "testutil.h"
 
@@ -339,12 +340,42 @@ static void test_block_grid(void **state) {
     report("block grid", &t);
 }
 
+/* The gemm kernels' domain (16·n input, 64·n output channels per group): kernel sizes, strides, paddings,
+ * groups, and pixel counts below, at and across the 128-pixel blocks of a work group (1×1, 1×N, N×1, 120,
+ * 437 pixels), with residual, bias and every activation; each case with every variant that supports it. */
+static void test_gemm_grid(void **state) {
+    (void)state;
+    if (!glnn_test_gpu()) skip();
+    glnn_rng r = {2026};
+    tallies t = {0};
+    static const int chans[][3] = {{16, 64, 1}, {32, 128, 2}, {48, 64, 1}, {64, 128, 1}};
+    static const int gemm_sizes[][2] = {{1, 1}, {1, 9}, {7, 1}, {12, 10}, {19, 23}, {16, 16}};
+    static const int geoms[][2] = {{1, 1}, {3, 1}, {3, 2}, {5, 1}, {2, 2}, {1, 3}, {3, 3}};
+    for (int i = 0; i < 14; i++) {
+        conv_case c = {geoms[i % COUNT(geoms)][0],
+                       geoms[i % COUNT(geoms)][1],
+                       i % 3 ? GLNN_PADDING_SAME : GLNN_PADDING_VALID,
+                       chans[i % COUNT(chans)][0],
+                       chans[i % COUNT(chans)][1],
+                       chans[i % COUNT(chans)][2],
+                       gemm_sizes[i % COUNT(gemm_sizes)][0],
+                       gemm_sizes[i % COUNT(gemm_sizes)][1],
+                       i % 2 == 0,
+                       i % 5 != 0,
+                       (glnn_activation)(i % 3)};
+        if (!valid_case(&c)) {
+            c.h += c.k;
+            c.w += c.k;
+        }
+        run_case(&c, &r, &t);
+    }
+    report("gemm grid", &t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_geometry_grid),
-        cmocka_unit_test(test_channel_grid),
-        cmocka_unit_test(test_size_grid),
-        cmocka_unit_test(test_block_grid),
+        cmocka_unit_test(test_geometry_grid), cmocka_unit_test(test_channel_grid), cmocka_unit_test(test_size_grid),
+        cmocka_unit_test(test_block_grid),    cmocka_unit_test(test_gemm_grid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,11 +11,17 @@
  *              of P pixels of a row, reusing each input column for every kernel column.
  *   quad       conv2d_rows.glsl MODE 1: groups of 4 input and 4 output channels.
  *   depthwise  conv2d_rows.glsl MODE 2.
+ *   gemm       shaders/conv2d_gemm.glsl: 16·n input and 64·n output channels per group; a work group stages
+ *              128 pixels × 16 input channels and their weights in shared memory for each tap, every
+ *              invocation computes 8 pixels × 8 channels; for GPUs with real shared memory and registers
+ *              (the kernels above keep whole sums unrolled in registers, which suits llvmpipe only).
+ *   gemm_fma   the same with fused multiply-adds: not bit-exact, within SPEC §2.5's 1 LSB; the choice on
+ *              hardware GPUs, whose peak counts fused multiply-adds.
  * The texture kernels read tensors and weights through texture buffer views: on llvmpipe a texel fetch is
  * a vector gather (a function call), while a storage buffer read with a lane-varying address is a loop over
  * the lanes.  Every kernel sums each output value in the reference order (ky, kx, ci), with `precise`
- * arithmetic, so that results match the CPU reference bit for bit where the driver honours `precise`
- * (llvmpipe does). */
+ * arithmetic (but gemm_fma), so that results match the CPU reference bit for bit where the driver honours
+ * `precise` and divides exactly (llvmpipe does; NVIDIA's q / 255 may differ in the last bit). */
 #include "gpu/gpu.h"
 #include "ops/conv2d.h"
 
@@ -30,9 +36,19 @@
 #define GL_MAX_TEXTURE_BUFFER_SIZE 0x8C2B
 #endif
 
-enum { VARIANT_GENERIC, VARIANT_TILED, VARIANT_ROWS, VARIANT_QUAD, VARIANT_DEPTHWISE, VARIANT_COUNT };
+enum {
+    VARIANT_GENERIC,
+    VARIANT_TILED,
+    VARIANT_ROWS,
+    VARIANT_QUAD,
+    VARIANT_DEPTHWISE,
+    VARIANT_GEMM,
+    VARIANT_GEMM_FMA,
+    VARIANT_COUNT
+};
 
-static const char *const variant_names[VARIANT_COUNT] = {"generic", "tiled", "rows", "quad", "depthwise"};
+static const char *const variant_names[VARIANT_COUNT] = {"generic",   "tiled", "rows",    "quad",
+                                                         "depthwise", "gemm",  "gemm_fma"};
 
 /* Kernel sizes and strides of the rows kernels (each pair is a specialization: the columns of a row are
  * unrolled). */
@@ -138,6 +154,10 @@ bool glnn_gpu_conv2d_variant_supports(const glnn_conv2d *c, glnn_context *ctx, i
         return (c->kind == CONV_REGULAR || c->kind == CONV_GROUPED) && c->cg == 4 && out_quads_per_group(c) == 1 &&
                rows_geometry;
     case VARIANT_DEPTHWISE: return c->kind == CONV_DEPTHWISE && rows_geometry;
+    case VARIANT_GEMM:
+    case VARIANT_GEMM_FMA:
+        return (c->kind == CONV_REGULAR || c->kind == CONV_GROUPED) && c->cg % 16 == 0 &&
+               out_quads_per_group(c) % 16 == 0;
     default: return false;
     }
 }
@@ -161,15 +181,22 @@ void glnn_conv2d_prepared_kernel(const glnn_op *op, char *buf, size_t size) {
     buf[0] = '\0';
     if (v < 0) return;
     const glnn_conv2d *c = (const glnn_conv2d *)op;
-    if (v == VARIANT_GENERIC)
+    if (v == VARIANT_GENERIC || v == VARIANT_GEMM || v == VARIANT_GEMM_FMA)
         snprintf(buf, size, "%s", variant_names[v]);
     else
         snprintf(buf, size, "%s P%d QQ%d NB%d%s%s", variant_names[v], c->gpu_block_pixels, c->gpu_block_quads,
                  c->gpu_strip, c->gpu_wide_in ? " wide-in" : "", c->gpu_wide_out ? " wide-out" : "");
 }
 
-/* The automatic choice, from measurements on llvmpipe (bench/RESULTS.md). */
+/* The automatic choice, from measurements on llvmpipe and an NVIDIA H200 (bench/RESULTS.md). */
 static int choose_variant(const glnn_conv2d *c, glnn_context *ctx) {
+    /* GLNN_CONV_VARIANT=<name> (benchmarks, tests): that kernel wherever it supports the layer. */
+    int wanted = glnn_gpu_conv2d_variant_by_name(getenv("GLNN_CONV_VARIANT"));
+    if (wanted >= 0 && glnn_gpu_conv2d_variant_supports(c, ctx, wanted)) return wanted;
+    /* Hardware GPUs: gemm_fma where it applies, else the generic kernel (the others unroll whole sums into
+     * per-invocation arrays, which real GPUs spill to memory: 10-100× slower on an H200). */
+    if (!ctx->gpu->software)
+        return glnn_gpu_conv2d_variant_supports(c, ctx, VARIANT_GEMM_FMA) ? VARIANT_GEMM_FMA : VARIANT_GENERIC;
     if (!glnn_gpu_conv2d_variant_supports(c, ctx, VARIANT_TILED) &&
         !glnn_gpu_conv2d_variant_supports(c, ctx, VARIANT_DEPTHWISE))
         return VARIANT_GENERIC;
@@ -338,8 +365,9 @@ static glnn_status prepare_generic(glnn_conv2d *c, glnn_gpu *gpu, const char *wh
 
 static glnn_status prepare_texture_kernel(glnn_conv2d *c, glnn_gpu *gpu, int variant, const char *what,
                                           glnn_error *err) {
-    int pixels, quads, strip;
-    choose_block(c, variant, &pixels, &quads, &strip);
+    const bool gemm = variant == VARIANT_GEMM || variant == VARIANT_GEMM_FMA;
+    int pixels = 8, quads = 16, strip = 1;
+    if (!gemm) choose_block(c, variant, &pixels, &quads, &strip);
     int64_t n = 0, bias_texel = 0;
     float *w = blocked_weights(c, quads, &n, &bias_texel);
     if (!w) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
@@ -367,8 +395,8 @@ static glnn_status prepare_texture_kernel(glnn_conv2d *c, glnn_gpu *gpu, int var
     if (s != GLNN_OK) return s;
 
     const int in_quads = c->kind == CONV_IMAGE ? 1 : (int)(c->in_shape.c / 4), cgq = in_quads_per_group(c);
-    bool wide_out = quads % 4 == 0;
-    bool wide_in = c->kind != CONV_IMAGE && in_quads % 4 == 0 &&
+    bool wide_out = !gemm && quads % 4 == 0;
+    bool wide_in = !gemm && c->kind != CONV_IMAGE && in_quads % 4 == 0 &&
                    (variant == VARIANT_TILED  ? cgq % 4 == 0
                     : variant == VARIANT_ROWS ? cgq == 4 || cgq == 8 || cgq == 16
                                               : wide_out);
@@ -380,7 +408,11 @@ static glnn_status prepare_texture_kernel(glnn_conv2d *c, glnn_gpu *gpu, int var
                         "#define WIDE_OUT %d\n",
                         pixels, quads, c->kind == CONV_IMAGE ? 1 : 0, c->has_residual ? 1 : 0, wide_in ? 1 : 0,
                         wide_out ? 1 : 0);
-    if (variant != VARIANT_TILED)
+    if (gemm)
+        snprintf(head + used, sizeof head - (size_t)used,
+                 "#define KSIZE %d\n#define STRIDE %d\n#define CG %d\n#define FUSED %d\n", c->p.kernel_size,
+                 c->p.stride, c->cg, variant == VARIANT_GEMM_FMA ? 1 : 0);
+    else if (variant != VARIANT_TILED)
         snprintf(head + used, sizeof head - (size_t)used,
                  "#define KSIZE %d\n#define STRIDE %d\n#define NCOLS %d\n#define MODE %d\n#define CGQ %d\n"
                  "#define NB %d\n",
@@ -393,7 +425,11 @@ static glnn_status prepare_texture_kernel(glnn_conv2d *c, glnn_gpu *gpu, int var
     char *defines = malloc(len);
     if (!defines) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     snprintf(defines, len, "%s%s", head, common);
-    s = glnn_gpu_program(gpu, variant == VARIANT_TILED ? "conv2d_tiled" : "conv2d_rows", defines, &c->gpu_program, err);
+    s = glnn_gpu_program(gpu,
+                         gemm                       ? "conv2d_gemm"
+                         : variant == VARIANT_TILED ? "conv2d_tiled"
+                                                    : "conv2d_rows",
+                         defines, &c->gpu_program, err);
     free(defines);
     if (s != GLNN_OK) return s;
     c->gpu_strip = strip;
@@ -476,7 +512,12 @@ static glnn_status run_texture_kernel(glnn_conv2d *c, glnn_context *ctx, const g
     glUniform1i(glGetUniformLocation(prog, "u_activation"), (GLint)c->p.activation);
     glUniform1i(glGetUniformLocation(prog, "u_out_quads_per_group"), out_quads_per_group(c));
     int64_t blocks;
-    if (c->gpu_kernel == VARIANT_TILED) {
+    const bool gemm = c->gpu_kernel == VARIANT_GEMM || c->gpu_kernel == VARIANT_GEMM_FMA;
+    if (gemm) {
+        glUniform1i(glGetUniformLocation(prog, "u_pixels"), (GLint)(out_w * out_h));
+        blocks = (out_w * out_h + 127) / 128;
+        glUniform1i(glGetUniformLocation(prog, "u_pixel_blocks"), (GLint)blocks);
+    } else if (c->gpu_kernel == VARIANT_TILED) {
         glUniform1i(glGetUniformLocation(prog, "u_ksize"), c->p.kernel_size);
         glUniform1i(glGetUniformLocation(prog, "u_stride"), c->p.stride);
         glUniform1i(glGetUniformLocation(prog, "u_cg_quads"), in_quads_per_group(c));
@@ -498,8 +539,17 @@ static glnn_status run_texture_kernel(glnn_conv2d *c, glnn_context *ctx, const g
         if (views[i]) gpu->tex_buffer(GL_TEXTURE_BUFFER, formats[i], views[i]);
     }
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 4, output->buffer);
-    int64_t groups = (invocations + 63) / 64, rows = (groups + gpu->max_group_count[0] - 1) / gpu->max_group_count[0];
-    glnn_status s = glnn_gpu_dispatch(gpu, (groups + rows - 1) / rows * 64, rows, 1, 64, 1, 1, what, err);
+    glnn_status s;
+    if (gemm) {
+        /* Work groups of 128 invocations: x (then z) over the blocks of 128 pixels, y over the blocks of 16
+         * output quads. */
+        int64_t layers = (blocks + gpu->max_group_count[0] - 1) / gpu->max_group_count[0];
+        s = glnn_gpu_dispatch(gpu, (blocks + layers - 1) / layers * 128, oq / 16, layers, 128, 1, 1, what, err);
+    } else {
+        int64_t groups = (invocations + 63) / 64,
+                rows = (groups + gpu->max_group_count[0] - 1) / gpu->max_group_count[0];
+        s = glnn_gpu_dispatch(gpu, (groups + rows - 1) / rows * 64, rows, 1, 64, 1, 1, what, err);
+    }
     /* The views let go of the tensors, which may be freed before this op runs again. */
     for (int i = 0; i < 3; i += 2) {
         glActiveTexture(GL_TEXTURE0 + (GLenum)i);
