@@ -405,9 +405,9 @@ static glnn_status prepare_texture_kernel(glnn_conv2d *c, glnn_gpu *gpu, int var
     char head[512];
     int used = snprintf(head, sizeof head,
                         "#define P %d\n#define QQ %d\n#define IMAGE %d\n#define HAS_RESIDUAL %d\n#define WIDE_IN %d\n"
-                        "#define WIDE_OUT %d\n",
+                        "#define WIDE_OUT %d\n#define ACTIVATION %d\n",
                         pixels, quads, c->kind == CONV_IMAGE ? 1 : 0, c->has_residual ? 1 : 0, wide_in ? 1 : 0,
-                        wide_out ? 1 : 0);
+                        wide_out ? 1 : 0, (int)c->p.activation);
     if (gemm)
         snprintf(head + used, sizeof head - (size_t)used,
                  "#define KSIZE %d\n#define STRIDE %d\n#define CG %d\n#define FUSED %d\n", c->p.kernel_size,
@@ -509,7 +509,6 @@ static glnn_status run_texture_kernel(glnn_conv2d *c, glnn_context *ctx, const g
     glUniform3i(glGetUniformLocation(prog, "u_out"), (GLint)out_w, (GLint)out_h, (GLint)oq);
     glUniform2i(glGetUniformLocation(prog, "u_pad"), (GLint)c->ax.before, (GLint)c->ay.before);
     glUniform1i(glGetUniformLocation(prog, "u_bias"), c->gpu_bias_texel);
-    glUniform1i(glGetUniformLocation(prog, "u_activation"), (GLint)c->p.activation);
     glUniform1i(glGetUniformLocation(prog, "u_out_quads_per_group"), out_quads_per_group(c));
     int64_t blocks;
     const bool gemm = c->gpu_kernel == VARIANT_GEMM || c->gpu_kernel == VARIANT_GEMM_FMA;

@@ -479,7 +479,6 @@ uniform ivec3 u_in;       // input width, height, uints per pixel
 uniform ivec3 u_out;      // output width, height, quads per pixel
 uniform ivec2 u_pad;      // padding before: x, y
 uniform int u_bias;       // texel index of the bias of output quad 0
-uniform int u_activation; // 0 default, 1 brelu6, 2 sigmoid_like
 
 vec4 unpack_quad(uint u) { return vec4(uvec4(u, u >> 8u, u >> 16u, u >> 24u) & 0xFFu) / 255.0; }
 
@@ -501,10 +500,13 @@ uint finish_quad(vec4 acc, uint r, vec4 b) {
     z += unpack_quad(r);
 #endif
     z += b;
-    if (u_activation == 1)
-        z = 0.167 * z;
-    else if (u_activation == 2)
-        z = clamp(0.1 * z, -0.05, 0.05) + clamp(0.05 * z, -0.125, 0.125) + 0.05 * z + 0.5;
+    // ACTIVATION (a specialization: as a uniform, llvmpipe ran every branch and blended the results):
+    // 0 default, 1 brelu6, 2 sigmoid_like.
+#if ACTIVATION == 1
+    z = 0.167 * z;
+#elif ACTIVATION == 2
+    z = clamp(0.1 * z, -0.05, 0.05) + clamp(0.05 * z, -0.125, 0.125) + 0.05 * z + 0.5;
+#endif
     return pack_quad(z);
 }
 

@@ -82,16 +82,22 @@ void main() {
     FOR_Q(LOAD_BIAS)
 
     // Input columns: padding (and columns past the input, never used by a stored pixel) read 0, which adds
-    // w·0 and leaves the sum unchanged.
+    // w·0 and leaves the sum unchanged.  Depthwise caches the columns of every kernel row (COLB: where row
+    // ky's start), the other modes one row at a time.
+#if MODE == 2
+#define COLB (ky * CACHED_QUADS * NCOLS)
+#else
+#define COLB 0
+#endif
 #if WIDE_IN
 #define FETCH_4(f)                                                                                               \
     {                                                                                                            \
         uvec4 u = texelFetch(u_input, ((row + colx[c]) * u_in.z + iq0) / 4 + f);                                 \
         if (!(colok[c] && rowok)) u = uvec4(0u);                                                                 \
-        col[(4 * f) * NCOLS + c] = unpack_quad(u.x);                                                             \
-        col[(4 * f + 1) * NCOLS + c] = unpack_quad(u.y);                                                         \
-        col[(4 * f + 2) * NCOLS + c] = unpack_quad(u.z);                                                         \
-        col[(4 * f + 3) * NCOLS + c] = unpack_quad(u.w);                                                         \
+        col[COLB + (4 * f) * NCOLS + c] = unpack_quad(u.x);                                                             \
+        col[COLB + (4 * f + 1) * NCOLS + c] = unpack_quad(u.y);                                                         \
+        col[COLB + (4 * f + 2) * NCOLS + c] = unpack_quad(u.z);                                                         \
+        col[COLB + (4 * f + 3) * NCOLS + c] = unpack_quad(u.w);                                                         \
     }
 #if CACHED_QUADS == 4
 #define FETCH_C(cc) { const int c = cc; FETCH_4(0) }
@@ -105,7 +111,7 @@ void main() {
 #define FETCH_C(c)                                                                                               \
     {                                                                                                            \
         uint u = texelFetch(u_input, (row + colx[c]) * u_in.z + iq0 + g).x;                                      \
-        col[g * NCOLS + c] = unpack_quad(colok[c] && rowok ? u : 0u);                                            \
+        col[COLB + g * NCOLS + c] = unpack_quad(colok[c] && rowok ? u : 0u);                                            \
     }
 #define FETCH_G(gg) { const int g = gg; FOR_C(FETCH_C) }
 #if MODE == 0
@@ -182,11 +188,6 @@ void main() {
         int ix0 = ox0 * STRIDE - u_pad.x;
         int iy0 = oy * STRIDE - u_pad.y;
 
-        PRECISE vec4 acc[P * QQ];
-#define ZERO_Q(q) acc[p * QQ + q] = vec4(0.0);
-#define ZERO_P(pp) { const int p = pp; FOR_Q(ZERO_Q) }
-        FOR_P(ZERO_P)
-
         int colx[NCOLS];
         bool colok[NCOLS];
 #define COLUMN(c)                                                                                                \
@@ -194,7 +195,73 @@ void main() {
     colx[c] = colok[c] ? ix0 + c : 0;
         FOR_C(COLUMN)
 
+#if MODE == 2
+        // Depthwise: the columns of every kernel row first, then each output quad's KSIZE² terms in one
+        // accumulator, finished and stored at once.  (Updating P·QQ accumulators tap by tap keeps them in
+        // memory on llvmpipe, where a vec4 takes 4 of the 16 vector registers.)
+        vec4 col[KSIZE * CACHED_QUADS * NCOLS];
+#define DW_FETCH_ROW(kyy)                                                                                        \
+    {                                                                                                            \
+        const int ky = kyy;                                                                                      \
+        int y = iy0 + ky;                                                                                        \
+        bool rowok = y >= 0 && y < u_in.y;                                                                       \
+        int row = (rowok ? y : 0) * u_in.x;                                                                      \
+        FETCH_COLUMNS                                                                                            \
+    }
+        FOR_Y(DW_FETCH_ROW)
+#define DW_TAP(kx) a += w[(ky * KSIZE + kx) * TAP_TEXELS + q] * col[COLB + q * NCOLS + p * STRIDE + kx];
+#define DW_TAPY(kyy) { const int ky = kyy; FOR_K(DW_TAP) }
+#if WIDE_OUT
+#define DW_Q4(j)                                                                                                 \
+    {                                                                                                            \
+        const int q = 4 * i + j;                                                                                 \
+        PRECISE vec4 a = vec4(0.0);                                                                              \
+        FOR_Y(DW_TAPY)                                                                                           \
+        o[j] = finish_quad(a, r[j], bias[q]);                                                                    \
+    }
+#define DW_STORE_4(ii)                                                                                           \
+    {                                                                                                            \
+        const int i = ii;                                                                                        \
+        uvec4 r = RESIDUAL4(dst + 4 * i), o;                                                                     \
+        FOR_4(DW_Q4)                                                                                             \
+        outp[(dst >> 2) + i] = o;                                                                                \
+    }
+#if QQ == 4
+#define DW_STORE_QUADS DW_STORE_4(0)
+#else
+#define DW_STORE_QUADS DW_STORE_4(0) DW_STORE_4(1)
+#endif
+#else
+#if HAS_RESIDUAL
+#define RESIDUAL1(i) texelFetch(u_residual, i).x
+#else
+#define RESIDUAL1(i) 0u
+#endif
+#define DW_Q1(qq)                                                                                                \
+    {                                                                                                            \
+        const int q = qq;                                                                                        \
+        PRECISE vec4 a = vec4(0.0);                                                                              \
+        FOR_Y(DW_TAPY)                                                                                           \
+        outp[dst + q] = finish_quad(a, RESIDUAL1(dst + q), bias[q]);                                             \
+    }
+#define DW_STORE_QUADS FOR_Q(DW_Q1)
+#endif
+#define DW_STORE_P(pp)                                                                                           \
+    {                                                                                                            \
+        const int p = pp;                                                                                        \
+        if (in_range && ox0 + p < u_out.x) {                                                                     \
+            int dst = (oy * u_out.x + ox0 + p) * u_out.z + oq0;                                                  \
+            DW_STORE_QUADS                                                                                       \
+        }                                                                                                        \
+    }
+        FOR_P(DW_STORE_P)
+#else
+        PRECISE vec4 acc[P * QQ];
+#define ZERO_Q(q) acc[p * QQ + q] = vec4(0.0);
+#define ZERO_P(pp) { const int p = pp; FOR_Q(ZERO_Q) }
+        FOR_P(ZERO_P)
         FOR_Y(ROW)
         FOR_P(STORE_P)
+#endif
     }
 }
