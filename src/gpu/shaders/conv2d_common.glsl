@@ -482,13 +482,28 @@ uniform int u_bias;       // texel index of the bias of output quad 0
 
 vec4 unpack_quad(uint u) { return vec4(uvec4(u, u >> 8u, u >> 16u, u >> 24u) & 0xFFu) / 255.0; }
 
-// Q of SPEC §2.2.  The floor lies in 0 ... 255, so the signed conversion (one vector instruction on x86,
-// where the unsigned one goes lane by lane) gives the same integer.
+// Q of SPEC §2.2: floor(255·clamp(v) + 1/2).  The argument lies in 1/2 ... 255.5, so truncation (the
+// signed conversion, one vector instruction on x86, where the unsigned one goes lane by lane) is the floor.
 uint pack_quad(vec4 v) {
-    PRECISE vec4 f = floor(255.0 * clamp(v, 0.0, 1.0) + 0.5);
+    PRECISE vec4 f = 255.0 * clamp(v, 0.0, 1.0) + 0.5;
     ivec4 q = ivec4(f);
     return uint(q.x | (q.y << 8) | (q.z << 16) | (q.w << 24));
 }
+
+// Every stored value is also folded into g_keep, which is written out only where it never is (u_bias, a
+// texel index, below 0).  llvmpipe stores a lane-varying address lane by lane; a value used by the store
+// alone has its packing (conversions, shifts) sunk into that loop and repeated for each lane, where a
+// second use keeps it in vector form: about 20% of a depthwise layer.  A GPU pays one XOR per store.
+uvec4 g_keep = uvec4(0u);
+#if WIDE_OUT
+#define KEEP(v) g_keep ^= (v)
+#define KEEP_FLUSH                                                                                               \
+    if (u_bias < 0) outp[0] = g_keep;
+#else
+#define KEEP(v) g_keep.x ^= (v)
+#define KEEP_FLUSH                                                                                               \
+    if (u_bias < 0) outp[0] = g_keep.x;
+#endif
 
 // A fixed chain of four, for the quads of a WIDE_IN texel.
 #define FOR_4(M) M(0) M(1) M(2) M(3)
@@ -523,10 +538,12 @@ uint finish_quad(vec4 acc, uint r, vec4 b) {
 #define STORE_4(i)                                                                                               \
     {                                                                                                            \
         uvec4 r = RESIDUAL4(dst + 4 * i);                                                                        \
-        outp[(dst >> 2) + i] = uvec4(finish_quad(acc[p * QQ + 4 * i], r.x, bias[4 * i]),                         \
-                                     finish_quad(acc[p * QQ + 4 * i + 1], r.y, bias[4 * i + 1]),                 \
-                                     finish_quad(acc[p * QQ + 4 * i + 2], r.z, bias[4 * i + 2]),                 \
-                                     finish_quad(acc[p * QQ + 4 * i + 3], r.w, bias[4 * i + 3]));                \
+        uvec4 o = uvec4(finish_quad(acc[p * QQ + 4 * i], r.x, bias[4 * i]),                                      \
+                        finish_quad(acc[p * QQ + 4 * i + 1], r.y, bias[4 * i + 1]),                              \
+                        finish_quad(acc[p * QQ + 4 * i + 2], r.z, bias[4 * i + 2]),                              \
+                        finish_quad(acc[p * QQ + 4 * i + 3], r.w, bias[4 * i + 3]));                             \
+        outp[(dst >> 2) + i] = o;                                                                                \
+        KEEP(o);                                                                                                 \
     }
 #if QQ == 4
 #define STORE_QUADS STORE_4(0)
@@ -535,9 +552,15 @@ uint finish_quad(vec4 acc, uint r, vec4 b) {
 #endif
 #else
 #if HAS_RESIDUAL
-#define STORE_1(q) outp[dst + q] = finish_quad(acc[p * QQ + q], texelFetch(u_residual, dst + q).x, bias[q]);
+#define RESIDUAL1(i) texelFetch(u_residual, i).x
 #else
-#define STORE_1(q) outp[dst + q] = finish_quad(acc[p * QQ + q], 0u, bias[q]);
+#define RESIDUAL1(i) 0u
 #endif
+#define STORE_1(q)                                                                                               \
+    {                                                                                                            \
+        uint o = finish_quad(acc[p * QQ + q], RESIDUAL1(dst + q), bias[q]);                                      \
+        outp[dst + q] = o;                                                                                       \
+        KEEP(o);                                                                                                 \
+    }
 #define STORE_QUADS FOR_Q(STORE_1)
 #endif

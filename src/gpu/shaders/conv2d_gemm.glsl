@@ -99,8 +99,11 @@ void main() {
 #else
             uint r0 = 0u, r1 = 0u;
 #endif
-            outp[dst] = finish_quad(acc[2 * i], r0, b0);
-            outp[dst + 8] = finish_quad(acc[2 * i + 1], r1, b1);
+            uint o0 = finish_quad(acc[2 * i], r0, b0), o1 = finish_quad(acc[2 * i + 1], r1, b1);
+            outp[dst] = o0;
+            outp[dst + 8] = o1;
+            KEEP(o0 ^ o1);
         }
     }
+    KEEP_FLUSH
 }

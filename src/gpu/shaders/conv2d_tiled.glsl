@@ -129,4 +129,5 @@ void main() {
     vec4 bias[QQ];
     FOR_Q(LOAD_BIAS)
     FOR_P(STORE_P)
+    KEEP_FLUSH
 }
