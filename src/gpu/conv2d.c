@@ -184,8 +184,8 @@ void glnn_conv2d_prepared_kernel(const glnn_op *op, char *buf, size_t size) {
     if (v == VARIANT_GENERIC || v == VARIANT_GEMM || v == VARIANT_GEMM_FMA)
         snprintf(buf, size, "%s", variant_names[v]);
     else
-        snprintf(buf, size, "%s P%d QQ%d NB%d%s%s", variant_names[v], c->gpu_block_pixels, c->gpu_block_quads,
-                 c->gpu_strip, c->gpu_wide_in ? " wide-in" : "", c->gpu_wide_out ? " wide-out" : "");
+        snprintf(buf, size, "%s P%d QQ%d R%d NB%d%s%s", variant_names[v], c->gpu_block_pixels, c->gpu_block_quads,
+                 c->gpu_block_rows, c->gpu_strip, c->gpu_wide_in ? " wide-in" : "", c->gpu_wide_out ? " wide-out" : "");
 }
 
 /* The automatic choice, from measurements on llvmpipe and an NVIDIA H200 (bench/RESULTS.md). */
@@ -219,11 +219,12 @@ static int largest_divisor(int n, const int *candidates) {
  * programs: LLVM's compile time grows with the size of the unrolled block, and a block larger than the
  * instruction cache runs slower.  Small layers get small blocks so that they still spread over enough
  * invocations (which also keeps the tests' small cases quick to compile). */
-static void choose_block(const glnn_conv2d *c, int variant, int *pixels, int *quads, int *strip) {
+static void choose_block(const glnn_conv2d *c, int variant, int *pixels, int *quads, int *rows, int *strip) {
     static const int quads8[] = {8, 4, 2, 1}, quads4[] = {4, 2, 1};
     const int oq = c->p.num_output_channels / 4, k = c->p.kernel_size;
     int p = 8, q = 1;
     *strip = 1;
+    *rows = 1;
     if (variant == VARIANT_TILED) {
         /* 16 pixels share each weight texel on large layers (about 20% faster than 8 on llvmpipe). */
         q = largest_divisor(out_quads_per_group(c), quads4);
@@ -249,13 +250,17 @@ static void choose_block(const glnn_conv2d *c, int variant, int *pixels, int *qu
         : variant == VARIANT_QUAD ? largest_divisor(oq, quads4)
                                   : largest_divisor(oq, quads8);
     const bool flat = k == 1 && c->p.stride == 1;
-    const int64_t width = flat ? c->ax.n * c->ay.n : c->ax.n, height = flat ? 1 : c->ay.n;
+    const int64_t width = flat ? c->ax.n * c->ay.n : c->ax.n;
+    /* Depthwise with stride 1: blocks of DW_ROWS output rows share the input rows between them (two rows of a
+     * 3×3 read 4 input rows instead of 6). */
+    const int r = variant == VARIANT_DEPTHWISE && c->p.stride == 1 && k > 1 && c->ay.n >= 2 ? 2 : 1;
+    const int64_t height = flat ? 1 : (c->ay.n + r - 1) / r;
     if (width <= 4) p = 4;
     /* Blocks of at most 768 vector multiply-adds where possible: fewer pixels first (down to 4; four quads
      * share one fetch), then fewer quads; on small layers (where compiling costs more than running, as in
      * the tests) down to one pixel. */
     const bool small = c->ax.n * c->ay.n * oq <= 8192;
-    while (p * q * per_quad > 768) {
+    while (p * q * r * per_quad > 768) {
         if (p > 4)
             p = 4;
         else if (q > 1)
@@ -279,6 +284,7 @@ static void choose_block(const glnn_conv2d *c, int variant, int *pixels, int *qu
     *strip = nb < 1 ? 1 : nb > 32 ? 32 : (int)nb;
     *pixels = p;
     *quads = q;
+    *rows = r;
 }
 
 /* Reorders [k][k][Cg][Cout] weights into the generic kernel's layout (see shaders/conv2d.glsl). */
@@ -366,8 +372,8 @@ static glnn_status prepare_generic(glnn_conv2d *c, glnn_gpu *gpu, const char *wh
 static glnn_status prepare_texture_kernel(glnn_conv2d *c, glnn_gpu *gpu, int variant, const char *what,
                                           glnn_error *err) {
     const bool gemm = variant == VARIANT_GEMM || variant == VARIANT_GEMM_FMA;
-    int pixels = 8, quads = 16, strip = 1;
-    if (!gemm) choose_block(c, variant, &pixels, &quads, &strip);
+    int pixels = 8, quads = 16, rows = 1, strip = 1;
+    if (!gemm) choose_block(c, variant, &pixels, &quads, &rows, &strip);
     int64_t n = 0, bias_texel = 0;
     float *w = blocked_weights(c, quads, &n, &bias_texel);
     if (!w) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
@@ -415,12 +421,12 @@ static glnn_status prepare_texture_kernel(glnn_conv2d *c, glnn_gpu *gpu, int var
     else if (variant != VARIANT_TILED)
         snprintf(head + used, sizeof head - (size_t)used,
                  "#define KSIZE %d\n#define STRIDE %d\n#define NCOLS %d\n#define MODE %d\n#define CGQ %d\n"
-                 "#define NB %d\n",
+                 "#define NB %d\n#define DW_ROWS %d\n",
                  c->p.kernel_size, c->p.stride, (pixels - 1) * c->p.stride + c->p.kernel_size,
                  variant == VARIANT_ROWS   ? 0
                  : variant == VARIANT_QUAD ? 1
                                            : 2,
-                 cgq, strip);
+                 cgq, strip, rows);
     size_t len = strlen(head) + strlen(common) + 1;
     char *defines = malloc(len);
     if (!defines) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
@@ -436,6 +442,7 @@ static glnn_status prepare_texture_kernel(glnn_conv2d *c, glnn_gpu *gpu, int var
     c->gpu_wide_in = wide_in;
     c->gpu_wide_out = wide_out;
     c->gpu_block_pixels = pixels;
+    c->gpu_block_rows = rows;
     c->gpu_block_quads = quads;
     c->gpu_bias_texel = (int)bias_texel;
     return GLNN_OK;
@@ -524,7 +531,7 @@ static glnn_status run_texture_kernel(glnn_conv2d *c, glnn_context *ctx, const g
     } else {
         int64_t row_blocks = (out_w + pixels - 1) / pixels;
         glUniform1i(glGetUniformLocation(prog, "u_row_blocks"), (GLint)row_blocks);
-        blocks = row_blocks * out_h;
+        blocks = row_blocks * ((out_h + c->gpu_block_rows - 1) / c->gpu_block_rows);
     }
     glUniform1i(glGetUniformLocation(prog, "u_blocks"), (GLint)blocks);
     /* One dimension: blocks (strips of c->gpu_strip blocks for the rows kernels) of pixels, then blocks of

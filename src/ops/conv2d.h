@@ -26,7 +26,7 @@ typedef struct glnn_conv2d {
      * for the rows kernels), blocks per invocation (rows kernels), whether input #0 and the output (with
      * input #1) are accessed four quads at a time, texture buffer views (input #0, weights and bias, input
      * #1) and the texel index of the bias. */
-    int gpu_kernel, gpu_block_pixels, gpu_block_quads, gpu_strip, gpu_bias_texel;
+    int gpu_kernel, gpu_block_pixels, gpu_block_quads, gpu_block_rows, gpu_strip, gpu_bias_texel;
     bool gpu_wide_in, gpu_wide_out;
     unsigned int gpu_textures[3];
 } glnn_conv2d;

@@ -209,8 +209,9 @@ void main() {
     for (int b = 0; b < NB; b++) {
         int pb = strip * NB + b;
         if (pb >= u_blocks) break;
-        int oy = pb / u_row_blocks;
-        int ox0 = (pb - oy * u_row_blocks) * P;
+        int by = pb / u_row_blocks;
+        int oy = by * DW_ROWS;
+        int ox0 = (pb - by * u_row_blocks) * P;
         int ix0 = ox0 * STRIDE - u_pad.x;
         int iy0 = oy * STRIDE - u_pad.y;
 
@@ -225,7 +226,7 @@ void main() {
         // Depthwise: the columns of every kernel row first, then each output quad's KSIZE² terms in one
         // accumulator, finished and stored at once.  (Updating P·QQ accumulators tap by tap keeps them in
         // memory on llvmpipe, where a vec4 takes 4 of the 16 vector registers.)
-        vec4 col[KSIZE * CACHED_QUADS * NCOLS];
+        vec4 col[(KSIZE + DW_ROWS - 1) * CACHED_QUADS * NCOLS];
 #define DW_FETCH_ROW(kyy)                                                                                        \
     {                                                                                                            \
         const int ky = kyy;                                                                                      \
@@ -235,7 +236,18 @@ void main() {
         FETCH_COLUMNS                                                                                            \
     }
         FOR_Y(DW_FETCH_ROW)
-#define DW_TAP(kx) a += w[(ky * KSIZE + kx) * TAP_TEXELS + q] * col[COLB + q * NCOLS + p * STRIDE + kx];
+#if DW_ROWS > 1
+        DW_FETCH_ROW(KSIZE)
+#endif
+#if DW_ROWS > 2
+        DW_FETCH_ROW(KSIZE + 1)
+#endif
+#if DW_ROWS > 3
+        DW_FETCH_ROW(KSIZE + 2)
+#endif
+        // Output row oy + dr reads input rows dr ... dr + KSIZE - 1 of the cache (DW_ROWS > 1: stride 1).
+#define DW_TAP(kx)                                                                                               \
+    a += w[(ky * KSIZE + kx) * TAP_TEXELS + q] * col[(ky + dr) * CACHED_QUADS * NCOLS + q * NCOLS + p * STRIDE + kx];
 #define DW_TAPY(kyy) { const int ky = kyy; FOR_K(DW_TAP) }
 #if WIDE_OUT
 #define DW_Q4(j)                                                                                                 \
@@ -274,11 +286,25 @@ void main() {
     {                                                                                                            \
         const int p = pp;                                                                                        \
         if (in_range && ox0 + p < u_out.x) {                                                                     \
-            int dst = (oy * u_out.x + ox0 + p) * u_out.z + oq0;                                                  \
+            int dst = ((oy + dr) * u_out.x + ox0 + p) * u_out.z + oq0;                                            \
             DW_STORE_QUADS                                                                                       \
         }                                                                                                        \
     }
-        FOR_P(DW_STORE_P)
+#define DW_ROW(rr)                                                                                               \
+    {                                                                                                            \
+        const int dr = rr;                                                                                       \
+        if (oy + dr < u_out.y) FOR_P(DW_STORE_P)                                                                 \
+    }
+        DW_ROW(0)
+#if DW_ROWS > 1
+        DW_ROW(1)
+#endif
+#if DW_ROWS > 2
+        DW_ROW(2)
+#endif
+#if DW_ROWS > 3
+        DW_ROW(3)
+#endif
 #else
         PRECISE vec4 acc[P * QQ];
 #define ZERO_Q(q) acc[p * QQ + q] = vec4(0.0);
