@@ -73,7 +73,8 @@ void glnn_gpu_finish(glnn_gpu *gpu);
 
 /* GPU timing of the commands queued between the two calls: begin returns false where the device has no
  * timer queries; end waits for the result and returns milliseconds, or -1 when the driver reports the
- * measurement disjoint (a clock change, a context switch), failed, or gave 0 (llvmpipe does for compute). */
+ * measurement disjoint (a clock change, a context switch) or failed.  Software renderers get no timer (their
+ * GPU is the CPU; llvmpipe also times compute work as 0). */
 bool glnn_gpu_timer_begin(glnn_gpu *gpu);
 double glnn_gpu_timer_end(glnn_gpu *gpu);
 
