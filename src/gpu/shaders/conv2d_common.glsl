@@ -1,10 +1,12 @@
-// Shared prelude of the fast Conv2D kernels (conv2d_tiled, conv2d_rows): the host puts it after the
-// kernel's #defines and before its body.  Tensors are read through texture buffer views (R32UI, one uint
+// Shared prelude of the fast Conv2D kernels (conv2d_tiled, conv2d_rows, conv2d_gemm): the host puts it after
+// the kernel's #defines (IMAGE, HAS_RESIDUAL, WIDE_IN, WIDE_OUT, ACTIVATION and the kernel's own) and before
+// its body.  Tensors are read through texture buffer views (R32UI, one uint
 // per quad: channel 4i+j in byte j), weights and bias through an RGBA32F view; on llvmpipe a texel fetch
 // is a vector gather, while a storage buffer read is a loop over the lanes.
 //
 // Exactness (see conv2d.glsl): every accumulator and everything feeding it is `precise`, values are
-// unpacked as float(q) / 255.0 and each output value sums its terms in the reference order ky, kx, ci.
+// unpacked as float(q) / 255.0 and each output value sums its terms in the reference order ky, kx, ci
+// (gemm_fma alone fuses its multiply-adds).
 
 #ifdef GL_EXT_gpu_shader5
 #extension GL_EXT_gpu_shader5 : enable

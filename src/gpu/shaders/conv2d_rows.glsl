@@ -15,6 +15,7 @@
 //   CGQ            input quads per group (MODE 0)
 //   IMAGE          1: the input is an image (R, G, B, 0 per pixel): the fourth channel is skipped
 //   WIDE_IN        1: the cached quads (CGQ or QQ of them, a multiple of 4) are fetched four at a time
+//   DW_ROWS        depthwise: output rows per block (2 with stride 1, sharing their input rows), else 1
 // The host runs a 1×1 convolution with stride 1 as one row of width × height pixels.
 // Weights (RGBA32F texels), for each block of QQ output quads and tap: MODE 0: per input quad g and channel
 // j, QQ texels (one per output quad); MODE 1: per channel j, QQ texels; MODE 2: QQ texels.
