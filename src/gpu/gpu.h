@@ -56,6 +56,12 @@ glnn_status glnn_gpu_check(const char *what, glnn_error *err);
 /* Returns the program for shader `name` specialized with `defines` ("#define A 1\n..."), compiling it
  * once per context. */
 glnn_status glnn_gpu_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err);
+/* The per-context program cache behind glnn_gpu_program and the fragment path's glnn_frag_program: returns
+ * the program keyed by `name` and `defines`, building it with `build` the first time. */
+typedef glnn_status (*glnn_program_builder)(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out,
+                                            glnn_error *err);
+glnn_status glnn_gpu_program_cached(glnn_gpu *gpu, const char *name, const char *defines, glnn_program_builder build,
+                                    GLuint *out, glnn_error *err);
 
 /* Buffers */
 glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, const char *what, glnn_error *err);

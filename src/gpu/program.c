@@ -184,7 +184,8 @@ static glnn_status compile(glnn_gpu *gpu, const char *name, const char *defines,
     return GLNN_OK;
 }
 
-glnn_status glnn_gpu_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err) {
+glnn_status glnn_gpu_program_cached(glnn_gpu *gpu, const char *name, const char *defines, glnn_program_builder build,
+                                    GLuint *out, glnn_error *err) {
     size_t n = strlen(name) + strlen(defines) + 2;
     char *key = malloc(n);
     if (!key) return glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", name);
@@ -196,7 +197,7 @@ glnn_status glnn_gpu_program(glnn_gpu *gpu, const char *name, const char *define
             return GLNN_OK;
         }
     glnn_program *p = calloc(1, sizeof *p);
-    glnn_status s = p ? compile(gpu, name, defines, &p->program, err)
+    glnn_status s = p ? build(gpu, name, defines, &p->program, err)
                       : glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", name);
     if (s != GLNN_OK) {
         free(p);
@@ -208,6 +209,10 @@ glnn_status glnn_gpu_program(glnn_gpu *gpu, const char *name, const char *define
     gpu->programs = p;
     *out = p->program;
     return GLNN_OK;
+}
+
+glnn_status glnn_gpu_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err) {
+    return glnn_gpu_program_cached(gpu, name, defines, compile, out, err);
 }
 
 glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, const char *what, glnn_error *err) {

@@ -57,29 +57,13 @@ static glnn_status link_program(glnn_gpu *gpu, const char *name, const char *def
 
 glnn_status glnn_frag_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err) {
     /* The key holds every define the source is compiled with, so that it cannot meet a compute program. */
-    size_t n = strlen(name) + strlen(defines) + 64;
-    char *key = malloc(n);
-    if (!key) return glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", name);
-    snprintf(key, n, "%s\n#define EXACT_POW2 %d\n%s", name, gpu->frag->exact_pow2 ? 1 : 0, defines);
-    for (glnn_program *p = gpu->programs; p; p = p->next)
-        if (strcmp(p->key, key) == 0) {
-            free(key);
-            *out = p->program;
-            return GLNN_OK;
-        }
-    glnn_program *p = calloc(1, sizeof *p);
-    glnn_status s = p ? link_program(gpu, name, strchr(key, '\n') + 1, &p->program, err)
-                      : glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", name);
-    if (s != GLNN_OK) {
-        free(p);
-        free(key);
-        return s;
-    }
-    p->key = key;
-    p->next = gpu->programs;
-    gpu->programs = p;
-    *out = p->program;
-    return GLNN_OK;
+    size_t n = strlen(defines) + 64;
+    char *all = malloc(n);
+    if (!all) return glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", name);
+    snprintf(all, n, "#define EXACT_POW2 %d\n%s", gpu->frag->exact_pow2 ? 1 : 0, defines);
+    glnn_status s = glnn_gpu_program_cached(gpu, name, all, link_program, out, err);
+    free(all);
+    return s;
 }
 
 int64_t glnn_frag_round_up(int64_t n, int64_t least) {
