@@ -238,18 +238,21 @@ static void copy_string(char *dst, size_t size, GLenum name) {
 #define GL_GPU_DISJOINT_EXT 0x8FBB
 #endif
 
+bool glnn_gpu_has_extension(const char *name) {
+    GLint n = 0;
+    glGetIntegerv(GL_NUM_EXTENSIONS, &n);
+    for (GLint i = 0; i < n; i++) {
+        const GLubyte *e = glGetStringi(GL_EXTENSIONS, (GLuint)i);
+        if (e && strcmp((const char *)e, name) == 0) return true;
+    }
+    return false;
+}
+
 /* Timer queries (EXT_disjoint_timer_query), where the driver has them.  Not on software renderers: their
  * "GPU" is the CPU, where wall time after glFinish is the measure (and llvmpipe times compute work as 0). */
 static void find_timer(glnn_gpu *gpu) {
     if (gpu->software || strstr(gpu->renderer, "llvmpipe") || strstr(gpu->renderer, "softpipe")) return;
-    GLint n = 0;
-    bool found = false;
-    glGetIntegerv(GL_NUM_EXTENSIONS, &n);
-    for (GLint i = 0; i < n && !found; i++) {
-        const GLubyte *e = glGetStringi(GL_EXTENSIONS, (GLuint)i);
-        found = e && strcmp((const char *)e, "GL_EXT_disjoint_timer_query") == 0;
-    }
-    if (!found) return;
+    if (!glnn_gpu_has_extension("GL_EXT_disjoint_timer_query")) return;
     gpu->gen_queries = (void(GL_APIENTRY *)(GLsizei, GLuint *))eglGetProcAddress("glGenQueriesEXT");
     gpu->delete_queries = (void(GL_APIENTRY *)(GLsizei, const GLuint *))eglGetProcAddress("glDeleteQueriesEXT");
     gpu->begin_query = (void(GL_APIENTRY *)(GLenum, GLuint))eglGetProcAddress("glBeginQueryEXT");

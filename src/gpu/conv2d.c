@@ -73,16 +73,6 @@ int glnn_gpu_conv2d_variant_by_name(const char *name) {
     return -1;
 }
 
-static bool has_gl_extension(const char *name) {
-    GLint n = 0;
-    glGetIntegerv(GL_NUM_EXTENSIONS, &n);
-    for (GLint i = 0; i < n; i++) {
-        const GLubyte *e = glGetStringi(GL_EXTENSIONS, (GLuint)i);
-        if (e && strcmp((const char *)e, name) == 0) return true;
-    }
-    return false;
-}
-
 /* Looks up texture buffer support once per context (the context must be current). */
 static bool texture_buffers(glnn_gpu *gpu) {
     if (gpu->tbo_state != 0) return gpu->tbo_state > 0;
@@ -93,9 +83,9 @@ static bool texture_buffers(glnn_gpu *gpu) {
     const char *fn_name = NULL;
     if (major > 3 || (major == 3 && minor >= 2))
         fn_name = "glTexBuffer";
-    else if (has_gl_extension("GL_EXT_texture_buffer"))
+    else if (glnn_gpu_has_extension("GL_EXT_texture_buffer"))
         fn_name = "glTexBufferEXT";
-    else if (has_gl_extension("GL_OES_texture_buffer"))
+    else if (glnn_gpu_has_extension("GL_OES_texture_buffer"))
         fn_name = "glTexBufferOES";
     if (fn_name) {
         gpu->tex_buffer = (void(GL_APIENTRY *)(GLenum, GLenum, GLuint))eglGetProcAddress(fn_name);

@@ -50,6 +50,8 @@ glnn_status glnn_gpu_create(const char *device, const char *path, glnn_gpu **out
 void glnn_gpu_free(glnn_gpu *gpu);
 /* Makes gpu's context current on the calling thread (cheap when it already is). */
 glnn_status glnn_gpu_make_current(glnn_gpu *gpu, glnn_error *err);
+/* Whether the current context lists the OpenGL ES extension `name`. */
+bool glnn_gpu_has_extension(const char *name);
 /* Converts a pending GL error into a glnn error naming `what`. */
 glnn_status glnn_gpu_check(const char *what, glnn_error *err);
 

@@ -156,8 +156,6 @@ void main() {
         acc[p * QQ + q] += w[TAP(kx) + 2 * QQ + q] * x.z;                                                        \
         acc[p * QQ + q] += w[TAP(kx) + 3 * QQ + q] * x.w;                                                        \
     }
-#else
-#define MAC_QP acc[p * QQ + q] += w[TAP(kx) + q] * col[q * NCOLS + p * STRIDE + kx];
 #endif
 #define MAC_P(pp) { const int p = pp; MAC_QP }
 #if MODE == 0 && QQ % 2 == 0
