@@ -608,6 +608,33 @@ static glnn_status early_model_op_time(glnn_error *err) {
     glnn_model_free(m);
     return s;
 }
+static glnn_status early_model_op_gpu_time(glnn_error *err) {
+    glnn_model *m = conv_model();
+    double ms;
+    glnn_status s = glnn_model_op_gpu_time(m, 0, &ms, err);
+    glnn_model_free(m);
+    return s;
+}
+static glnn_status null_model_op_gpu_time(glnn_error *err) {
+    return glnn_model_op_gpu_time(NULL, 0, NULL, err);
+}
+/* After a run on the CPU reference: a bad position, then an op that no GPU timed. */
+static glnn_status ran_model_op_gpu_time(int index, glnn_error *err) {
+    glnn_model *m = conv_model();
+    glnn_chunks *ch = zero_weights("c", 16, 4);
+    SETUP(glnn_model_run(m, glnn_test_cpu(), ch, &setup_err));
+    double ms;
+    glnn_status s = glnn_model_op_gpu_time(m, index, &ms, err);
+    glnn_model_free(m);
+    glnn_chunks_free(ch);
+    return s;
+}
+static glnn_status bad_index_op_gpu_time(glnn_error *err) {
+    return ran_model_op_gpu_time(3, err);
+}
+static glnn_status cpu_op_gpu_time(glnn_error *err) {
+    return ran_model_op_gpu_time(0, err);
+}
 static glnn_status early_empty_model(glnn_error *err) {
     glnn_model *m;
     SETUP(glnn_model_create(&m, &setup_err));
@@ -1019,6 +1046,10 @@ static const bad_case cases[] = {
     C(early_model_output, STATE, "get_output_data", "has not run successfully"),
     C(early_model_output_after_prepare, STATE, "get_output_data", "has not run successfully"),
     C(early_model_op_time, STATE, "op time", "has not run successfully"),
+    C(early_model_op_gpu_time, STATE, "op GPU time", "has not run successfully"),
+    C(null_model_op_gpu_time, ARG, "op GPU time", "no model or result"),
+    C(bad_index_op_gpu_time, ARG, "op GPU time", "no operation at position 3"),
+    C(cpu_op_gpu_time, GLNN_ERR_DEVICE, "op GPU time", "'c' was not timed on the GPU (CPU context)"),
     C(early_empty_model, STATE, "prepare model", "no operations"),
     C(early_model_no_softmax, NF, "get_probabilities", "has no Softmax"),
     /* API misuse: wrong shapes */
