@@ -52,6 +52,11 @@ printf 'not an image' >"$TMP/bad.png"
 check bad-image 1 "$GLNN" run --device cpu "$MODEL" "$TMP/bad.png" && expect bad-image err "bad.png"
 check run-needs-args 2 "$GLNN" run "$MODEL"
 check bad-runs 2 "$GLNN" bench --runs 0 && expect bad-runs err "positive integer"
+# --filter takes comma-separated parts of case names; the CPU reference is timed by the wall clock.
+check bench-filter 0 "$GLNN" bench --device cpu --runs 1 --json --filter img3x3,pw_ &&
+    expect bench-filter out '"name": "img3x3s2_32_256"' && expect bench-filter out '"name": "pw_128_256_28"' &&
+    expect bench-filter out '"timer": "wall"' &&
+    { ! grep -q conv1x1 "$TMP/out" || { echo "FAIL bench-filter: conv1x1 not filtered out"; failures=$((failures + 1)); }; }
 
 echo "cli: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]
