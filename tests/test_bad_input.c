@@ -20,20 +20,6 @@ static glnn_error setup_err;
 
 /* ---- helpers --------------------------------------------------------------------------------------------- */
 
-static glnn_op *make_conv(const char *name, int k, int cin, int cout, glnn_padding padding) {
-    glnn_error err;
-    glnn_conv2d_params p;
-    glnn_conv2d_params_init(&p);
-    p.name = name;
-    p.kernel_size = k;
-    p.num_input_channels = cin;
-    p.num_output_channels = cout;
-    p.padding = padding;
-    glnn_op *op;
-    assert_ok(glnn_conv2d_create(&p, &op, &err));
-    return op;
-}
-
 static glnn_tensor *make_tensor(glnn_context *ctx, glnn_data_kind kind, int64_t h, int64_t w, int64_t c) {
     glnn_error err;
     glnn_tensor *t;
@@ -445,21 +431,21 @@ static glnn_status null_op_run(glnn_error *err) {
     return glnn_op_run(glnn_test_cpu(), NULL, NULL, NULL, 0, &out, err);
 }
 static glnn_status null_op_run_context(glnn_error *err) {
-    glnn_op *op = make_conv("c", 1, 4, 4, GLNN_PADDING_VALID);
+    glnn_op *op = glnn_test_conv("c", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     glnn_tensor *out = NULL;
     glnn_status s = glnn_op_run(NULL, op, NULL, NULL, 0, &out, err);
     glnn_op_release(op);
     return s;
 }
 static glnn_status null_op_run_inputs(glnn_error *err) {
-    glnn_op *op = make_conv("c", 1, 4, 4, GLNN_PADDING_VALID);
+    glnn_op *op = glnn_test_conv("c", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     glnn_tensor *out = NULL;
     glnn_status s = glnn_op_run(glnn_test_cpu(), op, NULL, NULL, 1, &out, err);
     glnn_op_release(op);
     return s;
 }
 static glnn_status null_op_counter(glnn_error *err) {
-    glnn_op *op = make_conv("c", 1, 4, 4, GLNN_PADDING_VALID);
+    glnn_op *op = glnn_test_conv("c", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     glnn_status s = glnn_op_count_multiply_adds(op, NULL, err);
     glnn_op_release(op);
     return s;
@@ -536,14 +522,14 @@ static glnn_status null_set_weights(glnn_error *err) {
 /* ---- API misuse: results before preparing or running ------------------------------------------------------ */
 
 static glnn_status early_op_counter(glnn_error *err) {
-    glnn_op *op = make_conv("c", 1, 4, 4, GLNN_PADDING_VALID);
+    glnn_op *op = glnn_test_conv("c", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     int64_t n;
     glnn_status s = glnn_op_count_texel_fetches(op, &n, err);
     glnn_op_release(op);
     return s;
 }
 static glnn_status early_op_shape(glnn_error *err) {
-    glnn_op *op = make_conv("c", 1, 4, 4, GLNN_PADDING_VALID);
+    glnn_op *op = glnn_test_conv("c", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     glnn_shape sh;
     glnn_status s = glnn_op_output_shape(op, 0, &sh, err);
     glnn_op_release(op);
@@ -562,7 +548,7 @@ static glnn_model *conv_model(void) {
     glnn_error err;
     glnn_model *m;
     assert_ok(glnn_model_create(&m, &err));
-    glnn_op *op = make_conv("c", 1, 4, 4, GLNN_PADDING_VALID);
+    glnn_op *op = glnn_test_conv("c", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     assert_ok(glnn_model_append(m, op, false, &err));
     glnn_op_release(op);
     uint8_t zeros[16] = {0};
@@ -671,7 +657,7 @@ static glnn_status shape_vector(glnn_error *err) {
 }
 /* Runs conv "c" (1×1, 4→4) on `in` into `out` (NULL: created) with zero weights. */
 static glnn_status run_conv(glnn_context *ctx, glnn_tensor *in, glnn_tensor *out, glnn_error *err) {
-    glnn_op *op = make_conv("c", 1, 4, 4, GLNN_PADDING_VALID);
+    glnn_op *op = glnn_test_conv("c", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     glnn_chunks *ch = zero_weights("c", 16, 4);
     glnn_tensor *o = out;
     glnn_status s = glnn_op_run(ctx, op, ch, &in, 1, &o, err);
@@ -755,7 +741,7 @@ static glnn_status shape_bind_overflow(glnn_error *err) {
 static glnn_status reuse_op_twice(glnn_error *err) {
     glnn_model *m;
     SETUP(glnn_model_create(&m, &setup_err));
-    glnn_op *op = make_conv("c", 1, 4, 4, GLNN_PADDING_VALID);
+    glnn_op *op = glnn_test_conv("c", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     SETUP(glnn_model_append(m, op, false, &setup_err));
     glnn_status s = glnn_model_append(m, op, false, err);
     glnn_op_release(op);
@@ -791,7 +777,8 @@ static glnn_status reuse_output_of_other_context(glnn_error *err) {
 static glnn_status reuse_connected_input(glnn_error *err) {
     glnn_model *m;
     SETUP(glnn_model_create(&m, &setup_err));
-    glnn_op *a = make_conv("a", 1, 4, 4, GLNN_PADDING_VALID), *b = make_conv("b", 1, 4, 4, GLNN_PADDING_VALID);
+    glnn_op *a = glnn_test_conv("a", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT),
+            *b = glnn_test_conv("b", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     SETUP(glnn_model_append(m, a, false, &setup_err));
     SETUP(glnn_model_append(m, b, true, &setup_err));
     uint8_t zeros[16] = {0};
@@ -867,7 +854,7 @@ static glnn_status limit_sampler_output(glnn_error *err) {
 }
 static glnn_status limit_conv_filters(glnn_error *err) {
     /* k² · Cg · Cout overflows 64 bits: the filters can never be read. */
-    glnn_op *op = make_conv("c", 2147483647, 4, 4, GLNN_PADDING_SAME);
+    glnn_op *op = glnn_test_conv("c", 2147483647, 4, 4, 1, GLNN_PADDING_SAME, GLNN_ACTIVATION_DEFAULT);
     glnn_tensor *in = make_tensor(glnn_test_cpu(), GLNN_KIND_TENSOR, 2, 2, 4), *out = NULL;
     glnn_chunks *ch = zero_weights("c", 16, 4);
     glnn_status s = glnn_op_run(glnn_test_cpu(), op, ch, &in, 1, &out, err);
@@ -879,7 +866,7 @@ static glnn_status limit_conv_filters(glnn_error *err) {
 }
 static glnn_status limit_conv_channels(glnn_error *err) {
     /* An absurd channel count: the output would exceed the CPU's tensor limit. */
-    glnn_op *op = make_conv("c", 1, 4, 1 << 30, GLNN_PADDING_VALID);
+    glnn_op *op = glnn_test_conv("c", 1, 4, 1 << 30, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     glnn_tensor *in = make_tensor(glnn_test_cpu(), GLNN_KIND_TENSOR, 2, 2, 4), *out = NULL;
     glnn_chunks *ch = zero_weights("c", 16, 4);
     glnn_status s = glnn_op_run(glnn_test_cpu(), op, ch, &in, 1, &out, err);
@@ -1429,7 +1416,7 @@ static void test_rotation_after_preparation(void **state) {
 static void test_op_shared_between_models(void **state) {
     (void)state;
     glnn_error err;
-    glnn_op *op = make_conv("c", 3, 4, 4, GLNN_PADDING_SAME);
+    glnn_op *op = glnn_test_conv("c", 3, 4, 4, 1, GLNN_PADDING_SAME, GLNN_ACTIVATION_DEFAULT);
     glnn_chunks *ch;
     assert_ok(glnn_chunks_create(&ch, &err));
     float w[3 * 3 * 4 * 4], b[4] = {0};

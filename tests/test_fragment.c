@@ -349,20 +349,6 @@ static void test_conv2d_size_grid(void **state) {
 
 /* ---- Pooling2D, Dense, ImageSampler, shuffles ---------------------------------------------------------- */
 
-static glnn_op *make_pool(glnn_pooling_operator o, int size, int stride, glnn_padding pad) {
-    glnn_error err;
-    glnn_pooling2d_params p;
-    glnn_pooling2d_params_init(&p);
-    p.name = "pool";
-    p.op = o;
-    p.size = size;
-    p.stride = stride;
-    p.padding = pad;
-    glnn_op *op;
-    assert_ok(glnn_pooling2d_create(&p, &op, &err));
-    return op;
-}
-
 static void test_pooling(void **state) {
     (void)state;
     glnn_context *gpu = frag(0), *cpu = glnn_test_cpu();
@@ -378,7 +364,7 @@ static void test_pooling(void **state) {
                         const int h = shapes[si][0], w = shapes[si][1], c = shapes[si][2];
                         if (o == GLNN_POOLING_AVERAGE && pad == GLNN_PADDING_SAME) continue;
                         if (pad == GLNN_PADDING_VALID && (h < size || w < size)) continue;
-                        glnn_op *op = make_pool((glnn_pooling_operator)o, size, stride, (glnn_padding)pad);
+                        glnn_op *op = glnn_test_pool("pool", (glnn_pooling_operator)o, size, stride, (glnn_padding)pad);
                         uint8_t *in = malloc((size_t)h * w * c);
                         fill_bytes(&r, in, (int64_t)h * w * c);
                         glnn_tensor *tg = make_data(gpu, GLNN_KIND_TENSOR, h, w, c, in, NULL);
@@ -399,7 +385,7 @@ static void test_pooling(void **state) {
     for (int gi = 0; gi < COUNT(globals); gi++)
         for (int o = 0; o < 2; o++) {
             const int hw = globals[gi][0], c = globals[gi][1];
-            glnn_op *op = make_pool((glnn_pooling_operator)o, hw, 1, GLNN_PADDING_VALID);
+            glnn_op *op = glnn_test_pool("pool", (glnn_pooling_operator)o, hw, 1, GLNN_PADDING_VALID);
             uint8_t *in = malloc((size_t)hw * hw * c);
             fill_bytes(&r, in, (int64_t)hw * hw * c);
             glnn_tensor *tg = make_data(gpu, GLNN_KIND_TENSOR, hw, hw, c, in, NULL);

@@ -186,22 +186,6 @@ static void test_bad_listings(void **state) {
 
 /* ---- a graph with residuals and shuffles, against the same layers composed by hand -------------------- */
 
-static glnn_op *conv(const char *name, int k, int cin, int cout, int groups, glnn_padding pad, glnn_activation act) {
-    glnn_error err;
-    glnn_conv2d_params p;
-    glnn_conv2d_params_init(&p);
-    p.name = name;
-    p.kernel_size = k;
-    p.num_input_channels = cin;
-    p.num_output_channels = cout;
-    p.num_groups = groups;
-    p.padding = pad;
-    p.activation = act;
-    glnn_op *op;
-    assert_ok(glnn_conv2d_create(&p, &op, &err));
-    return op;
-}
-
 /* Consumer quad i reads producer quad (n·i mod Q) + n·i / Q, written out independently of the library. */
 static void shuffle_by_hand(const uint8_t *in, uint8_t *out, int64_t pixels, int channels, int n) {
     int q = channels / 4, m = q / n;
@@ -259,9 +243,9 @@ static void test_graph_against_hand(void **state) {
     fill_random(&r, fb, 8, -1.0f, 1.0f);
     assert_ok(glnn_chunks_set_weights(data, "fc", fw, 8 * 16, fb, 8, &err));
 
-    glnn_op *pw = conv("pw", 1, C, C, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
-    glnn_op *dw = conv("dw", 3, C, C, 4, GLNN_PADDING_SAME, GLNN_ACTIVATION_SIGMOID_LIKE);
-    glnn_op *pw2 = conv("pw2", 1, C, C, 2, GLNN_PADDING_VALID, GLNN_ACTIVATION_BRELU6);
+    glnn_op *pw = glnn_test_conv("pw", 1, C, C, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
+    glnn_op *dw = glnn_test_conv("dw", 3, C, C, 4, GLNN_PADDING_SAME, GLNN_ACTIVATION_SIGMOID_LIKE);
+    glnn_op *pw2 = glnn_test_conv("pw2", 1, C, C, 2, GLNN_PADDING_VALID, GLNN_ACTIVATION_BRELU6);
     glnn_pooling2d_params pp;
     glnn_pooling2d_params_init(&pp);
     pp.name = "gap";
@@ -313,9 +297,9 @@ static void test_graph_against_hand(void **state) {
         glnn_shape s = {GLNN_KIND_TENSOR, H, W, C};
         assert_ok(glnn_tensor_create(cpu, s, &x, &err));
         assert_ok(glnn_tensor_upload_u8(x, in, n_in, &err));
-        glnn_op *hpw = conv("pw", 1, C, C, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
-        glnn_op *hdw = conv("dw", 3, C, C, 4, GLNN_PADDING_SAME, GLNN_ACTIVATION_SIGMOID_LIKE);
-        glnn_op *hpw2 = conv("pw2", 1, C, C, 2, GLNN_PADDING_VALID, GLNN_ACTIVATION_BRELU6);
+        glnn_op *hpw = glnn_test_conv("pw", 1, C, C, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
+        glnn_op *hdw = glnn_test_conv("dw", 3, C, C, 4, GLNN_PADDING_SAME, GLNN_ACTIVATION_SIGMOID_LIKE);
+        glnn_op *hpw2 = glnn_test_conv("pw2", 1, C, C, 2, GLNN_PADDING_VALID, GLNN_ACTIVATION_BRELU6);
         glnn_tensor *a = run_by_hand(cpu, hpw, data, x, NULL);
         glnn_tensor *as = shuffled(cpu, a, 2);
         glnn_tensor *b = run_by_hand(cpu, hdw, data, as, x);
@@ -479,9 +463,9 @@ static void test_building_errors(void **state) {
     glnn_error err;
     glnn_model *m;
     assert_ok(glnn_model_create(&m, &err));
-    glnn_op *a = conv("a", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
-    glnn_op *a2 = conv("a", 3, 4, 8, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
-    glnn_op *b = conv("b", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
+    glnn_op *a = glnn_test_conv("a", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
+    glnn_op *a2 = glnn_test_conv("a", 3, 4, 8, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
+    glnn_op *b = glnn_test_conv("b", 1, 4, 4, 1, GLNN_PADDING_VALID, GLNN_ACTIVATION_DEFAULT);
     glnn_op *s = softmax("s");
     assert_ok(glnn_model_append(m, a, false, &err));
     assert_error(glnn_model_append(m, a, false, &err), &err, GLNN_ERR_ARGUMENT, "'a' is already in the model");

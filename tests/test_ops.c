@@ -97,20 +97,6 @@ static void assert_counters(const glnn_op *op, int64_t macs, int64_t fetches) {
 
 /* ---- Pooling2D ---------------------------------------------------------------------------------------- */
 
-static glnn_op *make_pool(const char *name, glnn_pooling_operator o, int size, int stride, glnn_padding pad) {
-    glnn_error err;
-    glnn_pooling2d_params p;
-    glnn_pooling2d_params_init(&p);
-    p.name = name;
-    p.op = o;
-    p.size = size;
-    p.stride = stride;
-    p.padding = pad;
-    glnn_op *op;
-    assert_ok(glnn_pooling2d_create(&p, &op, &err));
-    return op;
-}
-
 static void test_pooling_params(void **state) {
     (void)state;
     glnn_error err;
@@ -137,7 +123,7 @@ static void test_pooling_params(void **state) {
     /* Listing keys in byte-wise order, with the effective stride. */
     assert_keys(op, "operator: average\npadding: valid\nsize: 3\nstride: 3\n");
     glnn_op_release(op);
-    op = make_pool("m", GLNN_POOLING_MAX, 2, 1, GLNN_PADDING_SAME);
+    op = glnn_test_pool("m", GLNN_POOLING_MAX, 2, 1, GLNN_PADDING_SAME);
     assert_keys(op, "operator: max\npadding: same\nsize: 2\nstride: 1\n");
     glnn_dense_params dp;
     assert_error(glnn_dense_get_params(op, &dp, &err), &err, GLNN_ERR_ARGUMENT, "not a Dense");
@@ -218,19 +204,19 @@ static void test_pooling_hand(void **state) {
     for (int c = 0; c < nc; c++) {
         glnn_tensor *t = make_tensor(ctx[c], 4, 4, 4, in);
         int64_t n;
-        glnn_op *op = make_pool("max", GLNN_POOLING_MAX, 2, 0, GLNN_PADDING_VALID);
+        glnn_op *op = glnn_test_pool("max", GLNN_POOLING_MAX, 2, 0, GLNN_PADDING_VALID);
         uint8_t *out = run_u8(ctx[c], op, NULL, t, &n);
         assert_int_equal(n, 16);
         assert_memory_equal(out, want_max, 16);
         free(out);
         glnn_op_release(op);
-        op = make_pool("avg", GLNN_POOLING_AVERAGE, 2, 0, GLNN_PADDING_VALID);
+        op = glnn_test_pool("avg", GLNN_POOLING_AVERAGE, 2, 0, GLNN_PADDING_VALID);
         out = run_u8(ctx[c], op, NULL, t, &n);
         assert_int_equal(n, 16);
         assert_memory_equal(out, want_avg, 16);
         free(out);
         glnn_op_release(op);
-        op = make_pool("avg3", GLNN_POOLING_AVERAGE, 3, 1, GLNN_PADDING_VALID);
+        op = glnn_test_pool("avg3", GLNN_POOLING_AVERAGE, 3, 1, GLNN_PADDING_VALID);
         out = run_u8(ctx[c], op, NULL, t, &n);
         assert_int_equal(n, 16);
         for (int i = 0; i < 4; i++) {
@@ -268,7 +254,7 @@ static void test_pooling_same(void **state) {
         glnn_error err;
         int64_t n;
         glnn_tensor *t = make_tensor(ctx[c], 3, 3, 4, in);
-        glnn_op *op = make_pool("s3", GLNN_POOLING_MAX, 3, 1, GLNN_PADDING_SAME);
+        glnn_op *op = glnn_test_pool("s3", GLNN_POOLING_MAX, 3, 1, GLNN_PADDING_SAME);
         uint8_t *out = run_u8(ctx[c], op, NULL, t, &n);
         assert_int_equal(n, 36);
         for (int i = 0; i < 9; i++)
@@ -276,7 +262,7 @@ static void test_pooling_same(void **state) {
                 assert_int_equal(out[i * 4 + j], want3[i] + j);
         free(out);
         glnn_op_release(op);
-        op = make_pool("s2", GLNN_POOLING_MAX, 2, 0, GLNN_PADDING_SAME);
+        op = glnn_test_pool("s2", GLNN_POOLING_MAX, 2, 0, GLNN_PADDING_SAME);
         out = run_u8(ctx[c], op, NULL, t, &n);
         assert_int_equal(n, 16);
         for (int i = 0; i < 4; i++)
@@ -292,7 +278,7 @@ static void test_pooling_same(void **state) {
         glnn_tensor_free(t);
 
         t = make_tensor(ctx[c], 1, 5, 4, rin);
-        op = make_pool("r", GLNN_POOLING_MAX, 4, 1, GLNN_PADDING_SAME);
+        op = glnn_test_pool("r", GLNN_POOLING_MAX, 4, 1, GLNN_PADDING_SAME);
         out = run_u8(ctx[c], op, NULL, t, &n);
         assert_int_equal(n, 20);
         for (int i = 0; i < 5; i++)
@@ -307,7 +293,7 @@ static void test_pooling_prepare_errors(void **state) {
     (void)state;
     glnn_error err;
     glnn_context *cpu = glnn_test_cpu();
-    glnn_op *op = make_pool("p", GLNN_POOLING_MAX, 3, 2, GLNN_PADDING_VALID);
+    glnn_op *op = glnn_test_pool("p", GLNN_POOLING_MAX, 3, 2, GLNN_PADDING_VALID);
     int64_t v;
     assert_error(glnn_op_count_texel_fetches(op, &v, &err), &err, GLNN_ERR_STATE, "p");
     glnn_tensor *out = NULL;
@@ -338,7 +324,7 @@ static void test_pooling_prepare_errors(void **state) {
     assert_int_equal(s.w, 2);
     assert_counters(op, 0, 4 * 9);
     /* MAX with SAME accepts inputs smaller than the window. */
-    glnn_op *same = make_pool("q", GLNN_POOLING_MAX, 3, 0, GLNN_PADDING_SAME);
+    glnn_op *same = glnn_test_pool("q", GLNN_POOLING_MAX, 3, 0, GLNN_PADDING_SAME);
     glnn_tensor *t1 = make_tensor(cpu, 1, 1, 4, px);
     assert_ok(glnn_op_run(cpu, same, NULL, &t1, 1, &out, &err));
     glnn_tensor_free(out);
@@ -359,7 +345,7 @@ static void test_pooling_counters(void **state) {
     int nc = contexts(ctx);
     uint8_t *zeros = calloc(28 * 28 * 32, 1);
     for (int c = 0; c < nc; c++) {
-        glnn_op *op = make_pool("pool", GLNN_POOLING_MAX, 3, 1, GLNN_PADDING_VALID);
+        glnn_op *op = glnn_test_pool("pool", GLNN_POOLING_MAX, 3, 1, GLNN_PADDING_VALID);
         glnn_tensor *t = make_tensor(ctx[c], 28, 28, 32, zeros), *out = NULL;
         assert_ok(glnn_op_run(ctx[c], op, NULL, &t, 1, &out, &err));
         assert_counters(op, 0, 48672);
@@ -370,7 +356,7 @@ static void test_pooling_counters(void **state) {
         glnn_tensor_free(out);
         glnn_op_release(op);
         /* Global average pooling of the reference model: 3×3×192 -> 1×1×192, 48 quads × 9 fetches. */
-        op = make_pool("gap", GLNN_POOLING_AVERAGE, 3, 1, GLNN_PADDING_VALID);
+        op = glnn_test_pool("gap", GLNN_POOLING_AVERAGE, 3, 1, GLNN_PADDING_VALID);
         glnn_tensor *g = make_tensor(ctx[c], 3, 3, 192, zeros);
         out = NULL;
         assert_ok(glnn_op_run(ctx[c], op, NULL, &g, 1, &out, &err));
@@ -399,7 +385,7 @@ static void test_pooling_gpu_vs_cpu(void **state) {
                         const int h = shapes[si][0], w = shapes[si][1], c = shapes[si][2];
                         if (o == GLNN_POOLING_AVERAGE && pad == GLNN_PADDING_SAME) continue;
                         if (pad == GLNN_PADDING_VALID && (h < size || w < size)) continue;
-                        glnn_op *op = make_pool("p", (glnn_pooling_operator)o, size, stride, (glnn_padding)pad);
+                        glnn_op *op = glnn_test_pool("p", (glnn_pooling_operator)o, size, stride, (glnn_padding)pad);
                         uint8_t *in = malloc((size_t)h * w * c);
                         fill_bytes(&r, in, (int64_t)h * w * c);
                         glnn_tensor *tg = make_tensor(gpu, h, w, c, in), *tc = make_tensor(cpu, h, w, c, in);
@@ -429,7 +415,7 @@ static void test_pooling_gpu_vs_cpu(void **state) {
     for (int gi = 0; gi < COUNT(globals); gi++)
         for (int o = 0; o < 2; o++) {
             const int hw = globals[gi][0], c = globals[gi][1];
-            glnn_op *op = make_pool("g", (glnn_pooling_operator)o, hw, 1, GLNN_PADDING_VALID);
+            glnn_op *op = glnn_test_pool("g", (glnn_pooling_operator)o, hw, 1, GLNN_PADDING_VALID);
             uint8_t *in = malloc((size_t)hw * hw * c);
             fill_bytes(&r, in, (int64_t)hw * hw * c);
             glnn_tensor *tg = make_tensor(gpu, hw, hw, c, in), *tc = make_tensor(cpu, hw, hw, c, in);
@@ -906,7 +892,7 @@ static void test_sampler_params(void **state) {
     assert_int_equal(q.rotation, 3);
     int64_t v;
     assert_error(glnn_op_count_texel_fetches(op, &v, &err), &err, GLNN_ERR_STATE, "in");
-    glnn_op *pool = make_pool("p", GLNN_POOLING_MAX, 2, 0, GLNN_PADDING_VALID);
+    glnn_op *pool = glnn_test_pool("p", GLNN_POOLING_MAX, 2, 0, GLNN_PADDING_VALID);
     assert_error(glnn_image_sampler_set_rotation(pool, 1, &err), &err, GLNN_ERR_ARGUMENT, "ImageSampler");
     assert_error(glnn_image_sampler_get_params(pool, &q, &err), &err, GLNN_ERR_ARGUMENT, "ImageSampler");
     glnn_op_release(pool);

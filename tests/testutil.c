@@ -72,3 +72,33 @@ glnn_context *glnn_test_cpu(void) {
     }
     return cpu_ctx;
 }
+
+glnn_op *glnn_test_conv(const char *name, int k, int cin, int cout, int groups, glnn_padding pad, glnn_activation act) {
+    glnn_error err;
+    glnn_conv2d_params p;
+    glnn_conv2d_params_init(&p);
+    p.name = name;
+    p.kernel_size = k;
+    p.num_input_channels = cin;
+    p.num_output_channels = cout;
+    p.num_groups = groups;
+    p.padding = pad;
+    p.activation = act;
+    glnn_op *op;
+    assert_ok(glnn_conv2d_create(&p, &op, &err));
+    return op;
+}
+
+glnn_op *glnn_test_pool(const char *name, glnn_pooling_operator o, int size, int stride, glnn_padding pad) {
+    glnn_error err;
+    glnn_pooling2d_params p;
+    glnn_pooling2d_params_init(&p);
+    p.name = name;
+    p.op = o;
+    p.size = size;
+    p.stride = stride;
+    p.padding = pad;
+    glnn_op *op;
+    assert_ok(glnn_pooling2d_create(&p, &op, &err));
+    return op;
+}

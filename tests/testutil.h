@@ -12,7 +12,7 @@
 
 /* Asserts that a call failed with `status` and that its message contains every NULL-terminated
  * fragment given. */
-#define assert_error(call_status, err, expected_status, ...)                                                      \
+#define assert_error(call_status, err, expected_status, ...)                                                           \
     glnn_test_assert_error((call_status), (err), (expected_status), __FILE__, __LINE__, __VA_ARGS__, (const char *)NULL)
 void glnn_test_assert_error(glnn_status got, const glnn_error *err, glnn_status expected, const char *file, int line,
                             ...);
@@ -32,5 +32,10 @@ float glnn_rng_uniform(glnn_rng *r, float lo, float hi);
  * GLNN_TEST_NO_GPU is set (CPU-only runs under valgrind or leak checking). */
 glnn_context *glnn_test_gpu(void);
 glnn_context *glnn_test_cpu(void);
+
+/* Ops with the parameters the tests vary (the rest as glnn_*_params_init leaves them); failing the test when
+ * creation fails. */
+glnn_op *glnn_test_conv(const char *name, int k, int cin, int cout, int groups, glnn_padding pad, glnn_activation act);
+glnn_op *glnn_test_pool(const char *name, glnn_pooling_operator o, int size, int stride, glnn_padding pad);
 
 #endif
