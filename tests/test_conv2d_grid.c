@@ -343,7 +343,7 @@ static void test_block_grid(void **state) {
         {5, 2, GLNN_PADDING_SAME, 32, 32, 32, 80, 80, false, true, GLNN_ACTIVATION_SIGMOID_LIKE},
         {3, 2, GLNN_PADDING_VALID, 32, 64, 4, 96, 96, false, true, GLNN_ACTIVATION_SIGMOID_LIKE},
         {3, 1, GLNN_PADDING_SAME, 64, 64, 4, 48, 48, true, true, GLNN_ACTIVATION_DEFAULT},
-        /* depthwise in blocks of two output rows, an odd number of them */
+        /* depthwise in blocks of four output rows, the last one with a single row */
         {3, 1, GLNN_PADDING_SAME, 32, 32, 32, 45, 37, true, true, GLNN_ACTIVATION_SIGMOID_LIKE},
     };
     for (int i = 0; i < COUNT(cases); i++)

@@ -236,15 +236,12 @@ static void choose_block(const glnn_conv2d *c, int variant, int *pixels, int *qu
                          (variant == VARIANT_ROWS   ? (c->kind == CONV_IMAGE ? 3 : 4 * in_quads_per_group(c))
                           : variant == VARIANT_QUAD ? 4
                                                     : 1);
-    q = variant == VARIANT_ROWS   ? largest_divisor(out_quads_per_group(c), quads8)
-        : variant == VARIANT_QUAD ? largest_divisor(oq, quads4)
-                                  : largest_divisor(oq, quads8);
+    q = variant == VARIANT_ROWS ? largest_divisor(out_quads_per_group(c), quads8) : largest_divisor(oq, quads4);
     const bool flat = k == 1 && c->p.stride == 1;
     const int64_t width = flat ? c->ax.n * c->ay.n : c->ax.n;
-    /* Depthwise with stride 1: blocks of DW_ROWS output rows share the input rows between them (two rows of a
-     * 3×3 read 4 input rows instead of 6). */
-    const int r = variant == VARIANT_DEPTHWISE && c->p.stride == 1 && k > 1 && c->ay.n >= 2 ? 2 : 1;
-    const int64_t height = flat ? 1 : (c->ay.n + r - 1) / r;
+    /* Depthwise with stride 1: blocks of up to 4 output rows share the input rows between them (four rows of
+     * a 3×3 read 6 input rows instead of 12). */
+    int r = variant != VARIANT_DEPTHWISE || c->p.stride != 1 || k == 1 ? 1 : c->ay.n >= 8 ? 4 : c->ay.n >= 2 ? 2 : 1;
     if (width <= 4) p = 4;
     /* Blocks of at most 768 vector multiply-adds where possible: fewer pixels first (down to 4; four quads
      * share one fetch), then fewer quads; on small layers (where compiling costs more than running, as in
@@ -260,6 +257,8 @@ static void choose_block(const glnn_conv2d *c, int variant, int *pixels, int *qu
             p = 1;
         else if (p > 4)
             p = 4;
+        else if (r > 2)
+            r = 2;
         else if (q > 1)
             q /= 2;
         else if (small && p > 1)
@@ -267,6 +266,7 @@ static void choose_block(const glnn_conv2d *c, int variant, int *pixels, int *qu
         else
             break;
     }
+    const int64_t height = flat ? 1 : (c->ay.n + r - 1) / r;
     /* Small layers: at least 128 invocations (two work groups) where possible. */
     while ((width + p - 1) / p * height * (oq / q) < 128 && (q > 1 || p > 4)) {
         if (q > 2 || p <= 4)

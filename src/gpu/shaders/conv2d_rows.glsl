@@ -15,7 +15,7 @@
 //   CGQ            input quads per group (MODE 0)
 //   IMAGE          1: the input is an image (R, G, B, 0 per pixel): the fourth channel is skipped
 //   WIDE_IN        1: the cached quads (CGQ or QQ of them, a multiple of 4) are fetched four at a time
-//   DW_ROWS        depthwise: output rows per block (2 with stride 1, sharing their input rows), else 1
+//   DW_ROWS        depthwise: output rows per block (up to 4 with stride 1, sharing their input rows), else 1
 // The host runs a 1×1 convolution with stride 1 as one row of width × height pixels.
 // Weights (RGBA32F texels), for each block of QQ output quads and tap: MODE 0: per input quad g and channel
 // j, QQ texels (one per output quad); MODE 1: per channel j, QQ texels; MODE 2: QQ texels.
@@ -38,12 +38,14 @@ uniform int u_blocks;              // blocks in the output: u_row_blocks · heig
 #endif
 
 void main() {
-    // Invocations run over strips of NB blocks, then over the blocks of QQ output quads.
+    // Invocations run over the blocks of QQ output quads, then over strips of NB blocks: neighbouring
+    // invocations write the parts of the same output pixels and read the same input pixels, while they
+    // are in the cache (and on one thread of llvmpipe).
     int inv = int(gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x);
-    int strips = (u_blocks + NB - 1) / NB;
-    int quad_block = min(inv / strips, u_out.z / QQ - 1);
-    bool in_range = inv < strips * (u_out.z / QQ);
-    int strip = inv - quad_block * strips;
+    int strips = (u_blocks + NB - 1) / NB, quad_blocks = u_out.z / QQ;
+    int quad_block = inv % quad_blocks;
+    bool in_range = inv < strips * quad_blocks;
+    int strip = min(inv / quad_blocks, strips - 1);
     int oq0 = quad_block * QQ;
 #if MODE == 0
     int iq0 = (oq0 / u_out_quads_per_group) * CGQ;
@@ -222,9 +224,10 @@ void main() {
         FOR_C(COLUMN)
 
 #if MODE == 2
-        // Depthwise: the columns of every kernel row first, then each output quad's KSIZE² terms in one
-        // accumulator, finished and stored at once.  (Updating P·QQ accumulators tap by tap keeps them in
-        // memory on llvmpipe, where a vec4 takes 4 of the 16 vector registers.)
+        // Depthwise: the columns of every kernel row first (COLB), then the outputs quad by quad, and each
+        // quad component by component (c) for the P pixels of a row together: llvmpipe then keeps the KSIZE²
+        // weights of the component in registers and loads each cached input once per use, where summing a
+        // vec4 per pixel and tap left both operands of every multiplication in memory (15% slower).
         vec4 col[(KSIZE + DW_ROWS - 1) * CACHED_QUADS * NCOLS];
 #define DW_FETCH_ROW(kyy)                                                                                        \
     {                                                                                                            \
@@ -244,55 +247,79 @@ void main() {
 #if DW_ROWS > 3
         DW_FETCH_ROW(KSIZE + 2)
 #endif
-        // Output row oy + dr reads input rows dr ... dr + KSIZE - 1 of the cache (DW_ROWS > 1: stride 1).
-#define DW_TAP(kx)                                                                                               \
-    a += w[(ky * KSIZE + kx) * TAP_TEXELS + q] * col[(ky + dr) * CACHED_QUADS * NCOLS + q * NCOLS + p * STRIDE + kx];
-#define DW_TAPY(kyy) { const int ky = kyy; FOR_K(DW_TAP) }
+        // Output row oy + dr reads input rows dr ... dr + KSIZE - 1 of the cache (DW_ROWS > 1: stride 1).  Each
+        // sum starts from -0.0, so that the first addition can be dropped (-0 + x is x for every x); the sum
+        // can then differ from the reference's 0 + ... only in the sign of a zero, which the addition of the
+        // bias and the quantization make the same byte.
+#define DW_TAP_P(pp)                                                                                             \
+    {                                                                                                            \
+        const int p = pp;                                                                                        \
+        s[p] += wc[ky * KSIZE + kx] * col[(ky + dr) * CACHED_QUADS * NCOLS + q * NCOLS + p * STRIDE + kx][c];    \
+    }
+#define DW_TAP_K(kk) { const int kx = kk; FOR_P(DW_TAP_P) }
+#define DW_TAP_Y(kyy) { const int ky = kyy; FOR_K(DW_TAP_K) }
+#define DW_WEIGHT_K(kk) wc[ky * KSIZE + kk] = w[(ky * KSIZE + kk) * TAP_TEXELS + q][c];
+#define DW_WEIGHT_Y(kyy) { const int ky = kyy; FOR_K(DW_WEIGHT_K) }
+#define DW_ZERO(p) s[p] = -0.0;
+#define DW_SUM(p) a[p][c] = s[p];
+#define DW_COMPONENT(cc)                                                                                         \
+    {                                                                                                            \
+        const int c = cc;                                                                                        \
+        float wc[KSIZE * KSIZE];                                                                                 \
+        PRECISE float s[P];                                                                                      \
+        FOR_Y(DW_WEIGHT_Y) FOR_P(DW_ZERO) FOR_Y(DW_TAP_Y) FOR_P(DW_SUM)                                          \
+    }
+        // Output quads go out in groups of DW_GROUP (one store each): quad j of group i is q = DW_GROUP·i + j.
 #if WIDE_OUT
-#define DW_Q4(j)                                                                                                 \
-    {                                                                                                            \
-        const int q = 4 * i + j;                                                                                 \
-        PRECISE vec4 a = vec4(0.0);                                                                              \
-        FOR_Y(DW_TAPY)                                                                                           \
-        o[j] = finish_quad(a, r[j], bias[q]);                                                                    \
-    }
-#define DW_STORE_4(ii)                                                                                           \
-    {                                                                                                            \
-        const int i = ii;                                                                                        \
-        uvec4 r = RESIDUAL4(dst + 4 * i), o;                                                                     \
-        FOR_4(DW_Q4)                                                                                             \
-        outp[(dst >> 2) + i] = o;                                                                                \
-        KEEP(o);                                                                                                 \
-    }
-#if QQ == 4
-#define DW_STORE_QUADS DW_STORE_4(0)
+#define DW_GROUP 4
+#define DW_OUT uvec4
+#define DW_PART(v) v[j]
+#define DW_RESIDUAL(dst) RESIDUAL4(dst)
+#define DW_STORE(dst, v) outp[(dst) >> 2] = v;
+#define DW_QUADS FOR_4(DW_QUAD)
 #else
-#define DW_STORE_QUADS DW_STORE_4(0) DW_STORE_4(1)
+#define DW_GROUP 1
+#define DW_OUT uint
+#define DW_PART(v) v
+#define DW_RESIDUAL(dst) RESIDUAL1(dst)
+#define DW_STORE(dst, v) outp[dst] = v;
+#define DW_QUADS DW_QUAD(0)
 #endif
-#else
-#define DW_Q1(qq)                                                                                                \
+#define DW_DST(p) (((oy + dr) * u_out.x + (p)) * u_out.z + oq0 + DW_GROUP * i)
+#define DW_FINISH(pp) { const int p = pp; DW_PART(o[p]) = finish_quad(a[p], DW_PART(r[p]), bias[q]); }
+#define DW_QUAD(jj)                                                                                              \
     {                                                                                                            \
-        const int q = qq;                                                                                        \
-        PRECISE vec4 a = vec4(0.0);                                                                              \
-        FOR_Y(DW_TAPY)                                                                                           \
-        uint o = finish_quad(a, RESIDUAL1(dst + q), bias[q]);                                                    \
-        outp[dst + q] = o;                                                                                       \
-        KEEP(o);                                                                                                 \
+        const int j = jj, q = DW_GROUP * i + j;                                                                  \
+        PRECISE vec4 a[P];                                                                                       \
+        DW_COMPONENT(0) DW_COMPONENT(1) DW_COMPONENT(2) DW_COMPONENT(3)                                          \
+        FOR_P(DW_FINISH)                                                                                         \
     }
-#define DW_STORE_QUADS FOR_Q(DW_Q1)
-#endif
+#define DW_RESIDUAL_P(pp) { const int p = pp; r[p] = DW_RESIDUAL(DW_DST(min(ox0 + p, u_out.x - 1))); }
 #define DW_STORE_P(pp)                                                                                           \
     {                                                                                                            \
         const int p = pp;                                                                                        \
         if (in_range && ox0 + p < u_out.x) {                                                                     \
-            int dst = ((oy + dr) * u_out.x + ox0 + p) * u_out.z + oq0;                                            \
-            DW_STORE_QUADS                                                                                       \
+            DW_STORE(DW_DST(ox0 + p), o[p])                                                                      \
+            KEEP(o[p]);                                                                                          \
         }                                                                                                        \
     }
+#define DW_GROUP_I(ii)                                                                                           \
+    {                                                                                                            \
+        const int i = ii;                                                                                        \
+        DW_OUT r[P], o[P];                                                                                       \
+        FOR_P(DW_RESIDUAL_P)                                                                                     \
+        DW_QUADS                                                                                                 \
+        FOR_P(DW_STORE_P)                                                                                        \
+    }
+#if QQ == DW_GROUP
+#define DW_GROUPS DW_GROUP_I(0)
+#else
+#define DW_GROUPS DW_GROUP_I(0) DW_GROUP_I(1)
+#endif
 #define DW_ROW(rr)                                                                                               \
     {                                                                                                            \
         const int dr = rr;                                                                                       \
-        if (oy + dr < u_out.y) FOR_P(DW_STORE_P)                                                                 \
+        if (oy + dr < u_out.y) DW_GROUPS                                                                         \
     }
         DW_ROW(0)
 #if DW_ROWS > 1
