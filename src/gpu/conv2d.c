@@ -29,13 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef GL_TEXTURE_BUFFER
-#define GL_TEXTURE_BUFFER 0x8C2A
-#endif
-#ifndef GL_MAX_TEXTURE_BUFFER_SIZE
-#define GL_MAX_TEXTURE_BUFFER_SIZE 0x8C2B
-#endif
-
 enum {
     VARIANT_GENERIC,
     VARIANT_TILED,
@@ -73,34 +66,6 @@ int glnn_gpu_conv2d_variant_by_name(const char *name) {
     return -1;
 }
 
-/* Looks up texture buffer support once per context (the context must be current). */
-static bool texture_buffers(glnn_gpu *gpu) {
-    if (gpu->tbo_state != 0) return gpu->tbo_state > 0;
-    gpu->tbo_state = -1;
-    GLint major = 0, minor = 0;
-    glGetIntegerv(GL_MAJOR_VERSION, &major);
-    glGetIntegerv(GL_MINOR_VERSION, &minor);
-    const char *fn_name = NULL;
-    if (major > 3 || (major == 3 && minor >= 2))
-        fn_name = "glTexBuffer";
-    else if (glnn_gpu_has_extension("GL_EXT_texture_buffer"))
-        fn_name = "glTexBufferEXT";
-    else if (glnn_gpu_has_extension("GL_OES_texture_buffer"))
-        fn_name = "glTexBufferOES";
-    if (fn_name) {
-        gpu->tex_buffer = (void(GL_APIENTRY *)(GLenum, GLenum, GLuint))eglGetProcAddress(fn_name);
-        GLint max = 0;
-        glGetIntegerv(GL_MAX_TEXTURE_BUFFER_SIZE, &max);
-        if (glGetError() == GL_NO_ERROR && gpu->tex_buffer && max > 0) {
-            gpu->max_texture_buffer_size = max;
-            gpu->tbo_state = 1;
-        }
-    }
-    for (int i = 0; i < 16 && glGetError() != GL_NO_ERROR; i++) { /* bounded: a lost context never clears */
-    }
-    return gpu->tbo_state > 0;
-}
-
 static int groups_of(const glnn_conv2d *c) {
     return c->kind == CONV_IMAGE ? 1 : c->p.num_groups;
 }
@@ -130,7 +95,7 @@ bool glnn_gpu_conv2d_variant_supports(const glnn_conv2d *c, glnn_context *ctx, i
     if (!c || variant < 0 || variant >= VARIANT_COUNT) return false;
     if (variant != VARIANT_GENERIC && ctx) {
         if (!ctx->is_gpu || !ctx->gpu || ctx->gpu->fragment) return false;
-        if (glnn_gpu_make_current(ctx->gpu, NULL) != GLNN_OK || !texture_buffers(ctx->gpu)) return false;
+        if (glnn_gpu_make_current(ctx->gpu, NULL) != GLNN_OK || !glnn_gpu_texture_buffers(ctx->gpu)) return false;
         if (!fits_texture_buffers(c, ctx->gpu)) return false;
     }
     const bool rows_geometry = c->p.kernel_size <= ROWS_MAX_KSIZE && c->p.stride <= ROWS_MAX_STRIDE;
@@ -390,10 +355,7 @@ static glnn_status prepare_texture_kernel(glnn_conv2d *c, glnn_gpu *gpu, int var
     free(w);
     if (s != GLNN_OK) return s;
     glGenTextures(3, c->gpu_textures);
-    glActiveTexture(GL_TEXTURE1);
-    glBindTexture(GL_TEXTURE_BUFFER, c->gpu_textures[1]);
-    gpu->tex_buffer(GL_TEXTURE_BUFFER, GL_RGBA32F, c->gpu_weights);
-    glBindTexture(GL_TEXTURE_BUFFER, 0);
+    glnn_gpu_buffer_view(gpu, 1, c->gpu_textures[1], GL_RGBA32F, c->gpu_weights);
     s = glnn_gpu_check(what, err);
     if (s != GLNN_OK) return s;
 
@@ -460,7 +422,8 @@ glnn_status glnn_gpu_conv2d_prepare(glnn_conv2d *c, glnn_context *ctx, glnn_erro
         variant = choose_variant(c, ctx);
     } else if (!glnn_gpu_conv2d_variant_supports(c, ctx, variant)) {
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: the '%s' kernel does not support this convolution%s", what,
-                         variant_names[variant], texture_buffers(gpu) ? "" : " on this device (no texture buffers)");
+                         variant_names[variant],
+                         glnn_gpu_texture_buffers(gpu) ? "" : " on this device (no texture buffers)");
     }
     s = variant == VARIANT_GENERIC ? prepare_generic(c, gpu, what, err)
                                    : prepare_texture_kernel(c, gpu, variant, what, err);
@@ -534,13 +497,11 @@ static glnn_status run_texture_kernel(glnn_conv2d *c, glnn_context *ctx, const g
     /* One dimension: blocks (strips of c->gpu_strip blocks for the rows kernels) of pixels, then blocks of
      * output quads. */
     int64_t invocations = (blocks + c->gpu_strip - 1) / c->gpu_strip * (oq / quads);
-    const GLuint views[3] = {inputs[0]->buffer, 0, c->has_residual ? inputs[1]->buffer : 0};
-    const GLenum formats[3] = {c->gpu_wide_in ? GL_RGBA32UI : GL_R32UI, 0, c->gpu_wide_out ? GL_RGBA32UI : GL_R32UI};
-    for (int i = 0; i < 3; i++) {
-        glActiveTexture(GL_TEXTURE0 + (GLenum)i);
-        glBindTexture(GL_TEXTURE_BUFFER, c->gpu_textures[i]);
-        if (views[i]) gpu->tex_buffer(GL_TEXTURE_BUFFER, formats[i], views[i]);
-    }
+    const GLuint views[3] = {inputs[0]->buffer, c->gpu_weights, c->has_residual ? inputs[1]->buffer : 0};
+    const GLenum formats[3] = {c->gpu_wide_in ? GL_RGBA32UI : GL_R32UI, GL_RGBA32F,
+                               c->gpu_wide_out ? GL_RGBA32UI : GL_R32UI};
+    for (int i = 0; i < 3; i++)
+        if (views[i]) glnn_gpu_buffer_view(gpu, i, c->gpu_textures[i], formats[i], views[i]);
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 4, output->buffer);
     glnn_status s;
     if (gemm) {
@@ -554,11 +515,8 @@ static glnn_status run_texture_kernel(glnn_conv2d *c, glnn_context *ctx, const g
         s = glnn_gpu_dispatch(gpu, (groups + rows - 1) / rows * 64, rows, 1, 64, 1, 1, what, err);
     }
     /* The views let go of the tensors, which may be freed before this op runs again. */
-    for (int i = 0; i < 3; i += 2) {
-        glActiveTexture(GL_TEXTURE0 + (GLenum)i);
-        if (views[i]) gpu->tex_buffer(GL_TEXTURE_BUFFER, formats[i], 0);
-    }
-    glActiveTexture(GL_TEXTURE0);
+    for (int i = 0; i < 3; i += 2)
+        if (views[i]) glnn_gpu_buffer_view(gpu, i, c->gpu_textures[i], formats[i], 0);
     return s;
 }
 

@@ -8,6 +8,13 @@
 #include <EGL/eglext.h>
 #include <GLES3/gl31.h>
 
+#ifndef GL_TEXTURE_BUFFER
+#define GL_TEXTURE_BUFFER 0x8C2A
+#endif
+#ifndef GL_MAX_TEXTURE_BUFFER_SIZE
+#define GL_MAX_TEXTURE_BUFFER_SIZE 0x8C2B
+#endif
+
 typedef struct glnn_program {
     char *key; /* shader name + defines */
     GLuint program;
@@ -37,8 +44,8 @@ struct glnn_gpu {
     /* A display opened on GBM over a DRM render node (gpu/context.c), else NULL. */
     void *gbm_lib, *gbm_device;
     int gbm_fd;
-    /* Texture buffers (GLES 3.2, EXT_ or OES_texture_buffer), looked up on first use by gpu/conv2d.c:
-     * tbo_state 1 available, -1 not, 0 not looked up yet. */
+    /* Texture buffers (GLES 3.2, EXT_ or OES_texture_buffer), looked up on first use by
+     * glnn_gpu_texture_buffers: tbo_state 1 available, -1 not, 0 not looked up yet. */
     int tbo_state;
     GLint max_texture_buffer_size;
     void(GL_APIENTRY *tex_buffer)(GLenum target, GLenum internal_format, GLuint buffer);
@@ -64,6 +71,14 @@ typedef glnn_status (*glnn_program_builder)(glnn_gpu *gpu, const char *name, con
                                             glnn_error *err);
 glnn_status glnn_gpu_program_cached(glnn_gpu *gpu, const char *name, const char *defines, glnn_program_builder build,
                                     GLuint *out, glnn_error *err);
+
+/* Texture buffers: whether the current context has them (looked up once per context).  Kernels read
+ * tensors and weights through them where they can: on llvmpipe a texel fetch is a vector gather, while a
+ * storage buffer read with a lane-varying address is a loop over the lanes. */
+bool glnn_gpu_texture_buffers(glnn_gpu *gpu);
+/* Binds `texture` to texture unit `unit` as a view of `buffer` in `format` (buffer 0: the texture lets go
+ * of the buffer it viewed). */
+void glnn_gpu_buffer_view(glnn_gpu *gpu, int unit, GLuint texture, GLenum format, GLuint buffer);
 
 /* Buffers */
 glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, const char *what, glnn_error *err);

@@ -215,6 +215,40 @@ glnn_status glnn_gpu_program(glnn_gpu *gpu, const char *name, const char *define
     return glnn_gpu_program_cached(gpu, name, defines, compile, out, err);
 }
 
+bool glnn_gpu_texture_buffers(glnn_gpu *gpu) {
+    if (gpu->tbo_state != 0) return gpu->tbo_state > 0;
+    gpu->tbo_state = -1;
+    GLint major = 0, minor = 0;
+    glGetIntegerv(GL_MAJOR_VERSION, &major);
+    glGetIntegerv(GL_MINOR_VERSION, &minor);
+    const char *fn_name = NULL;
+    if (major > 3 || (major == 3 && minor >= 2))
+        fn_name = "glTexBuffer";
+    else if (glnn_gpu_has_extension("GL_EXT_texture_buffer"))
+        fn_name = "glTexBufferEXT";
+    else if (glnn_gpu_has_extension("GL_OES_texture_buffer"))
+        fn_name = "glTexBufferOES";
+    if (fn_name) {
+        gpu->tex_buffer = (void(GL_APIENTRY *)(GLenum, GLenum, GLuint))eglGetProcAddress(fn_name);
+        GLint max = 0;
+        glGetIntegerv(GL_MAX_TEXTURE_BUFFER_SIZE, &max);
+        if (glGetError() == GL_NO_ERROR && gpu->tex_buffer && max > 0) {
+            gpu->max_texture_buffer_size = max;
+            gpu->tbo_state = 1;
+        }
+    }
+    for (int i = 0; i < 16 && glGetError() != GL_NO_ERROR; i++) { /* bounded: a lost context never clears */
+    }
+    return gpu->tbo_state > 0;
+}
+
+void glnn_gpu_buffer_view(glnn_gpu *gpu, int unit, GLuint texture, GLenum format, GLuint buffer) {
+    glActiveTexture(GL_TEXTURE0 + (GLenum)unit);
+    glBindTexture(GL_TEXTURE_BUFFER, texture);
+    gpu->tex_buffer(GL_TEXTURE_BUFFER, format, buffer);
+    glActiveTexture(GL_TEXTURE0);
+}
+
 glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, const char *what, glnn_error *err) {
     if (size <= 0) size = 4;
     GLuint b = 0;
