@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "internal.h"
+#include "ops/image_sampler.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1097,20 +1098,25 @@ static void test_sampler_gpu_vs_cpu(void **state) {
                         if ((ii + oi + rot) % 2 && h * w > 10000) continue; /* keep the big ones few */
                         const int ho = out_sizes[oi][0], wo = out_sizes[oi][1];
                         glnn_op *op = make_sampler(wo, ho, crop, linear, rot);
-                        int64_t ng, nc;
-                        uint8_t *og = run_u8(gpu, op, NULL, ig, &ng), *oc = run_u8(cpu, op, NULL, ic, &nc);
-                        assert_int_equal(ng, nc);
-                        for (int64_t i = 0; i < nc; i++) {
-                            int d = abs((int)og[i] - (int)oc[i]);
-                            /* Nearest: the GPU uses the positions computed on the host, so it is exact. */
-                            if (d > linear)
-                                fail_msg("%dx%d -> %dx%d crop %d linear %d rotation %d: value %lld GPU %d CPU %d", w, h,
-                                         wo, ho, crop, linear, rot, (long long)i, og[i], oc[i]);
-                            exact[linear] += d == 0;
+                        /* Every other case also through storage buffers (devices without texture buffers). */
+                        for (int storage = 0; storage < 1 + (ii + oi + crop + linear + rot) % 2; storage++) {
+                            glnn_image_sampler_force_storage_buffers(op, storage);
+                            int64_t ng, nc;
+                            uint8_t *og = run_u8(gpu, op, NULL, ig, &ng), *oc = run_u8(cpu, op, NULL, ic, &nc);
+                            assert_int_equal(ng, nc);
+                            for (int64_t i = 0; i < nc; i++) {
+                                int d = abs((int)og[i] - (int)oc[i]);
+                                /* Nearest: the GPU uses the positions computed on the host, so it is exact. */
+                                if (d > linear)
+                                    fail_msg("%dx%d -> %dx%d crop %d linear %d rotation %d storage %d: value %lld GPU "
+                                             "%d CPU %d",
+                                             w, h, wo, ho, crop, linear, rot, storage, (long long)i, og[i], oc[i]);
+                                exact[linear] += d == 0;
+                            }
+                            values[linear] += nc;
+                            free(og);
+                            free(oc);
                         }
-                        values[linear] += nc;
-                        free(og);
-                        free(oc);
                         glnn_op_release(op);
                     }
         glnn_tensor_free(ig);

@@ -112,6 +112,7 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     next.tx = malloc((size_t)wo * sizeof *next.tx);
     next.ty = malloc((size_t)ho * sizeof *next.ty);
     next.gpu_taps = next.gpu_program = 0;
+    next.gpu_textures[0] = next.gpu_textures[1] = 0;
     if (!next.tx || !next.ty) {
         free(next.tx);
         free(next.ty);
@@ -137,6 +138,8 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     sm->ty = next.ty;
     sm->gpu_taps = next.gpu_taps;
     sm->gpu_program = next.gpu_program;
+    sm->gpu_textures[0] = next.gpu_textures[0];
+    sm->gpu_textures[1] = next.gpu_textures[1];
     op->out_shape = (glnn_shape){GLNN_KIND_IMAGE, ho, wo, 3};
     op->multiply_adds = 0;
     op->texel_fetches = wo * ho;

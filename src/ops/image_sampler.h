@@ -20,6 +20,8 @@ typedef struct glnn_image_sampler {
     int64_t wr, hr;            /* size of the rotated input */
     glnn_sampler_tap *tx, *ty; /* output_width taps along x, output_height along y, in rotated coordinates */
     unsigned int gpu_taps, gpu_program;
+    unsigned int gpu_textures[2]; /* texture buffer views of the input and the taps; 0 without them */
+    bool gpu_storage_only;        /* tests: read storage buffers even where texture buffers exist */
 } glnn_image_sampler;
 
 /* Maps a pixel (xr, yr) of the input rotated by `rotation` quarter turns clockwise to the unrotated input
@@ -37,6 +39,9 @@ static inline void glnn_sampler_unrotate(int rotation, int64_t w, int64_t h, int
 glnn_status glnn_cpu_image_sampler(glnn_op *op, const glnn_tensor *const *inputs, glnn_tensor *output, glnn_error *err);
 glnn_status glnn_gpu_image_sampler(glnn_op *op, glnn_context *ctx, const glnn_tensor *const *inputs,
                                    glnn_tensor *output, glnn_error *err);
+/* Tests: whether the next preparations of op on a GPU read the image and the taps as storage buffers
+ * (the path of devices without texture buffers) instead of texture buffer views. */
+void glnn_image_sampler_force_storage_buffers(glnn_op *op, bool on);
 /* Uploads s->tx and s->ty and builds the program (fields gpu_*). */
 glnn_status glnn_gpu_image_sampler_prepare(glnn_image_sampler *s, glnn_context *ctx, glnn_error *err);
 /* Frees s's GPU buffers, created on ctx. */
