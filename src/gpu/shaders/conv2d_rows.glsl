@@ -42,10 +42,9 @@ void main() {
     // invocations write the parts of the same output pixels and read the same input pixels, while they
     // are in the cache (and on one thread of llvmpipe).
     int inv = int(gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x);
-    int strips = (u_blocks + NB - 1) / NB, quad_blocks = u_out.z / QQ;
-    int quad_block = inv % quad_blocks;
-    bool in_range = inv < strips * quad_blocks;
-    int strip = min(inv / quad_blocks, strips - 1);
+    int quad_blocks = u_out.z / QQ;
+    // Invocations past the last strip (the rest of the last work group) find no block to compute.
+    int quad_block = inv % quad_blocks, strip = inv / quad_blocks;
     int oq0 = quad_block * QQ;
 #if MODE == 0
     int iq0 = (oq0 / u_out_quads_per_group) * CGQ;
@@ -201,7 +200,7 @@ void main() {
 #define STORE_P(pp)                                                                                              \
     {                                                                                                            \
         const int p = pp;                                                                                        \
-        if (in_range && ox0 + p < u_out.x) {                                                                     \
+        if (ox0 + p < u_out.x) {                                                                                \
             int dst = (oy * u_out.x + ox0 + p) * u_out.z + oq0;                                                  \
             STORE_QUADS                                                                                          \
         }                                                                                                        \
@@ -298,7 +297,7 @@ void main() {
 #define DW_STORE_P(pp)                                                                                           \
     {                                                                                                            \
         const int p = pp;                                                                                        \
-        if (in_range && ox0 + p < u_out.x) {                                                                     \
+        if (ox0 + p < u_out.x) {                                                                                \
             DW_STORE(DW_DST(ox0 + p), o[p])                                                                      \
             KEEP(o[p]);                                                                                          \
         }                                                                                                        \
