@@ -500,11 +500,11 @@ static glnn_status run_texture_kernel(glnn_conv2d *c, glnn_context *ctx, const g
     /* One dimension: blocks (strips of c->gpu_strip blocks for the rows kernels) of pixels, then blocks of
      * output quads. */
     int64_t invocations = (blocks + c->gpu_strip - 1) / c->gpu_strip * (oq / quads);
-    const GLuint views[3] = {inputs[0]->buffer, c->gpu_weights, c->has_residual ? inputs[1]->buffer : 0};
-    const GLenum formats[3] = {c->gpu_wide_in ? GL_RGBA32UI : GL_R32UI, GL_RGBA32F,
-                               c->gpu_wide_out ? GL_RGBA32UI : GL_R32UI};
-    for (int i = 0; i < 3; i++)
+    const GLuint views[3] = {inputs[0]->buffer, 0, c->has_residual ? inputs[1]->buffer : 0};
+    const GLenum formats[3] = {c->gpu_wide_in ? GL_RGBA32UI : GL_R32UI, 0, c->gpu_wide_out ? GL_RGBA32UI : GL_R32UI};
+    for (int i = 0; i < 3; i += 2)
         if (views[i]) glnn_gpu_buffer_view(gpu, i, c->gpu_textures[i], formats[i], views[i]);
+    glnn_gpu_bind_view(1, c->gpu_textures[1]); /* the weights' view, made at preparation */
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 4, output->buffer);
     glnn_status s;
     if (gemm) {

@@ -79,6 +79,8 @@ bool glnn_gpu_texture_buffers(glnn_gpu *gpu);
 /* Binds `texture` to texture unit `unit` as a view of `buffer` in `format` (buffer 0: the texture lets go
  * of the buffer it viewed). */
 void glnn_gpu_buffer_view(glnn_gpu *gpu, int unit, GLuint texture, GLenum format, GLuint buffer);
+/* Binds `texture`, a view made once (weights), to texture unit `unit` as it is. */
+void glnn_gpu_bind_view(int unit, GLuint texture);
 
 /* Buffers */
 glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, const char *what, glnn_error *err);

@@ -83,7 +83,7 @@ glnn_status glnn_gpu_image_sampler(glnn_op *op, glnn_context *ctx, const glnn_te
     const bool views = sm->gpu_textures[0] != 0;
     if (views) {
         glnn_gpu_buffer_view(ctx->gpu, 0, sm->gpu_textures[0], GL_R32UI, inputs[0]->buffer);
-        glnn_gpu_buffer_view(ctx->gpu, 1, sm->gpu_textures[1], GL_RGBA32I, sm->gpu_taps);
+        glnn_gpu_bind_view(1, sm->gpu_textures[1]); /* the taps' view, made at preparation */
     } else {
         glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, inputs[0]->buffer);
         glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, sm->gpu_taps);

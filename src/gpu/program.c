@@ -249,6 +249,12 @@ void glnn_gpu_buffer_view(glnn_gpu *gpu, int unit, GLuint texture, GLenum format
     glActiveTexture(GL_TEXTURE0);
 }
 
+void glnn_gpu_bind_view(int unit, GLuint texture) {
+    glActiveTexture(GL_TEXTURE0 + (GLenum)unit);
+    glBindTexture(GL_TEXTURE_BUFFER, texture);
+    glActiveTexture(GL_TEXTURE0);
+}
+
 glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, const char *what, glnn_error *err) {
     if (size <= 0) size = 4;
     GLuint b = 0;
