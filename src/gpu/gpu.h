@@ -62,6 +62,12 @@ bool glnn_gpu_has_extension(const char *name);
 /* Converts a pending GL error into a glnn error naming `what`. */
 glnn_status glnn_gpu_check(const char *what, glnn_error *err);
 
+/* Compiles the shader of `type` from the `n` source strings `parts`; the error names shader `name` and
+ * carries the driver's log. */
+glnn_status glnn_gpu_compile_shader(GLenum type, const char *name, const char *const *parts, int n, GLuint *out,
+                                    glnn_error *err);
+/* Links `program` (shaders attached); on failure deletes it and returns the driver's log. */
+glnn_status glnn_gpu_link_program(GLuint program, const char *name, glnn_error *err);
 /* Returns the program for shader `name` specialized with `defines` ("#define A 1\n..."), compiling it
  * once per context. */
 glnn_status glnn_gpu_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err);

@@ -148,16 +148,10 @@ static void cache_store(const char *path, const uint64_t hash[2], GLuint program
     free(data);
 }
 
-static glnn_status compile(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err) {
-    const char *body = glnn_shader_source(name);
-    if (!body) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "compile shader: no shader named '%s'", name);
-    const char *parts[] = {"#version 310 es\n", defines, "#line 1\n", body};
-    char path[1200];
-    uint64_t hash[2] = {0, 0};
-    bool cached = cache_entry(gpu, parts, 4, path, sizeof path, hash);
-    if (cached && (*out = cache_load(path, hash)) != 0) return GLNN_OK;
-    GLuint shader = glCreateShader(GL_COMPUTE_SHADER);
-    glShaderSource(shader, 4, parts, NULL);
+glnn_status glnn_gpu_compile_shader(GLenum type, const char *name, const char *const *parts, int n, GLuint *out,
+                                    glnn_error *err) {
+    GLuint shader = glCreateShader(type);
+    glShaderSource(shader, n, parts, NULL);
     glCompileShader(shader);
     GLint ok = 0;
     glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
@@ -167,18 +161,38 @@ static glnn_status compile(glnn_gpu *gpu, const char *name, const char *defines,
         glDeleteShader(shader);
         return glnn_fail(err, GLNN_ERR_DEVICE, "compile shader '%s': %s", name, log);
     }
+    *out = shader;
+    return GLNN_OK;
+}
+
+glnn_status glnn_gpu_link_program(GLuint program, const char *name, glnn_error *err) {
+    glLinkProgram(program);
+    GLint ok = 0;
+    glGetProgramiv(program, GL_LINK_STATUS, &ok);
+    if (ok) return GLNN_OK;
+    char log[1024] = "";
+    glGetProgramInfoLog(program, sizeof log, NULL, log);
+    glDeleteProgram(program);
+    return glnn_fail(err, GLNN_ERR_DEVICE, "link shader '%s': %s", name, log);
+}
+
+static glnn_status compile(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err) {
+    const char *body = glnn_shader_source(name);
+    if (!body) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "compile shader: no shader named '%s'", name);
+    const char *parts[] = {"#version 310 es\n", defines, "#line 1\n", body};
+    char path[1200];
+    uint64_t hash[2] = {0, 0};
+    bool cached = cache_entry(gpu, parts, 4, path, sizeof path, hash);
+    if (cached && (*out = cache_load(path, hash)) != 0) return GLNN_OK;
+    GLuint shader;
+    glnn_status s = glnn_gpu_compile_shader(GL_COMPUTE_SHADER, name, parts, 4, &shader, err);
+    if (s != GLNN_OK) return s;
     GLuint program = glCreateProgram();
     if (cached) glProgramParameteri(program, GL_PROGRAM_BINARY_RETRIEVABLE_HINT, GL_TRUE);
     glAttachShader(program, shader);
-    glLinkProgram(program);
+    s = glnn_gpu_link_program(program, name, err);
     glDeleteShader(shader);
-    glGetProgramiv(program, GL_LINK_STATUS, &ok);
-    if (!ok) {
-        char log[1024] = "";
-        glGetProgramInfoLog(program, sizeof log, NULL, log);
-        glDeleteProgram(program);
-        return glnn_fail(err, GLNN_ERR_DEVICE, "link shader '%s': %s", name, log);
-    }
+    if (s != GLNN_OK) return s;
     if (cached) cache_store(path, hash, program);
     *out = program;
     return GLNN_OK;

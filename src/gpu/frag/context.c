@@ -11,44 +11,20 @@ static void copy_string(char *dst, size_t size, GLenum name) {
     snprintf(dst, size, "%s", s ? (const char *)s : "?");
 }
 
-static glnn_status compile_shader(GLenum type, const char *name, const char *const *parts, int n, GLuint *out,
-                                  glnn_error *err) {
-    GLuint shader = glCreateShader(type);
-    glShaderSource(shader, n, parts, NULL);
-    glCompileShader(shader);
-    GLint ok = 0;
-    glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
-    if (!ok) {
-        char log[1024] = "";
-        glGetShaderInfoLog(shader, sizeof log, NULL, log);
-        glDeleteShader(shader);
-        return glnn_fail(err, GLNN_ERR_DEVICE, "compile shader '%s': %s", name, log);
-    }
-    *out = shader;
-    return GLNN_OK;
-}
-
 static glnn_status link_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err) {
     const char *body = glnn_shader_source(name), *common = glnn_shader_source("frag_common");
     if (!body || !common) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "compile shader: no shader named '%s'", name);
     const char *parts[] = {"#version 100\n", defines, common, "#line 1\n", body};
     GLuint fs;
-    glnn_status s = compile_shader(GL_FRAGMENT_SHADER, name, parts, 5, &fs, err);
+    glnn_status s = glnn_gpu_compile_shader(GL_FRAGMENT_SHADER, name, parts, 5, &fs, err);
     if (s != GLNN_OK) return s;
     GLuint program = glCreateProgram();
     glAttachShader(program, gpu->frag->vertex_shader);
     glAttachShader(program, fs);
     glBindAttribLocation(program, 0, "a_pos");
-    glLinkProgram(program);
+    s = glnn_gpu_link_program(program, name, err);
     glDeleteShader(fs);
-    GLint ok = 0;
-    glGetProgramiv(program, GL_LINK_STATUS, &ok);
-    if (!ok) {
-        char log[1024] = "";
-        glGetProgramInfoLog(program, sizeof log, NULL, log);
-        glDeleteProgram(program);
-        return glnn_fail(err, GLNN_ERR_DEVICE, "link shader '%s': %s", name, log);
-    }
+    if (s != GLNN_OK) return s;
     glUseProgram(program);
     glUniform4f(glGetUniformLocation(program, "u_const"), 0.5f, 1.0f, 255.0f, 0.0f);
     *out = program;
@@ -193,7 +169,7 @@ glnn_status glnn_frag_init(glnn_gpu *gpu, glnn_error *err) {
                          gpu->renderer, f->max_texture_units, f->max_size);
 
     const char *vs_parts[] = {"#version 100\n", glnn_shader_source("frag_vertex")};
-    s = compile_shader(GL_VERTEX_SHADER, "frag_vertex", vs_parts, 2, &f->vertex_shader, err);
+    s = glnn_gpu_compile_shader(GL_VERTEX_SHADER, "frag_vertex", vs_parts, 2, &f->vertex_shader, err);
     if (s != GLNN_OK) return s;
     static const GLfloat quad[] = {-1, -1, 1, -1, -1, 1, -1, 1, 1, -1, 1, 1};
     glGenBuffers(1, &f->quad);
