@@ -1,4 +1,4 @@
-"""Builds the glnn Python extension for `pip install --no-build-isolation .`.
+"""Builds the glnn Python package (python/glnn over the C extension glnn._glnn) for `pip install --no-build-isolation .`.
 
 The C library is built first by CMake (target glnn_static, in build-pip/ at the repository root, so the
 embedded shaders are generated exactly as for the CMake build); the extension (python/src/*.c) is then
@@ -11,7 +11,7 @@ import shlex
 import subprocess
 
 import numpy
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -51,7 +51,7 @@ libraries, library_dirs = system_libs()
 setup(
     ext_modules=[
         Extension(
-            "glnn",
+            "glnn._glnn",
             sources=sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "python", "src", "*.c"))),
             include_dirs=[os.path.join(ROOT, "include"), os.path.join(ROOT, "python", "src"), numpy.get_include()],
             define_macros=[("_POSIX_C_SOURCE", "200809L")],
@@ -61,7 +61,7 @@ setup(
         )
     ],
     cmdclass={"build_ext": BuildWithCMake},
-    packages=[],
-    py_modules=[],
+    packages=find_packages("python", exclude=["tests", "tests.*"]),
+    package_dir={"": "python"},
     options={"build": {"build_base": BUILD}, "egg_info": {"egg_base": BUILD}},
 )

@@ -746,7 +746,7 @@ PyDoc_STRVAR(
     "one lock.  A GPU context is bound to the thread that created it: glnn keeps one context per\n"
     "thread and device; run a model from the thread that prepared it.");
 
-static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "glnn", module_doc, -1, module_methods,
+static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "glnn._glnn", module_doc, -1, module_methods,
                                         NULL,                  NULL,   NULL,       NULL};
 
 PyDoc_STRVAR(nnets_doc, "glnn.nnets: neural network operations and models, with Beatmup's Python names.");
@@ -763,7 +763,7 @@ static int add_object(PyObject *module, const char *name, PyObject *obj) {
     return 0;
 }
 
-PyMODINIT_FUNC PyInit_glnn(void) {
+PyMODINIT_FUNC PyInit__glnn(void) {
     import_array();
     if (!library_lock && !(library_lock = PyThread_allocate_lock())) return PyErr_NoMemory();
     PyObject *m = PyModule_Create(&module_def), *nnets = NULL, *enum_mod = NULL;

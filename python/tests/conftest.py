@@ -18,7 +18,7 @@ try:
 except ImportError:  # run by hand without PYTHONPATH: look for a build tree of this checkout
     for build in ("build-py", "build"):
         candidate = ROOT / build / "python"
-        if list(candidate.glob("glnn*.so")):
+        if list(candidate.glob("glnn/_glnn*.so")):
             sys.path.insert(0, str(candidate))
             break
     import glnn  # noqa: F401
