@@ -345,7 +345,7 @@ static glnn_status dense_dims(glnn_error *err) {
     glnn_dense_params p;
     glnn_dense_params_init(&p);
     p.name = "d";
-    p.num_output_dims = 6;
+    p.num_output_dims = 0;
     glnn_op *op = NULL;
     glnn_status s = glnn_dense_create(&p, &op, err);
     glnn_op_release(op);
@@ -990,7 +990,7 @@ static const bad_case cases[] = {
     C(conv_bad_padding_value, ARG, "invalid padding '7'"),
     C(pooling_size_one, ARG, "Pooling2D 'p'", "pool size must be at least 2, got 1"),
     C(pooling_average_same, ARG, "AVERAGE pooling supports VALID padding only"),
-    C(dense_dims, ARG, "Dense 'd'", "positive multiple of 4, got 6"),
+    C(dense_dims, ARG, "Dense 'd'", "number of output dims must be positive, got 0"),
     C(sampler_size, ARG, "ImageSampler 's'", "output size must be positive, got 0×4"),
     C(sampler_rotation, ARG, "ImageSampler 's'", "rotation must be 0, 1, 2 or 3", "got 4"),
     C(padding_word, ARG, "invalid padding 'diagonal'"),

@@ -409,7 +409,7 @@ static void test_dense(void **state) {
     glnn_error err;
     glnn_context *gpu = frag(0), *cpu = glnn_test_cpu();
     if (!gpu) skip();
-    static const int dims[][2] = {{4, 4}, {16, 8}, {192, 120}, {1000, 12}, {8, 256}, {6, 8}};
+    static const int dims[][2] = {{4, 4}, {16, 8}, {192, 120}, {1000, 12}, {8, 256}, {6, 8}, {16, 10}, {10, 3}, {7, 1}};
     glnn_rng r = {777};
     int64_t values = 0, exact = 0;
     double worst = 0;

@@ -489,10 +489,8 @@ static void test_dense_params(void **state) {
     bad.name = NULL;
     assert_error(glnn_dense_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "invalid operation name");
     bad.name = "fc";
-    assert_error(glnn_dense_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Dense 'fc'", "positive multiple of 4",
-                 "got 0");
-    bad.num_output_dims = 6;
-    assert_error(glnn_dense_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "got 6");
+    assert_error(glnn_dense_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Dense 'fc'",
+                 "number of output dims must be positive", "got 0");
     bad.num_output_dims = -4;
     assert_error(glnn_dense_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "got -4");
 }
@@ -514,6 +512,12 @@ static void test_dense_hand(void **state) {
     assert_ok(glnn_chunks_set_weights(data, "fc", a, 16, b, 4, &err));
     /* Without use_bias a bias chunk of any size is ignored. */
     assert_ok(glnn_chunks_set_weights(data, "nb", a, 16, b, 3, &err));
+    /* Output counts that are not a multiple of 4 (SPEC §5.2): the first three rows of the matrix, then those
+     * three values as a vector through a 2×3 matrix. */
+    static const float a2[6] = {1, 2, 3, -1, 0, 0.5f};
+    static const double want2[2] = {3.7 - 2 * 1.25, -3.7};
+    assert_ok(glnn_chunks_set_weights(data, "f3", a, 12, b, 3, &err));
+    assert_ok(glnn_chunks_set_weights(data, "f2", a2, 6, NULL, 0, &err));
     glnn_context *ctx[2];
     int nc = contexts(ctx);
     for (int c = 0; c < nc; c++) {
@@ -549,6 +553,22 @@ static void test_dense_hand(void **state) {
         }
         free(y);
         glnn_tensor_free(out);
+        glnn_op *f3 = make_dense("f3", 3, true), *f2 = make_dense("f2", 2, false);
+        out = NULL;
+        assert_ok(glnn_op_run(ctx[c], f3, data, &t, 1, &out, &err));
+        assert_int_equal(glnn_tensor_shape(out).c, 3);
+        float y3[3];
+        assert_ok(glnn_tensor_download_f32(out, y3, 3, &err));
+        for (int i = 0; i < 3; i++)
+            assert_true(fabs(y3[i] - want[i]) <= 1e-6 * (1 + fabs(want[i])));
+        y = run_f32(ctx[c], f2, data, out, &n);
+        assert_int_equal(n, 2);
+        for (int i = 0; i < 2; i++)
+            assert_true(fabs(y[i] - want2[i]) <= 1e-5 * (1 + fabs(want2[i])));
+        free(y);
+        glnn_tensor_free(out);
+        glnn_op_release(f3);
+        glnn_op_release(f2);
         glnn_tensor_free(t);
         glnn_tensor_free(v);
         glnn_op_release(op);
@@ -646,6 +666,7 @@ static void test_dense_counters(void **state) {
     assert_ok(glnn_chunks_create(&data, &err));
     assert_ok(glnn_chunks_set_weights(data, "Dense", a, 192 * 120, b, 120, &err));
     assert_ok(glnn_chunks_set_weights(data, "fc", a, 16 * 8, b, 8, &err));
+    assert_ok(glnn_chunks_set_weights(data, "fc10", a, 16 * 10, b, 10, &err));
     for (int c = 0; c < nc; c++) {
         glnn_op *op = make_dense("Dense", 120, true);
         glnn_tensor *t = make_tensor(ctx[c], 1, 1, 192, in), *out = NULL;
@@ -670,6 +691,15 @@ static void test_dense_counters(void **state) {
         glnn_tensor_free(out);
         glnn_tensor_free(t);
         glnn_op_release(op);
+        /* An output count that is not a multiple of 4 (SPEC §5.2): 16 inputs × ⌈10/4⌉ + 16/4 + ⌈10/4⌉. */
+        op = make_dense("fc10", 10, true);
+        t = make_tensor(ctx[c], 1, 1, 16, in);
+        out = NULL;
+        assert_ok(glnn_op_run(ctx[c], op, data, &t, 1, &out, &err));
+        assert_counters(op, 160, 16 * 3 + 4 + 3);
+        glnn_tensor_free(out);
+        glnn_tensor_free(t);
+        glnn_op_release(op);
     }
     free(a);
     glnn_chunks_free(data);
@@ -680,7 +710,8 @@ static void test_dense_gpu_vs_cpu(void **state) {
     glnn_error err;
     glnn_context *gpu = glnn_test_gpu(), *cpu = glnn_test_cpu();
     if (!gpu) skip();
-    static const int dims[][2] = {{4, 4}, {16, 8}, {192, 120}, {1000, 12}, {8, 256}, {64, 64}};
+    static const int dims[][2] = {{4, 4},   {16, 8},  {192, 120}, {1000, 12}, {8, 256},
+                                  {64, 64}, {16, 10}, {10, 3},    {7, 1}};
     glnn_rng r = {777};
     int64_t values = 0, exact = 0;
     double worst = 0; /* largest |GPU − CPU| / bound */
@@ -688,6 +719,7 @@ static void test_dense_gpu_vs_cpu(void **state) {
         for (int vec = 0; vec < 2; vec++)
             for (int bias = 0; bias < 2; bias++) {
                 const int n_in = dims[di][0], n_out = dims[di][1];
+                if (!vec && n_in % 4) continue; /* tensors have a multiple of 4 channels */
                 float *a = malloc((size_t)n_in * n_out * sizeof(float)), *b = malloc((size_t)n_out * sizeof(float));
                 float *xf = malloc((size_t)n_in * sizeof(float));
                 uint8_t *xq = malloc((size_t)n_in);

@@ -448,7 +448,7 @@ PyTypeObject glnnpy_DenseType = {
     .tp_doc = "Dense(name, num_output_dims, use_bias=True)\n\n"
               "Fully connected layer (SPEC §5.2): y = A·x + b in float32, no activation.  Input: a 1×1×N tensor\n"
               "or another Dense's vector.  Matrix chunk '<name>/w': num_output_dims×N float32, row-major; bias\n"
-              "chunk '<name>/b'.  num_output_dims is a positive multiple of 4.",
+              "chunk '<name>/b'.  num_output_dims is any count from 1.",
     .tp_base = &glnnpy_OperationType,
     .tp_new = dense_new,
     .tp_repr = (reprfunc)dense_repr,

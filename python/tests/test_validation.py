@@ -121,8 +121,11 @@ def test_pooling2d_rules():
 
 
 def test_dense_rules():
-    for n in (0, -4, 6):
-        raises(AE, f"number of output dims must be a positive multiple of 4, got {n}", nn.Dense, "d", n)
+    for n in (0, -4):
+        raises(AE, f"number of output dims must be positive, got {n}", nn.Dense, "d", n)
+    # Any count from 1 is valid (SPEC §5.2; Beatmup required a multiple of 4).
+    for n in (1, 3, 6, 10):
+        assert nn.Dense("d", n).num_output_dims == n
 
 
 def test_image_sampler_rules():

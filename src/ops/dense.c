@@ -18,9 +18,8 @@ void glnn_dense_params_init(glnn_dense_params *p) {
 static glnn_status validate(const glnn_dense_params *p, glnn_error *err) {
     glnn_status s = glnn_check_op_name("Dense", p->name, err);
     if (s != GLNN_OK) return s;
-    if (p->num_output_dims < 1 || p->num_output_dims % 4 != 0)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT,
-                         "Dense '%s': number of output dims must be a positive multiple of 4, got %d", p->name,
+    if (p->num_output_dims < 1)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "Dense '%s': number of output dims must be positive, got %d", p->name,
                          p->num_output_dims);
     return GLNN_OK;
 }
@@ -112,7 +111,8 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     d->gpu_bias = next.gpu_bias;
     d->gpu_program = next.gpu_program;
     op->multiply_adds = n_matrix;
-    op->texel_fetches = n_matrix / 4 + n_in / 4 + (d->p.use_bias ? n_out / 4 : 0);
+    const int64_t out_quads = (n_out + 3) / 4; /* SPEC §5.2 */
+    op->texel_fetches = n_in * out_quads + n_in / 4 + (d->p.use_bias ? out_quads : 0);
     op->out_shape = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, n_out};
     op->prepared = true;
     op->prepared_ctx = ctx;
