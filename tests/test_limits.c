@@ -4,7 +4,7 @@
  * The GPU cases skip without a GPU (GLNN_TEST_NO_GPU=1 runs the CPU cases alone). */
 #include "testutil.h"
 
-#include "gpu/gpu.h"
+#include "backends/gpu/gpu.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Contexts: the device a computation runs on. */
-#include "gpu/gpu.h"
-#include "gpu/frag/frag.h"
+#include "backends/gpu/gpu.h"
+#include "backends/gpu/fragment/frag.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Tensors, images and vectors on either back end, and the conversions of SPEC §2. */
-#include "gpu/gpu.h"
-#include "gpu/frag/frag.h"
+#include "backends/gpu/gpu.h"
+#include "backends/gpu/fragment/frag.h"
 
 #include <math.h>
 #include <stdio.h>

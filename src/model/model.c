@@ -2,7 +2,7 @@
  * whole graph and plans tensor memory; a run executes every op once in order. */
 #include "model/model.h"
 
-#include "gpu/gpu.h"
+#include "backends/gpu/gpu.h"
 
 #include <stdio.h>
 #include <stdlib.h>

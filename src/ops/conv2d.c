@@ -1,6 +1,6 @@
 /* Conv2D (SPEC §4): parameters, validation, preparation (shapes, weights), counters, listing keys. */
 #include "ops/conv2d.h"
-#include "gpu/frag/frag.h"
+#include "backends/gpu/fragment/frag.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* EGL without a window: device enumeration, context creation, capability checks. */
-#include "gpu/gpu.h"
-#include "gpu/frag/frag.h"
+#include "backends/gpu/gpu.h"
+#include "backends/gpu/fragment/frag.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>

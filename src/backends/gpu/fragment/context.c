@@ -1,6 +1,6 @@
 /* The fragment path's context: limits, shared objects (framebuffer, quad, vertex shader), programs, drawing,
  * and the self-test of the float32 codec. */
-#include "gpu/frag/frag.h"
+#include "backends/gpu/fragment/frag.h"
 
 #include <stdio.h>
 #include <stdlib.h>

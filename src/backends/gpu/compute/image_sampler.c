@@ -1,8 +1,8 @@
 /* ImageSampler on the GPU: the taps computed at preparation are uploaded once; one invocation per output
  * pixel, reading the image and the taps through texture buffer views where the device has them and they
  * fit (else as storage buffers). */
-#include "gpu/gpu.h"
-#include "gpu/frag/frag.h"
+#include "backends/gpu/gpu.h"
+#include "backends/gpu/fragment/frag.h"
 #include "ops/image_sampler.h"
 
 #include <stdio.h>

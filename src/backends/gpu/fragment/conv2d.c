@@ -2,7 +2,7 @@
  * The bias and weights of a quad are 1 + k²·Cg groups of four floats (the quad's four channels), passed as
  * uniforms when they fit the device's budget (exact float32), else read from a byte-plane texture holding one
  * block per output quad. */
-#include "gpu/frag/frag.h"
+#include "backends/gpu/fragment/frag.h"
 #include "ops/conv2d.h"
 
 #include <stdio.h>

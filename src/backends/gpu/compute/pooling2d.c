@@ -1,6 +1,6 @@
 /* Pooling2D on the GPU: one compute program per operator, size, stride and work group shape. */
-#include "gpu/gpu.h"
-#include "gpu/frag/frag.h"
+#include "backends/gpu/gpu.h"
+#include "backends/gpu/fragment/frag.h"
 #include "ops/pooling2d.h"
 
 #include <stdio.h>

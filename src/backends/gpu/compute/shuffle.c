@@ -1,6 +1,6 @@
 /* Channel shuffle of a connection (SPEC §6) on the GPU. */
-#include "gpu/gpu.h"
-#include "gpu/frag/frag.h"
+#include "backends/gpu/gpu.h"
+#include "backends/gpu/fragment/frag.h"
 
 #include <stdio.h>
 

@@ -22,7 +22,7 @@
  * the lanes.  Every kernel sums each output value in the reference order (ky, kx, ci), with `precise`
  * arithmetic (but gemm_fma), so that results match the CPU reference bit for bit where the driver honours
  * `precise` and divides exactly (llvmpipe does; NVIDIA's q / 255 may differ in the last bit). */
-#include "gpu/gpu.h"
+#include "backends/gpu/gpu.h"
 #include "ops/conv2d.h"
 
 #include <stdio.h>

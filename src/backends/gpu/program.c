@@ -1,6 +1,6 @@
 /* Compute programs, compiled once per context and specialization and kept in an on-disk cache of program
  * binaries; buffers; dispatch. */
-#include "gpu/gpu.h"
+#include "backends/gpu/gpu.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Pooling2D, Dense, ImageSampler and the channel shuffle on the fragment path (shaders/frag_*.glsl). */
-#include "gpu/frag/frag.h"
+#include "backends/gpu/fragment/frag.h"
 #include "ops/dense.h"
 #include "ops/image_sampler.h"
 #include "ops/pooling2d.h"

@@ -1,6 +1,6 @@
 /* The fragment path's storage: tensors, images and vectors as RGBA8 textures (layouts in frag.h), and float32
  * weights as byte-plane textures. */
-#include "gpu/frag/frag.h"
+#include "backends/gpu/fragment/frag.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Dense on the GPU: the matrix is uploaded transposed once at preparation; one invocation per output. */
-#include "gpu/gpu.h"
-#include "gpu/frag/frag.h"
+#include "backends/gpu/gpu.h"
+#include "backends/gpu/fragment/frag.h"
 #include "ops/dense.h"
 
 #include <stdio.h>

@@ -20,7 +20,7 @@
 #ifndef GLNN_GPU_FRAG_H
 #define GLNN_GPU_FRAG_H
 
-#include "gpu/gpu.h"
+#include "backends/gpu/gpu.h"
 
 struct glnn_frag {
     GLint max_size; /* largest texture side usable as a render target: GL_MAX_TEXTURE_SIZE, GL_MAX_VIEWPORT_DIMS */
