@@ -156,12 +156,23 @@ void glnn_chunks_id_at(const glnn_chunks *chunks, size_t i, const char **id, siz
 
 typedef struct glnn_op glnn_op;
 
+/* Every operation glnn knows, in the order of their kind values: X(KIND, listing type, class name).  This
+ * list is the one place that names the operations: the kind enumeration below, listing reading and
+ * writing, the command-line tool and the Python classes are all derived from it and from each op's
+ * description (glnn_op_info_at). */
+#define GLNN_OPS(X)                                                                                                    \
+    X(CONV2D, conv2d, Conv2D)                                                                                          \
+    X(POOLING2D, pooling2d, Pooling2D)                                                                                 \
+    X(DENSE, dense, Dense)                                                                                             \
+    X(SOFTMAX, softmax, Softmax)                                                                                       \
+    X(IMAGE_SAMPLER, image_sampler, ImageSampler)                                                                      \
+    X(UPSAMPLING2D, upsampling2d, Upsampling2D)
+
+#define GLNN_OP_KIND_ENTRY_(KIND, type, Class) GLNN_OP_##KIND,
 typedef enum glnn_op_kind {
-    GLNN_OP_CONV2D = 1,
-    GLNN_OP_POOLING2D,
-    GLNN_OP_DENSE,
-    GLNN_OP_SOFTMAX,
-    GLNN_OP_IMAGE_SAMPLER,
+    GLNN_OP_NONE = 0,
+    GLNN_OPS(GLNN_OP_KIND_ENTRY_) /* GLNN_OP_CONV2D = 1, GLNN_OP_POOLING2D, ... */
+    GLNN_OP_KIND_COUNT            /* one past the last kind */
 } glnn_op_kind;
 
 typedef enum glnn_padding { GLNN_PADDING_VALID = 0, GLNN_PADDING_SAME = 1 } glnn_padding;
@@ -171,14 +182,72 @@ typedef enum glnn_activation {
     GLNN_ACTIVATION_SIGMOID_LIKE = 2,
 } glnn_activation;
 typedef enum glnn_pooling_operator { GLNN_POOLING_MAX = 0, GLNN_POOLING_AVERAGE = 1 } glnn_pooling_operator;
+typedef enum glnn_interpolation { GLNN_INTERPOLATION_NEAREST = 0, GLNN_INTERPOLATION_BILINEAR = 1 } glnn_interpolation;
 
 /* Enumeration words, case-insensitive on input, lowercase on output ("valid", "sigmoid_like", ...). */
 glnn_status glnn_padding_parse(const char *text, glnn_padding *out, glnn_error *err);
 glnn_status glnn_activation_parse(const char *text, glnn_activation *out, glnn_error *err);
 glnn_status glnn_pooling_operator_parse(const char *text, glnn_pooling_operator *out, glnn_error *err);
+glnn_status glnn_interpolation_parse(const char *text, glnn_interpolation *out, glnn_error *err);
 const char *glnn_padding_name(glnn_padding p);
 const char *glnn_activation_name(glnn_activation a);
 const char *glnn_pooling_operator_name(glnn_pooling_operator o);
+const char *glnn_interpolation_name(glnn_interpolation i);
+
+/* ---- Operation descriptions: what each op is, its parameters with their one listing key, type, default and
+ * documentation.  Bindings and tools build on these instead of repeating them. */
+
+typedef enum glnn_param_type { GLNN_PARAM_INT = 1, GLNN_PARAM_BOOL, GLNN_PARAM_ENUM } glnn_param_type;
+
+typedef struct glnn_enum_info {
+    const char *name;         /* Python class name: "Padding", "ActivationFunction", "Pooling2D.Operator", ... */
+    const char *what;         /* in messages: "padding", "activation function", "pooling operator", ... */
+    const char *const *words; /* lowercase words by value (0, 1, ...), NULL-terminated: "valid", "same" */
+    const char *doc;
+} glnn_enum_info;
+
+typedef struct glnn_param_info {
+    const char *name;                  /* C field and Python keyword: "num_input_channels" */
+    const char *key;                   /* listing key: "input_channels" */
+    glnn_param_type type;              /* ints and enumeration values are C ints, booleans 0 / 1 */
+    const glnn_enum_info *enumeration; /* GLNN_PARAM_ENUM */
+    bool required;                     /* in constructors and listings */
+    int default_value;                 /* when not required */
+    int listing_default;               /* when a listing omits the key (usually default_value) */
+    const char *group;                 /* non-NULL: consecutive parameters given together as one tuple of this name
+                                        * in Python, e.g. ImageSampler's size = (output_width, output_height) */
+    const char *doc;
+} glnn_param_info;
+
+typedef struct glnn_op_info {
+    glnn_op_kind kind;
+    const char *type_name;  /* listing _type: "conv2d" */
+    const char *class_name; /* "Conv2D" (messages, Python) */
+    int input_count, output_count;
+    int n_params; /* the name is not counted */
+    const glnn_param_info *params;
+    int repr_positional; /* how many leading parameters a Python repr gives without their keyword */
+    const char *summary; /* one-line description, parameters in braces: "{kernel_size}x{kernel_size} s{stride}" */
+    const char *doc;
+} glnn_op_info;
+
+/* The descriptions in kind order (index 0 is GLNN_OP_CONV2D); NULL past the last. */
+const glnn_op_info *glnn_op_info_at(int index);
+/* By listing type ("conv2d"); NULL when unknown. */
+const glnn_op_info *glnn_op_info_find(const char *type_name);
+const glnn_op_info *glnn_op_get_info(const glnn_op *op);
+/* Creates an op of any kind: values[i] is the value of info->params[i] (n_values = info->n_params).  The same
+ * validation, in the same order and with the same messages, as the op's own create function. */
+glnn_status glnn_op_create(const char *type_name, const char *name, const int *values, int n_values, glnn_op **out,
+                           glnn_error *err);
+/* The value of parameter `index` as given at creation. */
+glnn_status glnn_op_get_param(const glnn_op *op, int index, int *value, glnn_error *err);
+/* Rule V1 on an operation name; `what` prefixes the message ("Conv2D"). */
+glnn_status glnn_op_check_name(const char *what, const char *name, glnn_error *err);
+/* The op's summary (glnn_op_info.summary with its values), as snprintf: returns the full length. */
+size_t glnn_op_describe(const glnn_op *op, char *buf, size_t size);
+/* An enumeration word (any case) to its value; the message names e->what. */
+glnn_status glnn_enum_parse(const glnn_enum_info *e, const char *text, int *out, glnn_error *err);
 
 /* Ops are reference counted: create gives one reference; a model holds its own. */
 void glnn_op_retain(glnn_op *op);
@@ -256,6 +325,16 @@ void glnn_image_sampler_params_init(glnn_image_sampler_params *p);
 glnn_status glnn_image_sampler_create(const glnn_image_sampler_params *p, glnn_op **out, glnn_error *err);
 glnn_status glnn_image_sampler_get_params(const glnn_op *op, glnn_image_sampler_params *p, glnn_error *err);
 glnn_status glnn_image_sampler_set_rotation(glnn_op *op, int rotation, glnn_error *err);
+
+/* Upsampling2D (SPEC §5.5, a glnn extension) */
+typedef struct glnn_upsampling2d_params {
+    const char *name;
+    int factor;                       /* 2 … 16, default 2 */
+    glnn_interpolation interpolation; /* default NEAREST */
+} glnn_upsampling2d_params;
+void glnn_upsampling2d_params_init(glnn_upsampling2d_params *p);
+glnn_status glnn_upsampling2d_create(const glnn_upsampling2d_params *p, glnn_op **out, glnn_error *err);
+glnn_status glnn_upsampling2d_get_params(const glnn_op *op, glnn_upsampling2d_params *p, glnn_error *err);
 
 /* Runs one op on its own: inputs[i] may be NULL for an unconnected input (n_inputs ≤ input_count).
  * Weights come from `data` (chunks <name>/w, <name>/b), which may be NULL for ops without weights.

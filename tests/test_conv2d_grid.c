@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include "internal.h"
+#include "backends/gpu/compute/compute.h"
 #include "ops/conv2d.h"
 
 #include <stdio.h>
@@ -159,10 +160,9 @@ static void run_case(const conv_case *cc, glnn_rng *r, tallies *t) {
     uint8_t *ref = malloc((size_t)n_out), *got = malloc((size_t)n_out);
     assert_ok(glnn_tensor_download_u8(ref_out, ref, n_out, &err));
 
-    const glnn_conv2d *conv = (const glnn_conv2d *)op;
     int ran = 0;
     for (int v = 0; v < glnn_gpu_conv2d_variant_count() && v < MAX_VARIANTS; v++) {
-        if (!variant_selected(v) || !variant_wanted(v) || !glnn_gpu_conv2d_variant_supports(conv, gpu, v)) continue;
+        if (!variant_selected(v) || !variant_wanted(v) || !glnn_gpu_conv2d_variant_supports(op, gpu, v)) continue;
         glnn_conv2d_force_variant(op, v);
         glnn_tensor *out = NULL;
         assert_ok(glnn_op_run(gpu, op, data, ins[1], n_inputs, &out, &err));

@@ -54,12 +54,12 @@ static void test_cpu_limits(void **state) {
 static void test_gpu_tensor_limit(void **state) {
     (void)state;
     glnn_context *gpu = glnn_test_gpu();
-    if (!gpu || !gpu->gpu || gpu->gpu->max_ssbo_size <= 0) {
+    if (!gpu || gpu->backend != &glnn_compute_backend) {
         printf("no GPU compute context: skipped\n");
         return;
     }
     glnn_error err;
-    const int64_t limit = gpu->gpu->max_ssbo_size;
+    const int64_t limit = glnn_gpu_of(gpu)->max_ssbo_size;
     glnn_tensor *t = NULL;
     /* A tensor of exactly the limit (when it is a multiple of 16 bytes) is accepted; 16 bytes more are not. */
     glnn_shape at = {GLNN_KIND_TENSOR, 1, limit / 16, 16};
@@ -91,12 +91,12 @@ static void test_gpu_tensor_limit(void **state) {
 static void test_gl_errors(void **state) {
     (void)state;
     glnn_context *gpu = glnn_test_gpu();
-    if (!gpu || !gpu->gpu || gpu->gpu->max_ssbo_size <= 0) {
+    if (!gpu || gpu->backend != &glnn_compute_backend) {
         printf("no GPU compute context: skipped\n");
         return;
     }
     glnn_error err;
-    assert_ok(glnn_gpu_make_current(gpu->gpu, &err));
+    assert_ok(glnn_gpu_make_current(glnn_gpu_of(gpu), &err));
     assert_ok(glnn_gpu_check("nothing pending", &err));
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1u << 30, 0); /* index beyond the binding points */
     assert_error(glnn_gpu_check("bind a buffer", &err), &err, GLNN_ERR_DEVICE, "bind a buffer: GL_INVALID_VALUE");
@@ -124,7 +124,7 @@ static void test_gl_errors(void **state) {
  * GLNN_ERR_DEVICE naming the operation, and freeing its objects and itself is safe. */
 static void test_lost_context(void **state) {
     (void)state;
-    if (!glnn_test_gpu() || !glnn_test_gpu()->gpu || glnn_test_gpu()->gpu->max_ssbo_size <= 0) {
+    if (!glnn_test_gpu() || glnn_test_gpu()->backend != &glnn_compute_backend) {
         printf("no GPU compute context: skipped\n");
         return;
     }
@@ -144,7 +144,7 @@ static void test_lost_context(void **state) {
     assert_ok(glnn_model_run(m, ctx, NULL, &err));
 
     /* The context goes away. */
-    glnn_gpu *g = ctx->gpu;
+    glnn_gpu *g = glnn_gpu_of(ctx);
     assert_true(eglDestroyContext(g->display, g->context));
     assert_true(eglMakeCurrent(g->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT));
 

@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "internal.h"
+#include "backends/gpu/compute/compute.h"
 #include "ops/image_sampler.h"
 
 #include <math.h>
@@ -78,7 +79,7 @@ static void emit_key(void *user, const char *key, const char *value) {
 
 static void assert_keys(const glnn_op *op, const char *expected) {
     char buf[512] = "";
-    op->cls->write_keys(op, emit_key, buf);
+    glnn_op_write_keys(op, emit_key, buf);
     assert_string_equal(buf, expected);
 }
 

@@ -4,41 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void format_params(const glnn_op *op, char *buf, size_t n) {
-    buf[0] = '\0';
-    switch (glnn_op_get_kind(op)) {
-    case GLNN_OP_CONV2D: {
-        glnn_conv2d_params p;
-        glnn_conv2d_get_params(op, &p, NULL);
-        snprintf(buf, n, "%dx%d s%d %s %d->%d groups %d %s%s", p.kernel_size, p.kernel_size, p.stride,
-                 glnn_padding_name(p.padding), p.num_input_channels, p.num_output_channels, p.num_groups,
-                 glnn_activation_name(p.activation), p.use_bias ? " bias" : "");
-        break;
-    }
-    case GLNN_OP_POOLING2D: {
-        glnn_pooling2d_params p;
-        glnn_pooling2d_get_params(op, &p, NULL);
-        snprintf(buf, n, "%s %d s%d %s", glnn_pooling_operator_name(p.op), p.size, p.stride ? p.stride : p.size,
-                 glnn_padding_name(p.padding));
-        break;
-    }
-    case GLNN_OP_DENSE: {
-        glnn_dense_params p;
-        glnn_dense_get_params(op, &p, NULL);
-        snprintf(buf, n, "%d outputs%s", p.num_output_dims, p.use_bias ? " bias" : "");
-        break;
-    }
-    case GLNN_OP_IMAGE_SAMPLER: {
-        glnn_image_sampler_params p;
-        glnn_image_sampler_get_params(op, &p, NULL);
-        snprintf(buf, n, "%dx%d%s%s", p.output_width, p.output_height, p.center_crop ? " center-crop" : "",
-                 p.linear_interp ? " bilinear" : " nearest");
-        break;
-    }
-    case GLNN_OP_SOFTMAX: break;
-    }
-}
-
 /* Binds a zero input of the right kind to input 0 of the first op so that shapes can be computed. */
 static glnn_status bind_probe_input(glnn_model *m, const cli_options *o, glnn_error *err) {
     glnn_op *first = glnn_model_op_at(m, 0);
@@ -96,7 +61,7 @@ int cmd_model(const cli_options *o) {
         glnn_op_count_texel_fetches(op, &fetches, NULL);
         printf("%-4d %-16s %-14s ", i, glnn_op_name(op), glnn_op_type_name(op));
         char params[128];
-        format_params(op, params, sizeof params);
+        glnn_op_describe(op, params, sizeof params);
         printf("%-44s %-14s %14lld %12lld\n", params, shape, (long long)macs, (long long)fetches);
     }
     int64_t macs, fetches, bytes;

@@ -4,7 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-glnn_status glnn_check_op_name(const char *what, const char *name, glnn_error *err) {
+glnn_status glnn_op_check_name(const char *what, const char *name, glnn_error *err) {
+    if (!what) what = "operation";
     if (!name) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: invalid operation name: no name given", what);
     size_t n = strlen(name);
     if (n == 0) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: invalid operation name: the name is empty", what);
@@ -24,60 +25,55 @@ glnn_status glnn_check_op_name(const char *what, const char *name, glnn_error *e
     return GLNN_OK;
 }
 
-typedef struct {
-    const char *word;
-    int value;
-} enum_word;
+static const char *const padding_words[] = {"valid", "same", NULL};
+static const char *const activation_words[] = {"default", "brelu6", "sigmoid_like", NULL};
+static const char *const operator_words[] = {"max", "average", NULL};
+static const char *const interpolation_words[] = {"nearest", "bilinear", NULL};
 
-static const enum_word paddings[] = {{"valid", GLNN_PADDING_VALID}, {"same", GLNN_PADDING_SAME}, {NULL, 0}};
-static const enum_word activations[] = {{"default", GLNN_ACTIVATION_DEFAULT},
-                                        {"brelu6", GLNN_ACTIVATION_BRELU6},
-                                        {"sigmoid_like", GLNN_ACTIVATION_SIGMOID_LIKE},
-                                        {NULL, 0}};
-static const enum_word operators[] = {{"max", GLNN_POOLING_MAX}, {"average", GLNN_POOLING_AVERAGE}, {NULL, 0}};
+const glnn_enum_info glnn_padding_enum = {
+    "Padding", "padding", padding_words,
+    "Padding of Conv2D and Pooling2D (SPEC §3): VALID (no padding) or SAME (output size ceil(W/stride), "
+    "TensorFlow rule)."};
+const glnn_enum_info glnn_activation_enum = {
+    "ActivationFunction", "activation function", activation_words,
+    "Activation of a Conv2D (SPEC §4.6): DEFAULT (ReLU bounded at 1), BRELU6 (0.167·z, bounded) or SIGMOID_LIKE "
+    "(piecewise-linear sigmoid)."};
+const glnn_enum_info glnn_pooling_operator_enum = {"Pooling2D.Operator", "pooling operator", operator_words,
+                                                   "Pooling2D operator (SPEC §5.1): MAX or AVERAGE."};
+const glnn_enum_info glnn_interpolation_enum = {
+    "Interpolation", "interpolation", interpolation_words,
+    "Upsampling2D interpolation (SPEC §5.5): NEAREST or BILINEAR (half-pixel centres, as PyTorch's "
+    "align_corners=False)."};
 
-static glnn_status parse_word(const enum_word *words, const char *what, const char *text, int *out, glnn_error *err) {
-    for (const enum_word *w = words; text && w->word; w++)
-        if (strcasecmp(w->word, text) == 0) {
-            *out = w->value;
-            return GLNN_OK;
-        }
-    return glnn_fail(err, GLNN_ERR_ARGUMENT, "invalid %s '%s'", what, text ? text : "(null)");
-}
-
-static const char *word_of(const enum_word *words, int value) {
-    for (const enum_word *w = words; w->word; w++)
-        if (w->value == value) return w->word;
+const char *glnn_enum_word(const glnn_enum_info *e, int value) {
+    for (int i = 0; e && e->words[i]; i++)
+        if (i == value) return e->words[i];
     return NULL;
 }
 
-glnn_status glnn_padding_parse(const char *text, glnn_padding *out, glnn_error *err) {
-    if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "parse padding: no result pointer");
-    int v;
-    glnn_status s = parse_word(paddings, "padding", text, &v, err);
-    if (s == GLNN_OK) *out = (glnn_padding)v;
-    return s;
+glnn_status glnn_enum_parse(const glnn_enum_info *e, const char *text, int *out, glnn_error *err) {
+    if (!e || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "parse enumeration: no enumeration or result pointer");
+    for (int i = 0; text && e->words[i]; i++)
+        if (strcasecmp(e->words[i], text) == 0) {
+            *out = i;
+            return GLNN_OK;
+        }
+    return glnn_fail(err, GLNN_ERR_ARGUMENT, "invalid %s '%s'", e->what, text ? text : "(null)");
 }
-glnn_status glnn_activation_parse(const char *text, glnn_activation *out, glnn_error *err) {
-    if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "parse activation function: no result pointer");
-    int v;
-    glnn_status s = parse_word(activations, "activation function", text, &v, err);
-    if (s == GLNN_OK) *out = (glnn_activation)v;
-    return s;
-}
-glnn_status glnn_pooling_operator_parse(const char *text, glnn_pooling_operator *out, glnn_error *err) {
-    if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "parse pooling operator: no result pointer");
-    int v;
-    glnn_status s = parse_word(operators, "pooling operator", text, &v, err);
-    if (s == GLNN_OK) *out = (glnn_pooling_operator)v;
-    return s;
-}
-const char *glnn_padding_name(glnn_padding p) {
-    return word_of(paddings, (int)p);
-}
-const char *glnn_activation_name(glnn_activation a) {
-    return word_of(activations, (int)a);
-}
-const char *glnn_pooling_operator_name(glnn_pooling_operator o) {
-    return word_of(operators, (int)o);
-}
+
+/* The typed forms of the generic functions. */
+#define GLNN_ENUM_FUNCTIONS_(type, prefix, info)                                                                       \
+    glnn_status prefix##_parse(const char *text, type *out, glnn_error *err) {                                         \
+        if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "parse %s: no result pointer", (info).what);                \
+        int v;                                                                                                         \
+        glnn_status s = glnn_enum_parse(&(info), text, &v, err);                                                       \
+        if (s == GLNN_OK) *out = (type)v;                                                                              \
+        return s;                                                                                                      \
+    }                                                                                                                  \
+    const char *prefix##_name(type value) {                                                                            \
+        return glnn_enum_word(&(info), (int)value);                                                                    \
+    }
+GLNN_ENUM_FUNCTIONS_(glnn_padding, glnn_padding, glnn_padding_enum)
+GLNN_ENUM_FUNCTIONS_(glnn_activation, glnn_activation, glnn_activation_enum)
+GLNN_ENUM_FUNCTIONS_(glnn_pooling_operator, glnn_pooling_operator, glnn_pooling_operator_enum)
+GLNN_ENUM_FUNCTIONS_(glnn_interpolation, glnn_interpolation, glnn_interpolation_enum)

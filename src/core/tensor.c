@@ -1,6 +1,6 @@
-/* Tensors, images and vectors on either back end, and the conversions of SPEC §2. */
-#include "backends/gpu/gpu.h"
-#include "backends/gpu/fragment/frag.h"
+/* Tensors, images and vectors on any back end (their storage is the back end's), and the conversions of
+ * SPEC §2. */
+#include "backends/backend.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@ int64_t glnn_shape_count(glnn_shape s) {
     return n;
 }
 
-int64_t glnn_gpu_buffer_bytes(glnn_shape s) {
+int64_t glnn_storage_bytes(glnn_shape s) {
     int64_t n = glnn_shape_count(s);
     if (n < 0) return -1;
     if (s.kind == GLNN_KIND_IMAGE) return n / 3 * 4;
@@ -39,23 +39,11 @@ glnn_status glnn_check_tensor_shape(const glnn_context *ctx, glnn_shape shape, c
     if (shape.kind == GLNN_KIND_VECTOR && (shape.h != 1 || shape.w != 1))
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: a vector is 1×1×N, got %lld×%lld×%lld", what, (long long)shape.h,
                          (long long)shape.w, (long long)shape.c);
-    int64_t bytes = glnn_gpu_buffer_bytes(shape);
+    int64_t bytes = glnn_storage_bytes(shape);
     if (bytes < 0 || (uint64_t)bytes > SIZE_MAX / 2)
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: a %lld×%lld×%lld %s is too large (its size overflows)", what,
                          (long long)shape.h, (long long)shape.w, (long long)shape.c, kn);
-    glnn_frag_layout layout; /* the fragment path: textures within the device's size limit */
-    if (ctx && ctx->is_gpu && ctx->gpu->fragment) return glnn_frag_layout_of(ctx->gpu, shape, &layout, what, err);
-    if (ctx && ctx->is_gpu && bytes > ctx->gpu->max_ssbo_size)
-        return glnn_fail(err, GLNN_ERR_MEMORY,
-                         "%s: a %lld×%lld×%lld %s needs %lld bytes, above the device's storage block limit of %d "
-                         "bytes",
-                         what, (long long)shape.h, (long long)shape.w, (long long)shape.c, kn, (long long)bytes,
-                         ctx->gpu->max_ssbo_size);
-    if (ctx && !ctx->is_gpu && bytes > GLNN_CPU_MAX_TENSOR_BYTES)
-        return glnn_fail(err, GLNN_ERR_MEMORY,
-                         "%s: a %lld×%lld×%lld %s needs %lld bytes, above the CPU reference's limit of %lld bytes",
-                         what, (long long)shape.h, (long long)shape.w, (long long)shape.c, kn, (long long)bytes,
-                         (long long)GLNN_CPU_MAX_TENSOR_BYTES);
+    if (ctx && ctx->backend->check_shape) return ctx->backend->check_shape(ctx, shape, bytes, what, err);
     return GLNN_OK;
 }
 
@@ -66,29 +54,12 @@ glnn_status glnn_tensor_create(glnn_context *ctx, glnn_shape shape, glnn_tensor 
     snprintf(what, sizeof what, "create %s", kn);
     glnn_status check = glnn_check_tensor_shape(ctx, shape, what, err);
     if (check != GLNN_OK) return check;
-    int64_t bytes = glnn_gpu_buffer_bytes(shape);
     glnn_tensor *t = calloc(1, sizeof *t);
     if (!t) return glnn_fail(err, GLNN_ERR_MEMORY, "create %s: out of memory", kn);
     t->ctx = ctx;
     t->shape = shape;
-    glnn_status s = GLNN_OK;
-    if (ctx->is_gpu && ctx->gpu->fragment) {
-        s = glnn_gpu_make_current(ctx->gpu, err);
-        if (s == GLNN_OK) s = glnn_frag_tensor_create(t, err);
-    } else if (ctx->is_gpu) {
-        s = glnn_gpu_make_current(ctx->gpu, err);
-        void *zeros = s == GLNN_OK ? calloc(1, (size_t)bytes) : NULL;
-        if (s == GLNN_OK && !zeros) s = glnn_fail(err, GLNN_ERR_MEMORY, "create %s: out of memory", kn);
-        if (s == GLNN_OK) s = glnn_gpu_buffer_create(bytes, zeros, &t->buffer, "create tensor", err);
-        free(zeros);
-        t->buffer_size = bytes;
-    } else if (shape.kind == GLNN_KIND_VECTOR) {
-        t->floats = calloc((size_t)shape.c, sizeof(float));
-        if (!t->floats) s = glnn_fail(err, GLNN_ERR_MEMORY, "create vector: out of memory");
-    } else {
-        t->bytes = calloc(1, (size_t)bytes);
-        if (!t->bytes) s = glnn_fail(err, GLNN_ERR_MEMORY, "create %s: out of memory", kn);
-    }
+    glnn_status s = ctx->backend->activate ? ctx->backend->activate(ctx, err) : GLNN_OK;
+    if (s == GLNN_OK) s = ctx->backend->tensor_create(t, err);
     if (s != GLNN_OK) {
         glnn_tensor_free(t);
         return s;
@@ -99,10 +70,7 @@ glnn_status glnn_tensor_create(glnn_context *ctx, glnn_shape shape, glnn_tensor 
 
 void glnn_tensor_free(glnn_tensor *t) {
     if (!t) return;
-    if (t->buffer && glnn_gpu_make_current(t->ctx->gpu, NULL) == GLNN_OK) glnn_gpu_buffer_free(t->buffer);
-    if (t->texture && glnn_gpu_make_current(t->ctx->gpu, NULL) == GLNN_OK) glnn_frag_tensor_free(t);
-    free(t->bytes);
-    free(t->floats);
+    t->ctx->backend->tensor_free(t);
     free(t);
 }
 
@@ -122,62 +90,18 @@ static glnn_status check_count(const char *what, const glnn_tensor *t, const voi
     return GLNN_OK;
 }
 
-/* Writes n HWC bytes (or floats, for vectors) into the tensor's storage. */
+/* Writes HWC bytes (or floats, for vectors) into the tensor's storage. */
 static glnn_status store(glnn_tensor *t, const uint8_t *bytes, const float *floats, const char *what, glnn_error *err) {
-    int64_t n = glnn_shape_count(t->shape);
-    if (!t->ctx->is_gpu) {
-        if (t->shape.kind == GLNN_KIND_VECTOR)
-            memcpy(t->floats, floats, (size_t)n * sizeof(float));
-        else
-            memcpy(t->bytes, bytes, (size_t)n);
-        return GLNN_OK;
-    }
-    glnn_status s = glnn_gpu_make_current(t->ctx->gpu, err);
-    if (s != GLNN_OK) return s;
-    if (t->ctx->gpu->fragment) return glnn_frag_tensor_store(t, bytes, floats, what, err);
-    const void *src = t->shape.kind == GLNN_KIND_VECTOR ? (const void *)floats : (const void *)bytes;
-    uint8_t *staging = NULL;
-    if (t->shape.kind == GLNN_KIND_IMAGE) {
-        staging = calloc(1, (size_t)t->buffer_size);
-        if (!staging) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-        for (int64_t p = 0; p < n / 3; p++)
-            memcpy(staging + 4 * p, bytes + 3 * p, 3);
-        src = staging;
-    }
-    glBindBuffer(GL_SHADER_STORAGE_BUFFER, t->buffer);
-    glBufferSubData(GL_SHADER_STORAGE_BUFFER, 0, (GLsizeiptr)t->buffer_size, src);
-    free(staging);
-    return glnn_gpu_check(what, err);
+    const glnn_backend *b = t->ctx->backend;
+    glnn_status s = b->activate ? b->activate(t->ctx, err) : GLNN_OK;
+    return s == GLNN_OK ? b->tensor_store(t, bytes, floats, what, err) : s;
 }
 
 /* Reads the tensor's storage as HWC bytes (or floats for vectors) into the caller's arrays. */
 static glnn_status load(const glnn_tensor *t, uint8_t *bytes, float *floats, const char *what, glnn_error *err) {
-    int64_t n = glnn_shape_count(t->shape);
-    if (!t->ctx->is_gpu) {
-        if (t->shape.kind == GLNN_KIND_VECTOR)
-            memcpy(floats, t->floats, (size_t)n * sizeof(float));
-        else
-            memcpy(bytes, t->bytes, (size_t)n);
-        return GLNN_OK;
-    }
-    glnn_status s = glnn_gpu_make_current(t->ctx->gpu, err);
-    if (s != GLNN_OK) return s;
-    if (t->ctx->gpu->fragment) return glnn_frag_tensor_load(t, bytes, floats, what, err);
-    glMemoryBarrier(GL_BUFFER_UPDATE_BARRIER_BIT);
-    glBindBuffer(GL_SHADER_STORAGE_BUFFER, t->buffer);
-    const uint8_t *map = glMapBufferRange(GL_SHADER_STORAGE_BUFFER, 0, (GLsizeiptr)t->buffer_size, GL_MAP_READ_BIT);
-    if (!map)
-        return glnn_gpu_check(what, err) != GLNN_OK ? GLNN_ERR_DEVICE
-                                                    : glnn_fail(err, GLNN_ERR_DEVICE, "%s: cannot map buffer", what);
-    if (t->shape.kind == GLNN_KIND_VECTOR)
-        memcpy(floats, map, (size_t)n * sizeof(float));
-    else if (t->shape.kind == GLNN_KIND_IMAGE)
-        for (int64_t p = 0; p < n / 3; p++)
-            memcpy(bytes + 3 * p, map + 4 * p, 3);
-    else
-        memcpy(bytes, map, (size_t)n);
-    glUnmapBuffer(GL_SHADER_STORAGE_BUFFER);
-    return glnn_gpu_check(what, err);
+    const glnn_backend *b = t->ctx->backend;
+    glnn_status s = b->activate ? b->activate(t->ctx, err) : GLNN_OK;
+    return s == GLNN_OK ? b->tensor_load(t, bytes, floats, what, err) : s;
 }
 
 glnn_status glnn_tensor_upload_u8(glnn_tensor *t, const uint8_t *data, int64_t count, glnn_error *err) {

@@ -2,8 +2,6 @@
  * whole graph and plans tensor memory; a run executes every op once in order. */
 #include "model/model.h"
 
-#include "backends/gpu/gpu.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,12 +129,12 @@ static int find_binding(const glnn_model *m, const glnn_op *op, int input) {
 
 static glnn_status connect_ops(glnn_model *m, glnn_op *source, glnn_op *dest, int output, int input, int shuffle,
                                const char *what, glnn_error *err) {
-    if (output < 0 || output >= source->cls->output_count)
+    if (output < 0 || output >= source->cls->info.output_count)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no output #%d (it has %d)", what, source->name, output,
-                         source->cls->output_count);
-    if (input < 0 || input >= dest->cls->input_count)
+                         source->cls->info.output_count);
+    if (input < 0 || input >= dest->cls->info.input_count)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no input #%d (it has %d)", what, dest->name, input,
-                         dest->cls->input_count);
+                         dest->cls->info.input_count);
     if (shuffle < 0) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: shuffle must be 0 or more, got %d", what, shuffle);
     if (find_connection(m, dest, input) >= 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input #%d of '%s' is already connected", what, input, dest->name);
@@ -158,10 +156,11 @@ glnn_status glnn_model_append(glnn_model *m, glnn_op *op, bool connect, glnn_err
     if (s != GLNN_OK) return s;
     glnn_op *last = m->n_ops ? m->ops[m->n_ops - 1] : NULL;
     if (connect && last) {
-        if (last->cls->output_count < 1)
+        if (last->cls->info.output_count < 1)
             return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: cannot connect '%s', which has no output, to '%s'", what,
                              last->name, op->name);
-        if (op->cls->input_count < 1) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no input", what, op->name);
+        if (op->cls->info.input_count < 1)
+            return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no input", what, op->name);
         if (m->n_conns >= GLNN_MAX_CONNECTIONS)
             return glnn_fail(err, GLNN_ERR_MEMORY, "%s: a model holds at most %d connections", what,
                              GLNN_MAX_CONNECTIONS);
@@ -205,9 +204,9 @@ glnn_status glnn_model_add_output(glnn_model *m, const char *op_name, int output
     glnn_op *op = glnn_model_find(m, op_name);
     if (!op)
         return glnn_fail(err, GLNN_ERR_NOT_FOUND, "%s: operation '%s' not found", what, op_name ? op_name : "(null)");
-    if (output < 0 || output >= op->cls->output_count)
+    if (output < 0 || output >= op->cls->info.output_count)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no output #%d (it has %d)", what, op->name, output,
-                         op->cls->output_count);
+                         op->cls->info.output_count);
     for (int i = 0; i < m->n_outputs; i++)
         if (m->outputs[i].op == op && m->outputs[i].output == output) return GLNN_OK;
     if (!reserve((void **)&m->outputs, &m->cap_outputs, m->n_outputs, sizeof *m->outputs))
@@ -227,7 +226,7 @@ static glnn_status bind(glnn_model *m, const char *op_name, int input, glnn_shap
         free(bytes);
         return glnn_fail(err, GLNN_ERR_NOT_FOUND, "%s: operation '%s' not found", what, op_name ? op_name : "(null)");
     }
-    if (input < 0 || input >= op->cls->input_count) {
+    if (input < 0 || input >= op->cls->info.input_count) {
         free(bytes);
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no input #%d", what, op->name, input);
     }
@@ -361,7 +360,7 @@ static glnn_status take_tensor(glnn_model *m, pool_entry *entries, glnn_shape sh
     if (s != GLNN_OK) return glnn_fail(err, s, "prepare model: %s: %s", what, cause.message);
     entries[m->n_pool] = (pool_entry){t, keep_until};
     m->pool[m->n_pool++] = t;
-    m->memory_bytes += glnn_gpu_buffer_bytes(shape);
+    m->memory_bytes += glnn_storage_bytes(shape);
     *out = t;
     return GLNN_OK;
 }
@@ -433,7 +432,7 @@ static glnn_status prepare(glnn_model *m, glnn_context *ctx, const glnn_chunks *
     for (int p = 0; s == GLNN_OK && p < m->n_ops; p++) {
         glnn_op *op = m->ops[p];
         glnn_input_desc in[GLNN_MAX_INPUTS] = {{0}};
-        for (int i = 0; s == GLNN_OK && i < op->cls->input_count; i++)
+        for (int i = 0; s == GLNN_OK && i < op->cls->info.input_count; i++)
             s = describe_input(m, p, i, &in[i], err);
         if (s == GLNN_OK) s = glnn_op_prepare(op, ctx, in, data, err);
         if (s != GLNN_OK) break;
@@ -447,7 +446,7 @@ static glnn_status prepare(glnn_model *m, glnn_context *ctx, const glnn_chunks *
             s = take_tensor(m, entries, c->source->out_shape, p, p, what, &m->conn_view[j], err);
         }
         snprintf(what, sizeof what, "output of '%s'", op->name);
-        if (s == GLNN_OK && op->cls->output_count > 0)
+        if (s == GLNN_OK && op->cls->info.output_count > 0)
             s = take_tensor(m, entries, op->out_shape, p, last_reader(m, p), what, &m->op_out[p], err);
     }
     for (int b = 0; s == GLNN_OK && b < m->n_bindings; b++) {
@@ -456,7 +455,7 @@ static glnn_status prepare(glnn_model *m, glnn_context *ctx, const glnn_chunks *
         if (s != GLNN_OK)
             s = glnn_fail(err, s, "prepare model: data bound to input #%d of '%s': %s", m->bindings[b].input,
                           m->bindings[b].op->name, cause.message);
-        if (s == GLNN_OK) m->memory_bytes += glnn_gpu_buffer_bytes(m->bindings[b].shape);
+        if (s == GLNN_OK) m->memory_bytes += glnn_storage_bytes(m->bindings[b].shape);
         m->bindings[b].dirty = true;
     }
     for (int p = 0; s == GLNN_OK && p < m->n_ops; p++)
@@ -489,8 +488,7 @@ static const glnn_tensor *input_tensor(glnn_model *m, glnn_op *op, int i, glnn_e
         const glnn_connection *c = &m->conns[j];
         const glnn_tensor *src = m->op_out[glnn_model_position(m, c->source)];
         if (!m->conn_view[j]) return src;
-        *s = m->ctx->is_gpu ? glnn_gpu_shuffle(m->ctx, src, c->shuffle, m->conn_view[j], err)
-                            : glnn_cpu_shuffle(src, c->shuffle, m->conn_view[j], err);
+        *s = m->ctx->backend->shuffle(m->ctx, src, c->shuffle, m->conn_view[j], err);
         return m->conn_view[j];
     }
     int b = find_binding(m, op, i);
@@ -517,22 +515,22 @@ glnn_status glnn_model_run(glnn_model *m, glnn_context *ctx, const glnn_chunks *
         if (bd->dirty) s = glnn_tensor_upload_u8(bd->tensor, bd->bytes, glnn_shape_count(bd->shape), err);
         if (s == GLNN_OK) bd->dirty = false;
     }
+    const glnn_backend *b = ctx->backend;
+    if (s == GLNN_OK && b->activate) s = b->activate(ctx, err);
     for (int p = 0; s == GLNN_OK && p < m->n_ops; p++) {
         glnn_op *op = m->ops[p];
         double t0 = now_ms();
-        bool timed = ctx->is_gpu && glnn_gpu_timer_begin(ctx->gpu);
+        bool timed = b->timer_begin && b->timer_begin(ctx);
         const glnn_tensor *in[GLNN_MAX_INPUTS] = {NULL};
-        for (int i = 0; s == GLNN_OK && i < op->cls->input_count; i++)
+        for (int i = 0; s == GLNN_OK && i < op->cls->info.input_count; i++)
             in[i] = input_tensor(m, op, i, err, &s);
-        if (s == GLNN_OK)
-            s = ctx->is_gpu ? op->cls->run_gpu(op, ctx, in, m->op_out[p], err)
-                            : op->cls->run_cpu(op, in, m->op_out[p], err);
-        m->op_gpu_ms[p] = timed ? glnn_gpu_timer_end(ctx->gpu) : -1.0;
-        if (ctx->is_gpu) glnn_gpu_finish(ctx->gpu);
+        if (s == GLNN_OK) s = glnn_op_execute(op, in, m->op_out[p], err);
+        m->op_gpu_ms[p] = timed ? b->timer_end(ctx) : -1.0;
+        if (b->finish) b->finish(ctx);
         m->op_ms[p] = now_ms() - t0;
     }
-    /* An error the GPU raised while finishing (out of memory, a lost context) fails the run. */
-    if (s == GLNN_OK && ctx->is_gpu) s = glnn_gpu_check("run model", err);
+    /* An error the device raised while finishing (out of memory, a lost context) fails the run. */
+    if (s == GLNN_OK && b->check) s = b->check(ctx, "run model", err);
     if (s != GLNN_OK) return s;
     m->ran = true;
     return GLNN_OK;
@@ -587,11 +585,11 @@ static glnn_status find_softmax(const glnn_model *m, const char *op, const char 
     if (op) {
         o = glnn_model_find(m, op);
         if (!o) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "%s: operation '%s' not found", what, op);
-        if (o->cls->kind != GLNN_OP_SOFTMAX)
+        if (o->cls->info.kind != GLNN_OP_SOFTMAX)
             return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' is not a Softmax", what, o->name);
     } else {
         for (int i = 0; i < m->n_ops; i++)
-            if (m->ops[i]->cls->kind == GLNN_OP_SOFTMAX) o = m->ops[i];
+            if (m->ops[i]->cls->info.kind == GLNN_OP_SOFTMAX) o = m->ops[i];
         if (!o) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "%s: the model has no Softmax", what);
     }
     *out = o;
@@ -659,9 +657,7 @@ glnn_status glnn_model_op_gpu_time(const glnn_model *m, int index, double *ms, g
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "op GPU time: no operation at position %d", index);
     if (m->op_gpu_ms[index] < 0)
         return glnn_fail(err, GLNN_ERR_DEVICE, "op GPU time: '%s' was not timed on the GPU (%s)", m->ops[index]->name,
-                         !m->ctx->is_gpu           ? "CPU context"
-                         : !m->ctx->gpu->has_timer ? "the driver has no timer queries"
-                                                   : "the driver reported the measurement disjoint");
+                         m->ctx->backend->no_timer ? m->ctx->backend->no_timer(m->ctx) : "no timer");
     *ms = m->op_gpu_ms[index];
     return GLNN_OK;
 }

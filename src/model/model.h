@@ -2,7 +2,7 @@
 #ifndef GLNN_MODEL_H
 #define GLNN_MODEL_H
 
-#include "internal.h"
+#include "ops/op.h"
 
 typedef struct glnn_connection {
     glnn_op *source, *dest;

@@ -22,7 +22,7 @@ typedef struct {
     const char *text; /* KEY_WORD */
 } key_value;
 
-#define MAX_KEYS 12
+#define MAX_KEYS 16
 
 static glnn_status parse_int(const glnn_kv *kv, int *out, glnn_error *err) {
     const char *v = kv->value;
@@ -85,125 +85,49 @@ static glnn_status at_line(glnn_status s, int line, const glnn_error *inner, gln
     return glnn_fail(err, s, "listing line %d: %s", line, inner->message);
 }
 
-static glnn_status parse_enum(const key_value *v, int line, const char *key, int which, int *out, glnn_error *err) {
-    glnn_error inner;
-    glnn_status s = GLNN_OK;
-    if (!v->present) return GLNN_OK;
-    if (which == 0) s = glnn_padding_parse(v->text, (glnn_padding *)out, &inner);
-    if (which == 1) s = glnn_activation_parse(v->text, (glnn_activation *)out, &inner);
-    if (which == 2) s = glnn_pooling_operator_parse(v->text, (glnn_pooling_operator *)out, &inner);
-    if (s != GLNN_OK) return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: key '%s': %s", line, key, inner.message);
-    return GLNN_OK;
-}
-
 static int value_line(const glnn_block *b, const char *key) {
     for (int i = 0; i < b->count; i++)
         if (strcmp(b->kv[i].key, key) == 0) return b->kv[i].line;
     return b->line;
 }
 
-static glnn_status conv2d_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
-    static const key_spec specs[] = {{"_name", KEY_WORD, true},         {"kernel_size", KEY_INT, true},
-                                     {"input_channels", KEY_INT, true}, {"output_channels", KEY_INT, true},
-                                     {"stride", KEY_INT, false},        {"padding", KEY_WORD, false},
-                                     {"use_bias", KEY_BOOL, false},     {"groups", KEY_INT, false},
-                                     {"activation", KEY_WORD, false},   {NULL, 0, false}};
-    key_value v[MAX_KEYS];
-    glnn_status s = read_keys(b, specs, v, "conv2d", err);
-    if (s != GLNN_OK) return s;
-    glnn_conv2d_params p;
-    glnn_conv2d_params_init(&p);
-    p.name = v[0].text;
-    p.kernel_size = v[1].i;
-    p.num_input_channels = v[2].i;
-    p.num_output_channels = v[3].i;
-    if (v[4].present) p.stride = v[4].i;
-    int pad = p.padding, act = p.activation;
-    s = parse_enum(&v[5], value_line(b, "padding"), "padding", 0, &pad, err);
-    if (s == GLNN_OK) s = parse_enum(&v[8], value_line(b, "activation"), "activation", 1, &act, err);
-    if (s != GLNN_OK) return s;
-    p.padding = (glnn_padding)pad;
-    p.activation = (glnn_activation)act;
-    if (v[6].present) p.use_bias = v[6].i;
-    if (v[7].present) p.num_groups = v[7].i;
-    glnn_error inner;
-    return at_line(glnn_conv2d_create(&p, op, &inner), b->line, &inner, err);
-}
-
-static glnn_status pooling2d_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
-    static const key_spec specs[] = {{"_name", KEY_WORD, true},  {"operator", KEY_WORD, true}, {"size", KEY_INT, true},
-                                     {"stride", KEY_INT, false}, {"padding", KEY_WORD, false}, {NULL, 0, false}};
-    key_value v[MAX_KEYS];
-    glnn_status s = read_keys(b, specs, v, "pooling2d", err);
-    if (s != GLNN_OK) return s;
-    glnn_pooling2d_params p;
-    glnn_pooling2d_params_init(&p);
-    p.name = v[0].text;
-    p.size = v[2].i;
-    p.stride = v[3].present ? v[3].i : 1; /* absent means 1, as Beatmup reads such files */
-    int oper = p.op, pad = p.padding;
-    s = parse_enum(&v[1], value_line(b, "operator"), "operator", 2, &oper, err);
-    if (s == GLNN_OK) s = parse_enum(&v[4], value_line(b, "padding"), "padding", 0, &pad, err);
-    if (s != GLNN_OK) return s;
-    p.op = (glnn_pooling_operator)oper;
-    p.padding = (glnn_padding)pad;
-    glnn_error inner;
-    return at_line(glnn_pooling2d_create(&p, op, &inner), b->line, &inner, err);
-}
-
-static glnn_status dense_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
-    static const key_spec specs[] = {
-        {"_name", KEY_WORD, true}, {"output_dims", KEY_INT, true}, {"use_bias", KEY_BOOL, false}, {NULL, 0, false}};
-    key_value v[MAX_KEYS];
-    glnn_status s = read_keys(b, specs, v, "dense", err);
-    if (s != GLNN_OK) return s;
-    glnn_dense_params p;
-    glnn_dense_params_init(&p);
-    p.name = v[0].text;
-    p.num_output_dims = v[1].i;
-    if (v[2].present) p.use_bias = v[2].i;
-    glnn_error inner;
-    return at_line(glnn_dense_create(&p, op, &inner), b->line, &inner, err);
-}
-
-static glnn_status softmax_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
-    static const key_spec specs[] = {{"_name", KEY_WORD, true}, {NULL, 0, false}};
-    key_value v[MAX_KEYS];
-    glnn_status s = read_keys(b, specs, v, "softmax", err);
-    if (s != GLNN_OK) return s;
-    glnn_error inner;
-    return at_line(glnn_softmax_create(v[0].text, op, &inner), b->line, &inner, err);
-}
-
-static glnn_status image_sampler_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
-    static const key_spec specs[] = {{"_name", KEY_WORD, true},          {"output_width", KEY_INT, true},
-                                     {"output_height", KEY_INT, true},   {"center_crop", KEY_BOOL, false},
-                                     {"linear_interp", KEY_BOOL, false}, {NULL, 0, false}};
-    key_value v[MAX_KEYS];
-    glnn_status s = read_keys(b, specs, v, "image_sampler", err);
-    if (s != GLNN_OK) return s;
-    glnn_image_sampler_params p;
-    glnn_image_sampler_params_init(&p);
-    p.name = v[0].text;
-    p.output_width = v[1].i;
-    p.output_height = v[2].i;
-    if (v[3].present) p.center_crop = v[3].i;
-    if (v[4].present) p.linear_interp = v[4].i;
-    glnn_error inner;
-    return at_line(glnn_image_sampler_create(&p, op, &inner), b->line, &inner, err);
-}
-
+/* An op block, read from the op's description: "_name", then every parameter under its listing key with its
+ * type, default and the listing's own default; the op is then created as by its constructor. */
 static glnn_status op_from_block(const glnn_block *b, glnn_op **op, glnn_error *err) {
     const char *type = NULL;
     for (int i = 0; i < b->count; i++)
         if (strcmp(b->kv[i].key, "_type") == 0) type = b->kv[i].value;
     if (!type) return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: operation block lacks '_type'", b->line);
-    if (strcmp(type, "conv2d") == 0) return conv2d_from_block(b, op, err);
-    if (strcmp(type, "pooling2d") == 0) return pooling2d_from_block(b, op, err);
-    if (strcmp(type, "dense") == 0) return dense_from_block(b, op, err);
-    if (strcmp(type, "softmax") == 0) return softmax_from_block(b, op, err);
-    if (strcmp(type, "image_sampler") == 0) return image_sampler_from_block(b, op, err);
-    return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: unknown operation type '%s'", b->line, type);
+    const glnn_op_info *info = glnn_op_info_find(type);
+    if (!info) return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: unknown operation type '%s'", b->line, type);
+    key_spec specs[MAX_KEYS + 1];
+    int n = 0;
+    specs[n++] = (key_spec){"_name", KEY_WORD, true};
+    for (int i = 0; i < info->n_params && n < MAX_KEYS; i++) {
+        const glnn_param_info *p = &info->params[i];
+        specs[n++] = (key_spec){p->key,
+                                p->type == GLNN_PARAM_INT    ? KEY_INT
+                                : p->type == GLNN_PARAM_BOOL ? KEY_BOOL
+                                                             : KEY_WORD,
+                                p->required};
+    }
+    specs[n] = (key_spec){NULL, 0, false};
+    key_value v[MAX_KEYS];
+    glnn_status s = read_keys(b, specs, v, type, err);
+    if (s != GLNN_OK) return s;
+    int values[MAX_KEYS];
+    for (int i = 0; i < info->n_params; i++) {
+        const glnn_param_info *p = &info->params[i];
+        const key_value *kv = &v[i + 1];
+        values[i] = kv->present ? kv->i : p->listing_default;
+        if (p->type != GLNN_PARAM_ENUM || !kv->present) continue;
+        glnn_error inner;
+        if (glnn_enum_parse(p->enumeration, kv->text, &values[i], &inner) != GLNN_OK)
+            return glnn_fail(err, GLNN_ERR_FORMAT, "listing line %d: key '%s': %s", value_line(b, p->key), p->key,
+                             inner.message);
+    }
+    glnn_error inner;
+    return at_line(glnn_op_create(type, v[0].text, values, info->n_params, op, &inner), b->line, &inner, err);
 }
 
 static glnn_status connection_from_block(glnn_model *m, const glnn_block *b, glnn_error *err) {
@@ -320,8 +244,8 @@ glnn_status glnn_model_serialize(const glnn_model *m, char **text, size_t *lengt
     for (int i = 0; i < m->n_ops; i++) {
         const glnn_op *op = m->ops[i];
         append_kv(&t, true, "_name", op->name);
-        append_kv(&t, false, "_type", op->cls->type_name);
-        op->cls->write_keys(op, emit_key, &t);
+        append_kv(&t, false, "_type", op->cls->info.type_name);
+        glnn_op_write_keys(op, emit_key, &t);
     }
     if (t.oom) {
         free(t.p);

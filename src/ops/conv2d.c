@@ -1,14 +1,36 @@
-/* Conv2D (SPEC §4): parameters, validation, preparation (shapes, weights), counters, listing keys. */
+/* Conv2D (SPEC §4): description, parameters and their validation, op-level preparation (shapes, weights),
+ * counters.  The computation is the back ends' (backends/<name>/conv2d.c). */
 #include "ops/conv2d.h"
-#include "backends/gpu/fragment/frag.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static glnn_conv2d *as_conv(const glnn_op *op) {
-    return (glnn_conv2d *)op;
-}
+static const glnn_param_info params[] = {
+    {"kernel_size", "kernel_size", GLNN_PARAM_INT, NULL, true, 0, 0, NULL, "k: the kernel is k×k"},
+    {"num_input_channels", "input_channels", GLNN_PARAM_INT, NULL, true, 0, 0, NULL,
+     "Cin, the input depth: 3 (an image input) or a multiple of 4"},
+    {"num_output_channels", "output_channels", GLNN_PARAM_INT, NULL, true, 0, 0, NULL,
+     "Cout, the output depth: a multiple of 4"},
+    {"stride", "stride", GLNN_PARAM_INT, NULL, false, 1, 1, NULL, "stride along x and y"},
+    {"padding", "padding", GLNN_PARAM_ENUM, &glnn_padding_enum, false, GLNN_PADDING_VALID, GLNN_PADDING_VALID, NULL,
+     "Padding.VALID or Padding.SAME"},
+    {"use_bias", "use_bias", GLNN_PARAM_BOOL, NULL, false, 1, 1, NULL, "whether the bias chunk '<name>/b' is added"},
+    {"num_groups", "groups", GLNN_PARAM_INT, NULL, false, 1, 1, NULL, "number of convolution groups"},
+    {"activation", "activation", GLNN_PARAM_ENUM, &glnn_activation_enum, false, GLNN_ACTIVATION_DEFAULT,
+     GLNN_ACTIVATION_DEFAULT, NULL, "the ActivationFunction"},
+};
+static const size_t offsets[] = {
+    offsetof(glnn_conv2d_params, kernel_size),
+    offsetof(glnn_conv2d_params, num_input_channels),
+    offsetof(glnn_conv2d_params, num_output_channels),
+    offsetof(glnn_conv2d_params, stride),
+    offsetof(glnn_conv2d_params, padding),
+    offsetof(glnn_conv2d_params, use_bias),
+    offsetof(glnn_conv2d_params, num_groups),
+    offsetof(glnn_conv2d_params, activation),
+};
 
 void glnn_conv2d_params_init(glnn_conv2d_params *p) {
     if (!p) return;
@@ -32,7 +54,7 @@ static glnn_status validate(const glnn_conv2d_params *p, glnn_error *err) {
     const char *name = p->name ? p->name : "";
     char what[300];
     snprintf(what, sizeof what, "Conv2D '%s'", name);
-    glnn_status s = glnn_check_op_name("Conv2D", p->name, err);
+    glnn_status s = glnn_op_check_name("Conv2D", p->name, err);
     if (s != GLNN_OK) return s;
     if (p->padding != GLNN_PADDING_VALID && p->padding != GLNN_PADDING_SAME)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: invalid padding '%d'", what, (int)p->padding);
@@ -72,12 +94,10 @@ static glnn_status validate(const glnn_conv2d_params *p, glnn_error *err) {
     return GLNN_OK;
 }
 
-static const glnn_op_class conv2d_class;
-
 /* -1 for NULL or an op that is not a Conv2D. */
 int64_t glnn_conv2d_sampled_channels(const glnn_op *op) {
-    if (!op || op->cls != &conv2d_class) return -1;
-    const glnn_conv2d *c = as_conv(op);
+    if (!glnn_op_is(op, &glnn_conv2d_class)) return -1;
+    const glnn_conv2d *c = glnn_conv2d_of(op);
     int64_t k2 = (int64_t)c->p.kernel_size * c->p.kernel_size;
     switch (c->kind) {
     case CONV_IMAGE: return 3 * k2;
@@ -86,60 +106,72 @@ int64_t glnn_conv2d_sampled_channels(const glnn_op *op) {
     }
 }
 
-static void release_prepared(glnn_conv2d *c) {
-    glnn_gpu_conv2d_release(c, c->base.prepared_ctx);
-    glnn_frag_conv2d_release(c, c->base.prepared_ctx);
-    free(c->weights);
-    free(c->bias);
-    c->weights = c->bias = NULL;
+static void free_prep(void *prep) {
+    glnn_conv2d_prep *pp = prep;
+    free(pp->weights);
+    free(pp->bias);
+    free(pp);
 }
 
-static void unprepare(glnn_op *op) {
-    release_prepared(as_conv(op));
+/* SPEC §3 for input 0: both axes and the output shape; false when the output would be empty. */
+static bool geometry(const glnn_conv2d_params *p, glnn_shape in, glnn_axis *ax, glnn_axis *ay, glnn_shape *out) {
+    *ax = glnn_axis_geometry(in.w, p->kernel_size, p->stride, p->padding);
+    *ay = glnn_axis_geometry(in.h, p->kernel_size, p->stride, p->padding);
+    *out = (glnn_shape){GLNN_KIND_TENSOR, ay->n, ax->n, p->num_output_channels};
+    return ax->n > 0 && ay->n > 0;
 }
 
-static void destroy(glnn_op *op) {
-    free(op);
+static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
+    glnn_axis ax, ay;
+    return in[0].present && geometry(&glnn_conv2d_of(op)->p, in[0].shape, &ax, &ay, out);
 }
 
-/* Rules P1–P11, shapes, weights, counters.  Builds the new state beside the old and swaps on success. */
-static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_error *err) {
-    glnn_conv2d *c = as_conv(op);
+/* Rules P1–P6: the inputs. */
+static glnn_status check_inputs(const glnn_conv2d *c, const glnn_input_desc *in, const char *what, glnn_error *err) {
+    const char *name = c->base.name;
     const glnn_conv2d_params *p = &c->p;
-    const char *name = op->name;
-    char what[300];
-    snprintf(what, sizeof what, "Conv2D '%s'", name);
     if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
     glnn_data_kind want = c->kind == CONV_IMAGE ? GLNN_KIND_IMAGE : GLNN_KIND_TENSOR;
     if (in[0].shape.kind != want)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects %s on input #0", what, name,
                          want == GLNN_KIND_IMAGE ? "an image" : "a tensor");
-    glnn_shape is = in[0].shape;
+    glnn_shape is = in[0].shape, os;
     if (is.c != p->num_input_channels)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input depth %lld does not match num_input_channels %d", what,
                          (long long)is.c, p->num_input_channels);
-    glnn_axis ax = glnn_axis_geometry(is.w, p->kernel_size, p->stride, p->padding);
-    glnn_axis ay = glnn_axis_geometry(is.h, p->kernel_size, p->stride, p->padding);
-    if (ax.n <= 0 || ay.n <= 0)
+    glnn_axis ax, ay;
+    if (!geometry(p, is, &ax, &ay, &os))
         return glnn_fail(err, GLNN_ERR_ARGUMENT,
                          "%s: output would be empty (input %lld×%lld, kernel %d, stride %d, %s padding)", what,
                          (long long)is.w, (long long)is.h, p->kernel_size, p->stride, glnn_padding_name(p->padding));
-    glnn_shape os = {GLNN_KIND_TENSOR, ay.n, ax.n, p->num_output_channels};
     if (c->kind == CONV_IMAGE && in[1].present)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no residual input with an image input", what);
-    if (in[1].present && (in[1].shape.kind != GLNN_KIND_TENSOR || in[1].shape.h != os.h || in[1].shape.w != os.w ||
-                          in[1].shape.c != os.c))
-        return glnn_fail(err, GLNN_ERR_ARGUMENT,
-                         "%s: residual shape %lld×%lld×%lld does not match output shape %lld×%lld×%lld", what,
-                         (long long)in[1].shape.h, (long long)in[1].shape.w, (long long)in[1].shape.c, (long long)os.h,
-                         (long long)os.w, (long long)os.c);
+    glnn_shape rs = in[1].shape;
+    if (in[1].present && (rs.kind != GLNN_KIND_TENSOR || rs.h != os.h || rs.w != os.w || rs.c != os.c))
+        return glnn_fail(
+            err, GLNN_ERR_ARGUMENT, "%s: residual shape %lld×%lld×%lld does not match output shape %lld×%lld×%lld",
+            what, (long long)rs.h, (long long)rs.w, (long long)rs.c, (long long)os.h, (long long)os.w, (long long)os.c);
+    return GLNN_OK;
+}
+
+/* Rules P1–P10, shapes, weights, counters.  P11 (the sampling limit) is the GPU back ends'. */
+static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
+                           glnn_prepared *out, glnn_error *err) {
+    const glnn_conv2d *c = glnn_conv2d_of(op);
+    const glnn_conv2d_params *p = &c->p;
+    char what[300];
+    glnn_op_what(op, what, sizeof what);
+    glnn_status s = check_inputs(c, in, what, err);
+    if (s != GLNN_OK) return s;
+    glnn_conv2d_prep pp = {.in_shape = in[0].shape, .has_residual = in[1].present};
+    geometry(p, pp.in_shape, &pp.ax, &pp.ay, &out->out_shape);
     /* Sizes are checked before anything is allocated. */
     char size_what[320];
     snprintf(size_what, sizeof size_what, "%s: output", what);
-    glnn_status s = glnn_check_tensor_shape(ctx, os, size_what, err);
+    s = glnn_check_tensor_shape(ctx, out->out_shape, size_what, err);
     if (s != GLNN_OK) return s;
-    int64_t k2 = (int64_t)p->kernel_size * p->kernel_size, n_weights, v = glnn_shape_count(os), macs, fetches;
+    int64_t k2 = (int64_t)p->kernel_size * p->kernel_size, n_weights, v = glnn_shape_count(out->out_shape), macs,
+            fetches;
     const int64_t t = (c->kind == CONV_IMAGE || c->kind == CONV_DEPTHWISE) ? 1 : c->cg / 4;
     if (!glnn_mul_i64(k2, c->cg, &n_weights) || !glnn_mul_i64(n_weights, p->num_output_channels, &n_weights) ||
         n_weights > (int64_t)(UINT32_MAX / 4))
@@ -150,126 +182,78 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
         !glnn_mul_i64(fetches, t, &fetches) || fetches > INT64_MAX - v / 4)
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: the operation counters overflow 64 bits", what);
     if (!data)
-        return glnn_fail(err, GLNN_ERR_STATE, "%s: no model data given to read the weights '%s/w' from", what, name);
-    float *weights = NULL, *bias = NULL;
-    char kind_what[320];
-    snprintf(kind_what, sizeof kind_what, "%s: filters", what);
-    s = glnn_chunks_read_floats(data, name, GLNN_FILTERS_CHUNK_SUFFIX, n_weights, kind_what, &weights, err);
-    if (s == GLNN_OK && p->use_bias) {
-        snprintf(kind_what, sizeof kind_what, "%s: bias", what);
-        s = glnn_chunks_read_floats(data, name, GLNN_BIAS_CHUNK_SUFFIX, p->num_output_channels, kind_what, &bias, err);
-    } else if (s == GLNN_OK) {
-        bias = calloc((size_t)p->num_output_channels, sizeof(float));
-        if (!bias) s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    }
-    if (s == GLNN_OK && ctx->is_gpu && ctx->max_sampled_channels > 0 &&
-        glnn_conv2d_sampled_channels(op) > ctx->max_sampled_channels)
-        s = glnn_fail(err, GLNN_ERR_ARGUMENT,
-                      "Conv2D '%s' samples %lld input channels per output value, above this device's limit of %d; "
-                      "use more groups or raise the limit",
-                      name, (long long)glnn_conv2d_sampled_channels(op), ctx->max_sampled_channels);
+        return glnn_fail(err, GLNN_ERR_STATE, "%s: no model data given to read the weights '%s/w' from", what,
+                         op->name);
+    s = glnn_op_read_weights(op, data, GLNN_FILTERS_CHUNK_SUFFIX, "filters", n_weights, &pp.weights, err);
+    if (s == GLNN_OK && p->use_bias)
+        s = glnn_op_read_weights(op, data, GLNN_BIAS_CHUNK_SUFFIX, "bias", p->num_output_channels, &pp.bias, err);
+    else if (s == GLNN_OK && !(pp.bias = calloc((size_t)p->num_output_channels, sizeof(float))))
+        s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    glnn_conv2d_prep *heap = s == GLNN_OK ? malloc(sizeof *heap) : NULL;
+    if (s == GLNN_OK && !heap) s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     if (s != GLNN_OK) {
-        free(weights);
-        free(bias);
+        free(pp.weights);
+        free(pp.bias);
         return s;
     }
-
-    /* Swap in the new state. */
-    glnn_conv2d old = *c;
-    c->weights = weights;
-    c->bias = bias;
-    c->gpu_weights = c->gpu_bias = c->gpu_program = 0;
-    c->frag_weights = c->frag_program = 0;
-    c->frag_uniforms = NULL;
-    c->in_shape = is;
-    c->has_residual = in[1].present;
-    c->ax = ax;
-    c->ay = ay;
-    if (ctx->is_gpu) {
-        s = ctx->gpu->fragment ? glnn_frag_conv2d_prepare(c, ctx, err) : glnn_gpu_conv2d_prepare(c, ctx, err);
-        if (s != GLNN_OK) {
-            glnn_gpu_conv2d_release(c, ctx);
-            glnn_frag_conv2d_release(c, ctx);
-            free(weights);
-            free(bias);
-            *c = old;
-            return s;
-        }
-    }
-    release_prepared(&old);
-    op->multiply_adds = macs;
-    op->texel_fetches = fetches + (c->has_residual ? v / 4 : 0);
-    op->weight_bytes = (n_weights + p->num_output_channels) * (int64_t)sizeof(float);
-    op->out_shape = os;
-    op->prepared = true;
-    op->prepared_ctx = ctx;
+    *heap = pp;
+    out->prep = heap;
+    out->multiply_adds = macs;
+    out->texel_fetches = fetches + (pp.has_residual ? v / 4 : 0);
+    out->weight_bytes = (n_weights + p->num_output_channels) * (int64_t)sizeof(float);
     return GLNN_OK;
 }
 
-static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
-    const glnn_conv2d_params *p = &as_conv(op)->p;
-    if (!in[0].present) return false;
-    glnn_axis ax = glnn_axis_geometry(in[0].shape.w, p->kernel_size, p->stride, p->padding);
-    glnn_axis ay = glnn_axis_geometry(in[0].shape.h, p->kernel_size, p->stride, p->padding);
-    *out = (glnn_shape){GLNN_KIND_TENSOR, ay.n, ax.n, p->num_output_channels};
-    return ax.n > 0 && ay.n > 0;
+static void params_init(void *p) {
+    glnn_conv2d_params_init(p);
 }
 
-static void write_keys(const glnn_op *op, void (*emit)(void *, const char *, const char *), void *user) {
-    const glnn_conv2d_params *p = &as_conv(op)->p;
-    char buf[32];
-    emit(user, "activation", glnn_activation_name(p->activation));
-    snprintf(buf, sizeof buf, "%d", p->num_groups);
-    emit(user, "groups", buf);
-    snprintf(buf, sizeof buf, "%d", p->num_input_channels);
-    emit(user, "input_channels", buf);
-    snprintf(buf, sizeof buf, "%d", p->kernel_size);
-    emit(user, "kernel_size", buf);
-    snprintf(buf, sizeof buf, "%d", p->num_output_channels);
-    emit(user, "output_channels", buf);
-    emit(user, "padding", glnn_padding_name(p->padding));
-    snprintf(buf, sizeof buf, "%d", p->stride);
-    emit(user, "stride", buf);
-    emit(user, "use_bias", p->use_bias ? "true" : "false");
+static void get_params(const glnn_op *op, void *p) {
+    *(glnn_conv2d_params *)p = glnn_conv2d_of(op)->p;
 }
 
-static const glnn_op_class conv2d_class = {
-    .kind = GLNN_OP_CONV2D,
-    .type_name = "conv2d",
-    .input_count = 2,
-    .output_count = 1,
+static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
+    return glnn_conv2d_create(p, out, err);
+}
+
+const glnn_op_class glnn_conv2d_class = {
+    .info = {GLNN_OP_CONV2D, "conv2d", "Conv2D", 2, 1, (int)(sizeof params / sizeof params[0]), params, 0,
+             "{kernel_size}x{kernel_size} s{stride} {padding} {num_input_channels}->{num_output_channels} groups "
+             "{num_groups} {activation}{use_bias? bias}",
+             "2D convolution with 8-bit inputs and outputs (SPEC §4).  num_input_channels is 3 (an image input:\n"
+             "then num_groups=1 and VALID padding) or a multiple of 4; num_output_channels a multiple of 4.\n"
+             "Filters are read from the chunk '<name>/w' (float32, HWIO: shape (k, k, Cin/groups, Cout)), the\n"
+             "bias from '<name>/b' (Cout float32) when use_bias.  Input #0 is the main input, input #1 an\n"
+             "optional residual of the output's shape, added before the activation.  padding and activation\n"
+             "also accept their names as text ('same', 'sigmoid_like', any case).  Invalid parameters raise\n"
+             "glnn.ArgumentError with the first failing rule of SPEC §4.3."},
+    .params_size = sizeof(glnn_conv2d_params),
+    .offsets = offsets,
+    .params_init = params_init,
+    .create = create,
+    .get_params = get_params,
     .prepare = prepare,
+    .free_prep = free_prep,
     .infer_shape = infer_shape,
-    .run_cpu = glnn_cpu_conv2d,
-    .run_gpu = glnn_conv2d_run_gpu,
-    .write_keys = write_keys,
-    .unprepare = unprepare,
-    .destroy = destroy,
 };
 
 glnn_status glnn_conv2d_create(const glnn_conv2d_params *p, glnn_op **out, glnn_error *err) {
     if (!p || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create Conv2D: no parameters or output handle");
     glnn_status s = validate(p, err);
     if (s != GLNN_OK) return s;
-    glnn_conv2d *c = calloc(1, sizeof *c);
-    if (!c) return glnn_fail(err, GLNN_ERR_MEMORY, "create Conv2D '%s': out of memory", p->name);
-    s = glnn_op_init(&c->base, &conv2d_class, p->name, err);
-    if (s != GLNN_OK) {
-        free(c);
-        return s;
-    }
+    glnn_conv2d *c = (glnn_conv2d *)glnn_op_new(&glnn_conv2d_class, sizeof *c, p->name, err);
+    if (!c) return GLNN_ERR_MEMORY;
     c->p = *p;
     c->p.name = c->base.name;
     c->kind = kind_of(p);
     c->cg = c->kind == CONV_IMAGE ? 3 : c->kind == CONV_DEPTHWISE ? 1 : p->num_input_channels / p->num_groups;
-    c->gpu_variant = -1;
     *out = &c->base;
     return GLNN_OK;
 }
 
 glnn_status glnn_conv2d_get_params(const glnn_op *op, glnn_conv2d_params *p, glnn_error *err) {
-    if (!op || !p || op->cls != &conv2d_class)
+    if (!p || !glnn_op_is(op, &glnn_conv2d_class))
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "Conv2D parameters: not a Conv2D operation");
-    *p = as_conv(op)->p;
+    *p = glnn_conv2d_of(op)->p;
     return GLNN_OK;
 }

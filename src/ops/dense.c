@@ -1,13 +1,17 @@
-/* Dense (SPEC §5.2): parameters, validation, preparation (shapes, matrix and bias), counters, listing keys. */
+/* Dense (SPEC §5.2): description, parameters and their validation, op-level preparation (shapes, matrix and
+ * bias), counters. */
 #include "ops/dense.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static glnn_dense *as_dense(const glnn_op *op) {
-    return (glnn_dense *)op;
-}
+static const glnn_param_info params[] = {
+    {"num_output_dims", "output_dims", GLNN_PARAM_INT, NULL, true, 0, 0, NULL, "output length, any count from 1"},
+    {"use_bias", "use_bias", GLNN_PARAM_BOOL, NULL, false, 1, 1, NULL, "whether the bias chunk '<name>/b' is added"},
+};
+static const size_t offsets[] = {offsetof(glnn_dense_params, num_output_dims), offsetof(glnn_dense_params, use_bias)};
 
 void glnn_dense_params_init(glnn_dense_params *p) {
     if (!p) return;
@@ -16,7 +20,7 @@ void glnn_dense_params_init(glnn_dense_params *p) {
 }
 
 static glnn_status validate(const glnn_dense_params *p, glnn_error *err) {
-    glnn_status s = glnn_check_op_name("Dense", p->name, err);
+    glnn_status s = glnn_op_check_name("Dense", p->name, err);
     if (s != GLNN_OK) return s;
     if (p->num_output_dims < 1)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "Dense '%s': number of output dims must be positive, got %d", p->name,
@@ -24,29 +28,21 @@ static glnn_status validate(const glnn_dense_params *p, glnn_error *err) {
     return GLNN_OK;
 }
 
-static void release_prepared(glnn_dense *d, glnn_context *ctx) {
-    glnn_gpu_dense_release(d, ctx);
-    free(d->matrix);
-    free(d->bias);
-    d->matrix = d->bias = NULL;
+static void free_prep(void *prep) {
+    glnn_dense_prep *pp = prep;
+    free(pp->matrix);
+    free(pp->bias);
+    free(pp);
 }
 
-static void unprepare(glnn_op *op) {
-    release_prepared(as_dense(op), op->prepared_ctx);
-}
-
-static void destroy(glnn_op *op) {
-    free(op);
-}
-
-/* Input checks, matrix and bias, counters, GPU resources.  The op changes only on success. */
-static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_error *err) {
-    glnn_dense *d = as_dense(op);
+/* Input checks, matrix and bias, counters. */
+static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
+                           glnn_prepared *out, glnn_error *err) {
+    const glnn_dense *d = glnn_dense_of(op);
     const char *name = op->name;
     const int64_t n_out = d->p.num_output_dims;
     char what[300];
-    snprintf(what, sizeof what, "Dense '%s'", name);
+    glnn_op_what(op, what, sizeof what);
     if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
     glnn_shape is = in[0].shape;
     if (is.kind == GLNN_KIND_IMAGE)
@@ -62,8 +58,9 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
                          (long long)n_in);
     char size_what[320];
     snprintf(size_what, sizeof size_what, "%s: output", what);
-    glnn_status size_s = glnn_check_tensor_shape(ctx, (glnn_shape){GLNN_KIND_VECTOR, 1, 1, n_out}, size_what, err);
-    if (size_s != GLNN_OK) return size_s;
+    out->out_shape = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, n_out};
+    glnn_status s = glnn_check_tensor_shape(ctx, out->out_shape, size_what, err);
+    if (s != GLNN_OK) return s;
     if (n_matrix > (int64_t)(UINT32_MAX / 4))
         return glnn_fail(err, GLNN_ERR_MEMORY,
                          "%s: a %lld×%lld matrix is too large for a chunk (at most %lu float32 values)", what,
@@ -71,93 +68,68 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     if (!data)
         return glnn_fail(err, GLNN_ERR_STATE, "%s: no model data given to read the matrix '%s%s' from", what, name,
                          GLNN_FILTERS_CHUNK_SUFFIX);
-    float *matrix = NULL, *bias = NULL;
-    char chunk_what[320];
-    snprintf(chunk_what, sizeof chunk_what, "%s: matrix", what);
-    glnn_status s = glnn_chunks_read_floats(data, name, GLNN_FILTERS_CHUNK_SUFFIX, n_matrix, chunk_what, &matrix, err);
-    if (s == GLNN_OK && d->p.use_bias) {
-        snprintf(chunk_what, sizeof chunk_what, "%s: bias", what);
-        s = glnn_chunks_read_floats(data, name, GLNN_BIAS_CHUNK_SUFFIX, n_out, chunk_what, &bias, err);
-    } else if (s == GLNN_OK) {
-        bias = calloc((size_t)n_out, sizeof(float));
-        if (!bias) s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    }
+    glnn_dense_prep pp = {.n_in = n_in, .vector_input = is.kind == GLNN_KIND_VECTOR};
+    s = glnn_op_read_weights(op, data, GLNN_FILTERS_CHUNK_SUFFIX, "matrix", n_matrix, &pp.matrix, err);
+    if (s == GLNN_OK && d->p.use_bias)
+        s = glnn_op_read_weights(op, data, GLNN_BIAS_CHUNK_SUFFIX, "bias", n_out, &pp.bias, err);
+    else if (s == GLNN_OK && !(pp.bias = calloc((size_t)n_out, sizeof(float))))
+        s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    glnn_dense_prep *heap = s == GLNN_OK ? malloc(sizeof *heap) : NULL;
+    if (s == GLNN_OK && !heap) s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     if (s != GLNN_OK) {
-        free(matrix);
-        free(bias);
+        free(pp.matrix);
+        free(pp.bias);
         return s;
     }
-
-    /* Build the new state beside the old one; swap on success. */
-    glnn_dense next = *d;
-    next.n_in = n_in;
-    next.vector_input = is.kind == GLNN_KIND_VECTOR;
-    next.matrix = matrix;
-    next.bias = bias;
-    next.gpu_matrix = next.gpu_bias = next.gpu_program = 0;
-    if (ctx->is_gpu) {
-        s = glnn_gpu_dense_prepare(&next, ctx, err);
-        if (s != GLNN_OK) {
-            release_prepared(&next, ctx);
-            return s;
-        }
-    }
-    release_prepared(d, op->prepared_ctx);
-    d->n_in = next.n_in;
-    d->vector_input = next.vector_input;
-    d->matrix = next.matrix;
-    d->bias = next.bias;
-    d->gpu_matrix = next.gpu_matrix;
-    d->gpu_bias = next.gpu_bias;
-    d->gpu_program = next.gpu_program;
-    op->multiply_adds = n_matrix;
+    *heap = pp;
+    out->prep = heap;
     const int64_t out_quads = (n_out + 3) / 4; /* SPEC §5.2 */
-    op->texel_fetches = n_in * out_quads + n_in / 4 + (d->p.use_bias ? out_quads : 0);
-    op->out_shape = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, n_out};
-    op->prepared = true;
-    op->prepared_ctx = ctx;
+    out->multiply_adds = n_matrix;
+    out->texel_fetches = n_in * out_quads + n_in / 4 + (d->p.use_bias ? out_quads : 0);
+    out->weight_bytes = (n_matrix + n_out) * (int64_t)sizeof(float);
     return GLNN_OK;
-}
-
-static void write_keys(const glnn_op *op, void (*emit)(void *, const char *, const char *), void *user) {
-    const glnn_dense_params *p = &as_dense(op)->p;
-    char buf[32];
-    snprintf(buf, sizeof buf, "%d", p->num_output_dims);
-    emit(user, "output_dims", buf);
-    emit(user, "use_bias", p->use_bias ? "true" : "false");
 }
 
 static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
     (void)in;
-    *out = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, ((const glnn_dense *)op)->p.num_output_dims};
+    *out = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, glnn_dense_of(op)->p.num_output_dims};
     return true;
 }
 
-static const glnn_op_class dense_class = {
-    .kind = GLNN_OP_DENSE,
-    .type_name = "dense",
-    .input_count = 1,
-    .output_count = 1,
+static void params_init(void *p) {
+    glnn_dense_params_init(p);
+}
+
+static void get_params(const glnn_op *op, void *p) {
+    *(glnn_dense_params *)p = glnn_dense_of(op)->p;
+}
+
+static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
+    return glnn_dense_create(p, out, err);
+}
+
+const glnn_op_class glnn_dense_class = {
+    .info = {GLNN_OP_DENSE, "dense", "Dense", 1, 1, (int)(sizeof params / sizeof params[0]), params, 0,
+             "{num_output_dims} outputs{use_bias? bias}",
+             "Fully connected layer (SPEC §5.2): y = A·x + b in float32, no activation.  Input: a 1×1×N tensor\n"
+             "or another Dense's vector.  Matrix chunk '<name>/w': num_output_dims×N float32, row-major; bias\n"
+             "chunk '<name>/b'.  num_output_dims is any count from 1."},
+    .params_size = sizeof(glnn_dense_params),
+    .offsets = offsets,
+    .params_init = params_init,
+    .create = create,
+    .get_params = get_params,
     .prepare = prepare,
+    .free_prep = free_prep,
     .infer_shape = infer_shape,
-    .run_cpu = glnn_cpu_dense,
-    .run_gpu = glnn_gpu_dense,
-    .write_keys = write_keys,
-    .unprepare = unprepare,
-    .destroy = destroy,
 };
 
 glnn_status glnn_dense_create(const glnn_dense_params *p, glnn_op **out, glnn_error *err) {
     if (!p || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create Dense: no parameters or output handle");
     glnn_status s = validate(p, err);
     if (s != GLNN_OK) return s;
-    glnn_dense *d = calloc(1, sizeof *d);
-    if (!d) return glnn_fail(err, GLNN_ERR_MEMORY, "create Dense '%s': out of memory", p->name);
-    s = glnn_op_init(&d->base, &dense_class, p->name, err);
-    if (s != GLNN_OK) {
-        free(d);
-        return s;
-    }
+    glnn_dense *d = (glnn_dense *)glnn_op_new(&glnn_dense_class, sizeof *d, p->name, err);
+    if (!d) return GLNN_ERR_MEMORY;
     d->p = *p;
     d->p.name = d->base.name;
     *out = &d->base;
@@ -165,8 +137,8 @@ glnn_status glnn_dense_create(const glnn_dense_params *p, glnn_op **out, glnn_er
 }
 
 glnn_status glnn_dense_get_params(const glnn_op *op, glnn_dense_params *p, glnn_error *err) {
-    if (!op || !p || op->cls != &dense_class)
+    if (!p || !glnn_op_is(op, &glnn_dense_class))
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "Dense parameters: not a Dense operation");
-    *p = as_dense(op)->p;
+    *p = glnn_dense_of(op)->p;
     return GLNN_OK;
 }

@@ -3,11 +3,24 @@
 #include "ops/image_sampler.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static glnn_image_sampler *as_sampler(const glnn_op *op) {
+static const glnn_param_info params[] = {
+    {"output_width", "output_width", GLNN_PARAM_INT, NULL, true, 0, 0, "size", "output width"},
+    {"output_height", "output_height", GLNN_PARAM_INT, NULL, true, 0, 0, "size", "output height"},
+    {"center_crop", "center_crop", GLNN_PARAM_BOOL, NULL, false, 1, 1, NULL,
+     "whether the input is cropped to the output's aspect ratio around its center"},
+    {"linear_interp", "linear_interp", GLNN_PARAM_BOOL, NULL, false, 1, 1, NULL,
+     "bilinear (True) or nearest (False) sampling"},
+};
+static const size_t offsets[] = {
+    offsetof(glnn_image_sampler_params, output_width), offsetof(glnn_image_sampler_params, output_height),
+    offsetof(glnn_image_sampler_params, center_crop), offsetof(glnn_image_sampler_params, linear_interp)};
+
+static glnn_image_sampler *as_sampler(glnn_op *op) {
     return (glnn_image_sampler *)op;
 }
 
@@ -28,7 +41,7 @@ static glnn_status check_rotation(const char *name, int rotation, glnn_error *er
 }
 
 static glnn_status validate(const glnn_image_sampler_params *p, glnn_error *err) {
-    glnn_status s = glnn_check_op_name("ImageSampler", p->name, err);
+    glnn_status s = glnn_op_check_name("ImageSampler", p->name, err);
     if (s != GLNN_OK) return s;
     if (p->output_width < 1 || p->output_height < 1)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "ImageSampler '%s': output size must be positive, got %d×%d", p->name,
@@ -56,29 +69,20 @@ static void axis_taps(double a, double b, int64_t n, int64_t len, bool linear, g
     }
 }
 
-static void release_prepared(glnn_image_sampler *s, glnn_context *ctx) {
-    glnn_gpu_image_sampler_release(s, ctx);
-    free(s->tx);
-    free(s->ty);
-    s->tx = s->ty = NULL;
+static void free_prep(void *prep) {
+    glnn_image_sampler_prep *pp = prep;
+    free(pp->tx);
+    free(pp->ty);
+    free(pp);
 }
 
-static void unprepare(glnn_op *op) {
-    release_prepared(as_sampler(op), op->prepared_ctx);
-}
-
-static void destroy(glnn_op *op) {
-    free(op);
-}
-
-static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_error *err) {
+static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
+                           glnn_prepared *out, glnn_error *err) {
     (void)data;
-    glnn_image_sampler *sm = as_sampler(op);
-    const glnn_image_sampler_params *p = &sm->p;
+    const glnn_image_sampler_params *p = &glnn_image_sampler_of(op)->p;
     const char *name = op->name;
     char what[300];
-    snprintf(what, sizeof what, "ImageSampler '%s'", name);
+    glnn_op_what(op, what, sizeof what);
     if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
     const glnn_shape is = in[0].shape;
     if (is.kind != GLNN_KIND_IMAGE)
@@ -90,7 +94,8 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
                          (long long)ho);
     char size_what[320];
     snprintf(size_what, sizeof size_what, "%s: output", what);
-    glnn_status size_s = glnn_check_tensor_shape(ctx, (glnn_shape){GLNN_KIND_IMAGE, ho, wo, 3}, size_what, err);
+    out->out_shape = (glnn_shape){GLNN_KIND_IMAGE, ho, wo, 3};
+    glnn_status size_s = glnn_check_tensor_shape(ctx, out->out_shape, size_what, err);
     if (size_s != GLNN_OK) return size_s;
     /* 1. rotation */
     const int64_t wr = (p->rotation & 1) ? is.h : is.w, hr = (p->rotation & 1) ? is.w : is.h;
@@ -108,55 +113,23 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
         }
     }
     /* 3., 4. sampling positions */
-    glnn_image_sampler next = *sm;
-    next.tx = malloc((size_t)wo * sizeof *next.tx);
-    next.ty = malloc((size_t)ho * sizeof *next.ty);
-    next.gpu_taps = next.gpu_program = 0;
-    next.gpu_textures[0] = next.gpu_textures[1] = 0;
-    if (!next.tx || !next.ty) {
-        free(next.tx);
-        free(next.ty);
+    glnn_image_sampler_prep *pp = calloc(1, sizeof *pp);
+    if (pp) {
+        pp->tx = malloc((size_t)wo * sizeof *pp->tx);
+        pp->ty = malloc((size_t)ho * sizeof *pp->ty);
+    }
+    if (!pp || !pp->tx || !pp->ty) {
+        if (pp) free_prep(pp);
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     }
-    axis_taps(ax, bx, wo, wr, p->linear_interp, next.tx);
-    axis_taps(ay, by, ho, hr, p->linear_interp, next.ty);
-    next.in_shape = is;
-    next.wr = wr;
-    next.hr = hr;
-    if (ctx->is_gpu) {
-        glnn_status s = glnn_gpu_image_sampler_prepare(&next, ctx, err);
-        if (s != GLNN_OK) {
-            release_prepared(&next, ctx);
-            return s;
-        }
-    }
-    release_prepared(sm, op->prepared_ctx);
-    sm->in_shape = next.in_shape;
-    sm->wr = wr;
-    sm->hr = hr;
-    sm->tx = next.tx;
-    sm->ty = next.ty;
-    sm->gpu_taps = next.gpu_taps;
-    sm->gpu_program = next.gpu_program;
-    sm->gpu_textures[0] = next.gpu_textures[0];
-    sm->gpu_textures[1] = next.gpu_textures[1];
-    op->out_shape = (glnn_shape){GLNN_KIND_IMAGE, ho, wo, 3};
-    op->multiply_adds = 0;
-    op->texel_fetches = wo * ho;
-    op->prepared = true;
-    op->prepared_ctx = ctx;
+    axis_taps(ax, bx, wo, wr, p->linear_interp, pp->tx);
+    axis_taps(ay, by, ho, hr, p->linear_interp, pp->ty);
+    pp->in_shape = is;
+    pp->wr = wr;
+    pp->hr = hr;
+    out->prep = pp;
+    out->texel_fetches = wo * ho;
     return GLNN_OK;
-}
-
-static void write_keys(const glnn_op *op, void (*emit)(void *, const char *, const char *), void *user) {
-    const glnn_image_sampler_params *p = &as_sampler(op)->p;
-    char buf[32];
-    emit(user, "center_crop", p->center_crop ? "true" : "false");
-    emit(user, "linear_interp", p->linear_interp ? "true" : "false");
-    snprintf(buf, sizeof buf, "%d", p->output_height);
-    emit(user, "output_height", buf);
-    snprintf(buf, sizeof buf, "%d", p->output_width);
-    emit(user, "output_width", buf);
 }
 
 static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
@@ -166,31 +139,39 @@ static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape
     return true;
 }
 
-static const glnn_op_class image_sampler_class = {
-    .kind = GLNN_OP_IMAGE_SAMPLER,
-    .type_name = "image_sampler",
-    .input_count = 1,
-    .output_count = 1,
+static void params_init(void *p) {
+    glnn_image_sampler_params_init(p);
+}
+
+static void get_params(const glnn_op *op, void *p) {
+    *(glnn_image_sampler_params *)p = glnn_image_sampler_of(op)->p;
+}
+
+static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
+    return glnn_image_sampler_create(p, out, err);
+}
+
+const glnn_op_class glnn_image_sampler_class = {
+    .info = {GLNN_OP_IMAGE_SAMPLER, "image_sampler", "ImageSampler", 1, 1, (int)(sizeof params / sizeof params[0]),
+             params, 2, "{output_width}x{output_height}{center_crop? center-crop}{linear_interp? bilinear| nearest}",
+             "Resamples an input image of any size to size = (width, height) (SPEC §5.4): optional rotation,\n"
+             "center crop to the output's aspect ratio, bilinear or nearest sampling."},
+    .params_size = sizeof(glnn_image_sampler_params),
+    .offsets = offsets,
+    .params_init = params_init,
+    .create = create,
+    .get_params = get_params,
     .prepare = prepare,
+    .free_prep = free_prep,
     .infer_shape = infer_shape,
-    .run_cpu = glnn_cpu_image_sampler,
-    .run_gpu = glnn_gpu_image_sampler,
-    .write_keys = write_keys,
-    .unprepare = unprepare,
-    .destroy = destroy,
 };
 
 glnn_status glnn_image_sampler_create(const glnn_image_sampler_params *p, glnn_op **out, glnn_error *err) {
     if (!p || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create ImageSampler: no parameters or output handle");
     glnn_status s = validate(p, err);
     if (s != GLNN_OK) return s;
-    glnn_image_sampler *sm = calloc(1, sizeof *sm);
-    if (!sm) return glnn_fail(err, GLNN_ERR_MEMORY, "create ImageSampler '%s': out of memory", p->name);
-    s = glnn_op_init(&sm->base, &image_sampler_class, p->name, err);
-    if (s != GLNN_OK) {
-        free(sm);
-        return s;
-    }
+    glnn_image_sampler *sm = (glnn_image_sampler *)glnn_op_new(&glnn_image_sampler_class, sizeof *sm, p->name, err);
+    if (!sm) return GLNN_ERR_MEMORY;
     sm->p = *p;
     sm->p.name = sm->base.name;
     *out = &sm->base;
@@ -198,14 +179,14 @@ glnn_status glnn_image_sampler_create(const glnn_image_sampler_params *p, glnn_o
 }
 
 glnn_status glnn_image_sampler_get_params(const glnn_op *op, glnn_image_sampler_params *p, glnn_error *err) {
-    if (!op || !p || op->cls != &image_sampler_class)
+    if (!p || !glnn_op_is(op, &glnn_image_sampler_class))
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "ImageSampler parameters: not an ImageSampler operation");
-    *p = as_sampler(op)->p;
+    *p = glnn_image_sampler_of(op)->p;
     return GLNN_OK;
 }
 
 glnn_status glnn_image_sampler_set_rotation(glnn_op *op, int rotation, glnn_error *err) {
-    if (!op || op->cls != &image_sampler_class)
+    if (!glnn_op_is(op, &glnn_image_sampler_class))
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "set rotation: not an ImageSampler operation");
     glnn_image_sampler *sm = as_sampler(op);
     glnn_status s = check_rotation(op->name, rotation, err);

@@ -1,9 +1,8 @@
-/* ImageSampler: shared by the op (ops/image_sampler.c), the CPU reference (cpu/image_sampler.c) and the GPU
- * kernel (gpu/image_sampler.c).  Internal. */
+/* ImageSampler (SPEC §5.4): the op (ops/image_sampler.c) and what its back-end implementations read.  Internal. */
 #ifndef GLNN_OPS_IMAGE_SAMPLER_H
 #define GLNN_OPS_IMAGE_SAMPLER_H
 
-#include "internal.h"
+#include "ops/op.h"
 
 /* Where one output column (or row) samples the rotated input: the two neighbours i0 ≤ i1 and the weight f
  * of i1 for bilinear sampling; for nearest sampling i0 = i1 is the chosen pixel and f = 0. */
@@ -15,14 +14,21 @@ typedef struct glnn_sampler_tap {
 typedef struct glnn_image_sampler {
     glnn_op base;
     glnn_image_sampler_params p; /* p.name points to base.name */
-    /* Prepared state */
+} glnn_image_sampler;
+
+/* Op-level prepared data (op->prep). */
+typedef struct glnn_image_sampler_prep {
     glnn_shape in_shape;       /* the unrotated input image */
     int64_t wr, hr;            /* size of the rotated input */
     glnn_sampler_tap *tx, *ty; /* output_width taps along x, output_height along y, in rotated coordinates */
-    unsigned int gpu_taps, gpu_program;
-    unsigned int gpu_textures[2]; /* texture buffer views of the input and the taps; 0 without them */
-    bool gpu_storage_only;        /* tests: read storage buffers even where texture buffers exist */
-} glnn_image_sampler;
+} glnn_image_sampler_prep;
+
+static inline const glnn_image_sampler *glnn_image_sampler_of(const glnn_op *op) {
+    return (const glnn_image_sampler *)op;
+}
+static inline const glnn_image_sampler_prep *glnn_image_sampler_prep_of(const glnn_op *op) {
+    return (const glnn_image_sampler_prep *)op->prep;
+}
 
 /* Maps a pixel (xr, yr) of the input rotated by `rotation` quarter turns clockwise to the unrotated input
  * of width w and height h. */
@@ -35,16 +41,5 @@ static inline void glnn_sampler_unrotate(int rotation, int64_t w, int64_t h, int
     default: *xs = xr, *ys = yr; break;
     }
 }
-
-glnn_status glnn_cpu_image_sampler(glnn_op *op, const glnn_tensor *const *inputs, glnn_tensor *output, glnn_error *err);
-glnn_status glnn_gpu_image_sampler(glnn_op *op, glnn_context *ctx, const glnn_tensor *const *inputs,
-                                   glnn_tensor *output, glnn_error *err);
-/* Tests: whether the next preparations of op on a GPU read the image and the taps as storage buffers
- * (the path of devices without texture buffers) instead of texture buffer views. */
-void glnn_image_sampler_force_storage_buffers(glnn_op *op, bool on);
-/* Uploads s->tx and s->ty and builds the program (fields gpu_*). */
-glnn_status glnn_gpu_image_sampler_prepare(glnn_image_sampler *s, glnn_context *ctx, glnn_error *err);
-/* Frees s's GPU buffers, created on ctx. */
-void glnn_gpu_image_sampler_release(glnn_image_sampler *s, glnn_context *ctx);
 
 #endif

@@ -1,13 +1,24 @@
-/* Pooling2D (SPEC §5.1): parameters, validation, preparation (shapes), counters, listing keys. */
+/* Pooling2D (SPEC §5.1): description, parameters and their validation, op-level preparation (shapes),
+ * counters. */
 #include "ops/pooling2d.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static glnn_pooling2d *as_pool(const glnn_op *op) {
-    return (glnn_pooling2d *)op;
-}
+static const glnn_param_info params[] = {
+    {"operator", "operator", GLNN_PARAM_ENUM, &glnn_pooling_operator_enum, true, 0, 0, NULL,
+     "Pooling2D.Operator.MAX or .AVERAGE"},
+    {"size", "size", GLNN_PARAM_INT, NULL, true, 0, 0, NULL, "pool size: the window is size×size"},
+    /* An absent listing key means 1, as Beatmup reads such files (SPEC §8.3). */
+    {"stride", "stride", GLNN_PARAM_INT, NULL, false, 0, 1, NULL, "stride as given; 0 means the pool size"},
+    {"padding", "padding", GLNN_PARAM_ENUM, &glnn_padding_enum, false, GLNN_PADDING_VALID, GLNN_PADDING_VALID, NULL,
+     "Padding.VALID or Padding.SAME"},
+};
+static const size_t offsets[] = {offsetof(glnn_pooling2d_params, op), offsetof(glnn_pooling2d_params, size),
+                                 offsetof(glnn_pooling2d_params, stride), offsetof(glnn_pooling2d_params, padding)};
+enum { PARAM_STRIDE = 2 };
 
 void glnn_pooling2d_params_init(glnn_pooling2d_params *p) {
     if (!p) return;
@@ -19,7 +30,7 @@ void glnn_pooling2d_params_init(glnn_pooling2d_params *p) {
 
 /* Construction rules of SPEC §5.1, in order. */
 static glnn_status validate(const glnn_pooling2d_params *p, glnn_error *err) {
-    glnn_status s = glnn_check_op_name("Pooling2D", p->name, err);
+    glnn_status s = glnn_op_check_name("Pooling2D", p->name, err);
     if (s != GLNN_OK) return s;
     char what[300];
     snprintf(what, sizeof what, "Pooling2D '%s'", p->name);
@@ -37,113 +48,97 @@ static glnn_status validate(const glnn_pooling2d_params *p, glnn_error *err) {
     return GLNN_OK;
 }
 
-static void unprepare(glnn_op *op) {
-    as_pool(op)->gpu_program = 0; /* programs belong to the context's cache */
+/* SPEC §3 with k = size: both axes and the output shape; false when the output would be empty. */
+static bool geometry(const glnn_pooling2d *pl, glnn_shape in, glnn_axis *ax, glnn_axis *ay, glnn_shape *out) {
+    *ax = glnn_axis_geometry(in.w, pl->p.size, pl->stride, pl->p.padding);
+    *ay = glnn_axis_geometry(in.h, pl->p.size, pl->stride, pl->p.padding);
+    *out = (glnn_shape){GLNN_KIND_TENSOR, ay->n, ax->n, in.c};
+    return ax->n > 0 && ay->n > 0;
 }
 
-static void destroy(glnn_op *op) {
-    free(op);
+static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
+    glnn_axis ax, ay;
+    return in[0].present && geometry(glnn_pooling2d_of(op), in[0].shape, &ax, &ay, out);
 }
 
-/* Input checks, shapes, counters, GPU program.  The op changes only on success. */
-static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_error *err) {
+/* Input checks, shapes, counters. */
+static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
+                           glnn_prepared *out, glnn_error *err) {
     (void)data;
-    glnn_pooling2d *pl = as_pool(op);
+    const glnn_pooling2d *pl = glnn_pooling2d_of(op);
     const char *name = op->name;
     char what[300];
-    snprintf(what, sizeof what, "Pooling2D '%s'", name);
+    glnn_op_what(op, what, sizeof what);
     if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
     glnn_shape is = in[0].shape;
     if (is.kind != GLNN_KIND_TENSOR)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects a tensor on input #0, got %s", what, name,
                          is.kind == GLNN_KIND_IMAGE ? "an image" : "a vector");
     const int k = pl->p.size, s = pl->stride;
-    glnn_axis ax = glnn_axis_geometry(is.w, k, s, pl->p.padding);
-    glnn_axis ay = glnn_axis_geometry(is.h, k, s, pl->p.padding);
-    if (ax.n <= 0 || ay.n <= 0)
+    glnn_pooling2d_prep pp = {.in_shape = is};
+    if (!geometry(pl, is, &pp.ax, &pp.ay, &out->out_shape))
         return glnn_fail(err, GLNN_ERR_ARGUMENT,
                          "%s: output would be empty (input %lld×%lld, pool size %d, stride %d, %s padding)", what,
                          (long long)is.w, (long long)is.h, k, s, glnn_padding_name(pl->p.padding));
-    glnn_shape os = {GLNN_KIND_TENSOR, ay.n, ax.n, is.c};
+    const glnn_shape os = out->out_shape;
     char size_what[320];
     snprintf(size_what, sizeof size_what, "%s: output", what);
-    glnn_status size_s = glnn_check_tensor_shape(ctx, os, size_what, err);
-    if (size_s != GLNN_OK) return size_s;
+    glnn_status st = glnn_check_tensor_shape(ctx, os, size_what, err);
+    if (st != GLNN_OK) return st;
     int64_t fetches;
     if (!glnn_mul_i64(glnn_shape_count(os) / 4, (int64_t)k * k, &fetches))
         return glnn_fail(err, GLNN_ERR_ARGUMENT,
                          "%s: pool size %d is too large for a %lld×%lld×%lld output (the texel fetch count overflows "
                          "64 bits)",
                          what, k, (long long)os.h, (long long)os.w, (long long)os.c);
-    /* The new state is built beside the old one and copied in on success. */
-    glnn_pooling2d next = *pl;
-    next.in_shape = is;
-    next.ax = ax;
-    next.ay = ay;
-    next.gpu_program = 0;
-    if (ctx->is_gpu) {
-        glnn_status st = glnn_gpu_pooling2d_prepare(&next, ctx, err);
-        if (st != GLNN_OK) return st;
-    }
-    pl->in_shape = is;
-    pl->ax = ax;
-    pl->ay = ay;
-    pl->gpu_program = next.gpu_program;
-    memcpy(pl->group, next.group, sizeof pl->group);
-    op->multiply_adds = 0;
-    op->texel_fetches = fetches;
-    op->out_shape = os;
-    op->prepared = true;
-    op->prepared_ctx = ctx;
+    glnn_pooling2d_prep *heap = malloc(sizeof *heap);
+    if (!heap) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    *heap = pp;
+    out->prep = heap;
+    out->texel_fetches = fetches;
     return GLNN_OK;
 }
 
-static void write_keys(const glnn_op *op, void (*emit)(void *, const char *, const char *), void *user) {
-    const glnn_pooling2d *pl = as_pool(op);
-    char buf[32];
-    emit(user, "operator", glnn_pooling_operator_name(pl->p.op));
-    emit(user, "padding", glnn_padding_name(pl->p.padding));
-    snprintf(buf, sizeof buf, "%d", pl->p.size);
-    emit(user, "size", buf);
-    snprintf(buf, sizeof buf, "%d", pl->stride); /* effective stride: 0 never reaches a listing */
-    emit(user, "stride", buf);
+static void params_init(void *p) {
+    glnn_pooling2d_params_init(p);
 }
 
-static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
-    const glnn_pooling2d *pl = (const glnn_pooling2d *)op;
-    if (!in[0].present) return false;
-    glnn_axis ax = glnn_axis_geometry(in[0].shape.w, pl->p.size, pl->stride, pl->p.padding);
-    glnn_axis ay = glnn_axis_geometry(in[0].shape.h, pl->p.size, pl->stride, pl->p.padding);
-    *out = (glnn_shape){GLNN_KIND_TENSOR, ay.n, ax.n, in[0].shape.c};
-    return ax.n > 0 && ay.n > 0;
+static void get_params(const glnn_op *op, void *p) {
+    *(glnn_pooling2d_params *)p = glnn_pooling2d_of(op)->p;
 }
 
-static const glnn_op_class pooling2d_class = {
-    .kind = GLNN_OP_POOLING2D,
-    .type_name = "pooling2d",
-    .input_count = 1,
-    .output_count = 1,
+static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
+    return glnn_pooling2d_create(p, out, err);
+}
+
+/* Listings and descriptions show the effective stride: 0 never reaches a listing. */
+static int effective(const glnn_op *op, int index, int value) {
+    return index == PARAM_STRIDE ? glnn_pooling2d_of(op)->stride : value;
+}
+
+const glnn_op_class glnn_pooling2d_class = {
+    .info = {GLNN_OP_POOLING2D, "pooling2d", "Pooling2D", 1, 1, (int)(sizeof params / sizeof params[0]), params, 2,
+             "{operator} {size} s{stride} {padding}",
+             "2D max or average pooling (SPEC §5.1); operator is Pooling2D.Operator.MAX or .AVERAGE (or\n"
+             "'max' / 'average').  stride 0 means the pool size.  AVERAGE supports VALID padding only.\n"
+             "Global pooling of an H×H input: size=H, stride=1."},
+    .params_size = sizeof(glnn_pooling2d_params),
+    .offsets = offsets,
+    .params_init = params_init,
+    .create = create,
+    .get_params = get_params,
+    .effective = effective,
     .prepare = prepare,
+    .free_prep = free,
     .infer_shape = infer_shape,
-    .run_cpu = glnn_cpu_pooling2d,
-    .run_gpu = glnn_gpu_pooling2d,
-    .write_keys = write_keys,
-    .unprepare = unprepare,
-    .destroy = destroy,
 };
 
 glnn_status glnn_pooling2d_create(const glnn_pooling2d_params *p, glnn_op **out, glnn_error *err) {
     if (!p || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create Pooling2D: no parameters or output handle");
     glnn_status s = validate(p, err);
     if (s != GLNN_OK) return s;
-    glnn_pooling2d *pl = calloc(1, sizeof *pl);
-    if (!pl) return glnn_fail(err, GLNN_ERR_MEMORY, "create Pooling2D '%s': out of memory", p->name);
-    s = glnn_op_init(&pl->base, &pooling2d_class, p->name, err);
-    if (s != GLNN_OK) {
-        free(pl);
-        return s;
-    }
+    glnn_pooling2d *pl = (glnn_pooling2d *)glnn_op_new(&glnn_pooling2d_class, sizeof *pl, p->name, err);
+    if (!pl) return GLNN_ERR_MEMORY;
     pl->p = *p;
     pl->p.name = pl->base.name;
     pl->stride = p->stride == 0 ? p->size : p->stride;
@@ -152,8 +147,8 @@ glnn_status glnn_pooling2d_create(const glnn_pooling2d_params *p, glnn_op **out,
 }
 
 glnn_status glnn_pooling2d_get_params(const glnn_op *op, glnn_pooling2d_params *p, glnn_error *err) {
-    if (!op || !p || op->cls != &pooling2d_class)
+    if (!p || !glnn_op_is(op, &glnn_pooling2d_class))
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "Pooling2D parameters: not a Pooling2D operation");
-    *p = as_pool(op)->p;
+    *p = glnn_pooling2d_of(op)->p;
     return GLNN_OK;
 }

@@ -1,25 +1,26 @@
-/* Pooling2D: shared by the op (ops/pooling2d.c), the CPU reference (cpu/pooling2d.c) and the GPU kernel
- * (gpu/pooling2d.c).  Internal. */
+/* Pooling2D (SPEC §5.1): the op (ops/pooling2d.c) and what its back-end implementations read.  Internal. */
 #ifndef GLNN_OPS_POOLING2D_H
 #define GLNN_OPS_POOLING2D_H
 
-#include "internal.h"
+#include "ops/op.h"
 
 typedef struct glnn_pooling2d {
     glnn_op base;
     glnn_pooling2d_params p; /* p.name points to base.name; p.stride as given (0 = size) */
     int stride;              /* effective stride: p.stride, or size when p.stride is 0 */
-    /* Prepared state */
-    glnn_shape in_shape;
-    glnn_axis ax, ay;
-    unsigned int gpu_program; /* cached by the context: never deleted here */
-    int group[3];             /* work group shape of gpu_program */
 } glnn_pooling2d;
 
-glnn_status glnn_cpu_pooling2d(glnn_op *op, const glnn_tensor *const *inputs, glnn_tensor *output, glnn_error *err);
-glnn_status glnn_gpu_pooling2d(glnn_op *op, glnn_context *ctx, const glnn_tensor *const *inputs, glnn_tensor *output,
-                               glnn_error *err);
-/* Builds (or finds) the program for the geometry already set in *p (gpu_program, group). */
-glnn_status glnn_gpu_pooling2d_prepare(glnn_pooling2d *p, glnn_context *ctx, glnn_error *err);
+/* Op-level prepared data (op->prep). */
+typedef struct glnn_pooling2d_prep {
+    glnn_shape in_shape;
+    glnn_axis ax, ay;
+} glnn_pooling2d_prep;
+
+static inline const glnn_pooling2d *glnn_pooling2d_of(const glnn_op *op) {
+    return (const glnn_pooling2d *)op;
+}
+static inline const glnn_pooling2d_prep *glnn_pooling2d_prep_of(const glnn_op *op) {
+    return (const glnn_pooling2d_prep *)op->prep;
+}
 
 #endif

@@ -1,20 +1,40 @@
-/* Softmax (SPEC §5.3): construction, preparation (input checks, result shape), no listing keys. */
+/* Softmax (SPEC §5.3): description, preparation (input checks, result shape), and the computation, on the host
+ * in every back end: p_i = exp(x_i − m) / Σ_j exp(x_j − m) with m the largest input, so that large inputs cannot
+ * overflow.  Sums and exponentials in double. */
 #include "ops/softmax.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static void destroy(glnn_op *op) {
-    free(op);
+void glnn_softmax_compute(const float *x, int64_t n, float *p) {
+    if (n <= 0) return;
+    double m = x[0];
+    for (int64_t i = 1; i < n; i++)
+        if (x[i] > m) m = x[i];
+    if (isinf(m)) {
+        /* +∞ entries share the whole mass (the limit of the formula); all −∞: uniform. */
+        int64_t count = 0;
+        for (int64_t i = 0; i < n; i++)
+            count += (double)x[i] == m;
+        for (int64_t i = 0; i < n; i++)
+            p[i] = (double)x[i] == m ? (float)(1.0 / (double)count) : 0.0f;
+        return;
+    }
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        sum += exp((double)x[i] - m);
+    for (int64_t i = 0; i < n; i++)
+        p[i] = (float)(exp((double)x[i] - m) / sum);
 }
 
-static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_error *err) {
+static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
+                           glnn_prepared *out, glnn_error *err) {
+    (void)ctx;
     (void)data;
-    glnn_softmax *sm = (glnn_softmax *)op;
     const char *name = op->name;
     char what[300];
-    snprintf(what, sizeof what, "Softmax '%s'", name);
+    glnn_op_what(op, what, sizeof what);
     if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
     glnn_shape is = in[0].shape;
     if (is.kind == GLNN_KIND_IMAGE)
@@ -23,51 +43,59 @@ static glnn_status prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc
     if (is.h != 1 || is.w != 1)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: Softmax expects a 1×1×C input, got %lld×%lld×%lld", what,
                          (long long)is.h, (long long)is.w, (long long)is.c);
-    if (op->probabilities && op->out_shape.c != is.c) {
-        /* Results of another size cannot be read back any more. */
-        free(op->probabilities);
-        op->probabilities = NULL;
-        op->has_probabilities = false;
-    }
-    sm->in_shape = is;
-    op->out_shape = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, is.c};
-    op->multiply_adds = 0;
-    op->texel_fetches = 0;
-    op->prepared = true;
-    op->prepared_ctx = ctx;
+    out->out_shape = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, is.c};
     return GLNN_OK;
 }
 
-static void write_keys(const glnn_op *op, void (*emit)(void *, const char *, const char *), void *user) {
-    (void)op;
-    (void)emit;
-    (void)user;
+/* Reads input #0 as floats (q/255 for a tensor, the values of a vector) from any back end, computes, and keeps
+ * the probabilities in the op. */
+static glnn_status run_host(glnn_op *op, const glnn_tensor *const *inputs, glnn_error *err) {
+    const int64_t n = op->out_shape.c;
+    float *x = malloc((size_t)n * sizeof(float));
+    if (!x) return glnn_fail(err, GLNN_ERR_MEMORY, "Softmax '%s': out of memory", op->name);
+    glnn_status s = glnn_tensor_download_f32(inputs[0], x, n, err);
+    if (s != GLNN_OK) {
+        free(x);
+        return s;
+    }
+    glnn_softmax_compute(x, n, x);
+    free(op->probabilities);
+    op->probabilities = x;
+    op->has_probabilities = true;
+    return GLNN_OK;
 }
 
-static const glnn_op_class softmax_class = {
-    .kind = GLNN_OP_SOFTMAX,
-    .type_name = "softmax",
-    .input_count = 1,
-    .output_count = 0,
+static void params_init(void *p) {
+    (void)p;
+}
+
+static void get_params(const glnn_op *op, void *p) {
+    *(const char **)p = op->name;
+}
+
+static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
+    return glnn_softmax_create(*(const char *const *)p, out, err);
+}
+
+const glnn_op_class glnn_softmax_class = {
+    .info = {GLNN_OP_SOFTMAX, "softmax", "Softmax", 1, 0, 0, NULL, 0, "",
+             "Softmax of a 1×1×C tensor or a vector (SPEC §5.3), computed on the CPU in float32.  It has no\n"
+             "outputs: read the result with Model.get_probabilities() or InferenceTask.get_probabilities()."},
+    .params_size = sizeof(const char *),
+    .offsets = NULL,
+    .params_init = params_init,
+    .create = create,
+    .get_params = get_params,
     .prepare = prepare,
-    .run_cpu = glnn_cpu_softmax,
-    .run_gpu = glnn_gpu_softmax,
-    .write_keys = write_keys,
-    .unprepare = NULL,
-    .destroy = destroy,
+    .run_host = run_host,
 };
 
 glnn_status glnn_softmax_create(const char *name, glnn_op **out, glnn_error *err) {
     if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create Softmax: no output handle");
-    glnn_status s = glnn_check_op_name("Softmax", name, err);
+    glnn_status s = glnn_op_check_name("Softmax", name, err);
     if (s != GLNN_OK) return s;
-    glnn_softmax *sm = calloc(1, sizeof *sm);
-    if (!sm) return glnn_fail(err, GLNN_ERR_MEMORY, "create Softmax '%s': out of memory", name);
-    s = glnn_op_init(&sm->base, &softmax_class, name, err);
-    if (s != GLNN_OK) {
-        free(sm);
-        return s;
-    }
-    *out = &sm->base;
+    glnn_op *op = glnn_op_new(&glnn_softmax_class, sizeof *op, name, err);
+    if (!op) return GLNN_ERR_MEMORY;
+    *out = op;
     return GLNN_OK;
 }

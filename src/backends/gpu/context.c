@@ -1,6 +1,7 @@
 /* EGL without a window: device enumeration, context creation, capability checks. */
 #include "backends/gpu/gpu.h"
 #include "backends/gpu/fragment/frag.h"
+#include "ops/op.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -411,4 +412,46 @@ glnn_status glnn_gpu_check(const char *what, glnn_error *err) {
     }
     return glnn_fail(err, e == GL_OUT_OF_MEMORY ? GLNN_ERR_MEMORY : GLNN_ERR_DEVICE, "%s: %s (0x%x)", what,
                      gl_error_name(e), e);
+}
+
+/* ---- the back-end hooks both GPU paths use ---- */
+
+glnn_status glnn_gpu_activate(glnn_context *ctx, glnn_error *err) {
+    return glnn_gpu_make_current(glnn_gpu_of(ctx), err);
+}
+
+bool glnn_gpu_timer_begin_hook(glnn_context *ctx) {
+    return glnn_gpu_timer_begin(glnn_gpu_of(ctx));
+}
+
+double glnn_gpu_timer_end_hook(glnn_context *ctx) {
+    return glnn_gpu_timer_end(glnn_gpu_of(ctx));
+}
+
+void glnn_gpu_finish_hook(glnn_context *ctx) {
+    glnn_gpu_finish(glnn_gpu_of(ctx));
+}
+
+glnn_status glnn_gpu_check_hook(glnn_context *ctx, const char *what, glnn_error *err) {
+    (void)ctx;
+    return glnn_gpu_check(what, err);
+}
+
+const char *glnn_gpu_no_timer(const glnn_context *ctx) {
+    return glnn_gpu_of(ctx)->has_timer ? "the driver reported the measurement disjoint"
+                                       : "the driver has no timer queries";
+}
+
+void glnn_gpu_destroy(glnn_context *ctx) {
+    glnn_gpu_free(glnn_gpu_of(ctx));
+    ctx->impl = NULL;
+}
+
+glnn_status glnn_gpu_check_sampling(const glnn_context *ctx, const glnn_op *op, glnn_error *err) {
+    const int64_t sampled = glnn_conv2d_sampled_channels(op);
+    if (ctx->max_sampled_channels <= 0 || sampled <= ctx->max_sampled_channels) return GLNN_OK;
+    return glnn_fail(err, GLNN_ERR_ARGUMENT,
+                     "Conv2D '%s' samples %lld input channels per output value, above this device's limit of %d; "
+                     "use more groups or raise the limit",
+                     op->name, (long long)sampled, ctx->max_sampled_channels);
 }

@@ -1,8 +1,10 @@
-/* GPU back end: EGL context, buffers, compute programs.  Internal. */
+/* What the two GPU back ends share (the compute path, backends/gpu/compute, and the fragment path,
+ * backends/gpu/fragment): the EGL context, programs and their cache, buffers, timers.  Internal. */
 #ifndef GLNN_GPU_H
 #define GLNN_GPU_H
 
-#include "internal.h"
+#include "backends/backend.h"
+#include "shaders.h" /* generated: GLNN_SHADER_<NAME> for every src/backends/gpu/shaders/<name>.glsl */
 
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
@@ -21,6 +23,7 @@ typedef struct glnn_program {
     struct glnn_program *next;
 } glnn_program;
 
+typedef struct glnn_gpu glnn_gpu;
 struct glnn_gpu {
     EGLDisplay display;
     EGLContext context;
@@ -51,6 +54,23 @@ struct glnn_gpu {
     void(GL_APIENTRY *tex_buffer)(GLenum target, GLenum internal_format, GLuint buffer);
 };
 
+/* The GPU state of a context of either GPU back end. */
+static inline glnn_gpu *glnn_gpu_of(const glnn_context *ctx) {
+    return (glnn_gpu *)ctx->impl;
+}
+
+/* The back-end hooks both GPU back ends use (gpu/context.c): make current, timers, finish, asynchronous errors,
+ * destruction. */
+glnn_status glnn_gpu_activate(glnn_context *ctx, glnn_error *err);
+bool glnn_gpu_timer_begin_hook(glnn_context *ctx);
+double glnn_gpu_timer_end_hook(glnn_context *ctx);
+void glnn_gpu_finish_hook(glnn_context *ctx);
+glnn_status glnn_gpu_check_hook(glnn_context *ctx, const char *what, glnn_error *err);
+const char *glnn_gpu_no_timer(const glnn_context *ctx);
+void glnn_gpu_destroy(glnn_context *ctx);
+/* Rule P11 (SPEC §4.10): a Conv2D sampling more input channels per output value than the context's limit. */
+glnn_status glnn_gpu_check_sampling(const glnn_context *ctx, const glnn_op *op, glnn_error *err);
+
 /* Creates the EGL display and context for `device` ("auto", "software", or an index) and `path`
  * ("compute", "fragment", or "auto": compute when the context offers GLES 3.1, else fragment). */
 glnn_status glnn_gpu_create(const char *device, const char *path, glnn_gpu **out, glnn_error *err);
@@ -68,14 +88,14 @@ glnn_status glnn_gpu_compile_shader(GLenum type, const char *name, const char *c
                                     glnn_error *err);
 /* Links `program` (shaders attached); on failure deletes it and returns the driver's log. */
 glnn_status glnn_gpu_link_program(GLuint program, const char *name, glnn_error *err);
-/* Returns the program for shader `name` specialized with `defines` ("#define A 1\n..."), compiling it
- * once per context. */
-glnn_status glnn_gpu_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err);
+/* Returns the compute program of shader `id` specialized with `defines` ("#define A 1\n..."), compiled once per
+ * context: "#version 310 es", the defines, the shared prelude (shaders/prelude.glsl), then the shader. */
+glnn_status glnn_gpu_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err);
 /* The per-context program cache behind glnn_gpu_program and the fragment path's glnn_frag_program: returns
- * the program keyed by `name` and `defines`, building it with `build` the first time. */
-typedef glnn_status (*glnn_program_builder)(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out,
+ * the program keyed by the shader and `defines`, building it with `build` the first time. */
+typedef glnn_status (*glnn_program_builder)(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out,
                                             glnn_error *err);
-glnn_status glnn_gpu_program_cached(glnn_gpu *gpu, const char *name, const char *defines, glnn_program_builder build,
+glnn_status glnn_gpu_program_cached(glnn_gpu *gpu, glnn_shader id, const char *defines, glnn_program_builder build,
                                     GLuint *out, glnn_error *err);
 
 /* Texture buffers: whether the current context has them (looked up once per context).  Kernels read
@@ -95,9 +115,6 @@ void glnn_gpu_buffer_free(GLuint buffer);
 /* Dispatches the bound program over (x, y, z) invocations in groups of (lx, ly, lz). */
 glnn_status glnn_gpu_dispatch(glnn_gpu *gpu, int64_t x, int64_t y, int64_t z, int lx, int ly, int lz, const char *what,
                               glnn_error *err);
-
-/* From the generated shaders.c */
-const char *glnn_shader_source(const char *name);
 
 /* Waits for every queued command (per-op timing). */
 void glnn_gpu_finish(glnn_gpu *gpu);

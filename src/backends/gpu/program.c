@@ -176,16 +176,29 @@ glnn_status glnn_gpu_link_program(GLuint program, const char *name, glnn_error *
     return glnn_fail(err, GLNN_ERR_DEVICE, "link shader '%s': %s", name, log);
 }
 
-static glnn_status compile(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err) {
-    const char *body = glnn_shader_source(name);
-    if (!body) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "compile shader: no shader named '%s'", name);
-    const char *parts[] = {"#version 310 es\n", defines, "#line 1\n", body};
+/* The part of a family of kernels that comes between the prelude and a kernel's body ("" for none). */
+static const char *library_of(glnn_shader id) {
+    switch (id) {
+    case GLNN_SHADER_CONV2D_TILED:
+    case GLNN_SHADER_CONV2D_ROWS:
+    case GLNN_SHADER_CONV2D_GEMM: return glnn_shader_source(GLNN_SHADER_CONV2D_COMMON);
+    default: return "";
+    }
+}
+
+/* Builds a compute program: the shader's source after its defines, the shared prelude and its family's part. */
+static glnn_status compile(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err) {
+    const char *name = glnn_shader_name(id), *body = glnn_shader_source(id);
+    if (!body) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "compile shader: no shader number %d", (int)id);
+    const char *parts[] = {"#version 310 es\n", defines,     glnn_shader_source(GLNN_SHADER_PRELUDE),
+                           library_of(id),      "#line 1\n", body};
+    const int n_parts = (int)(sizeof parts / sizeof parts[0]);
     char path[1200];
     uint64_t hash[2] = {0, 0};
-    bool cached = cache_entry(gpu, parts, 4, path, sizeof path, hash);
+    bool cached = cache_entry(gpu, parts, n_parts, path, sizeof path, hash);
     if (cached && (*out = cache_load(path, hash)) != 0) return GLNN_OK;
     GLuint shader;
-    glnn_status s = glnn_gpu_compile_shader(GL_COMPUTE_SHADER, name, parts, 4, &shader, err);
+    glnn_status s = glnn_gpu_compile_shader(GL_COMPUTE_SHADER, name, parts, n_parts, &shader, err);
     if (s != GLNN_OK) return s;
     GLuint program = glCreateProgram();
     if (cached) glProgramParameteri(program, GL_PROGRAM_BINARY_RETRIEVABLE_HINT, GL_TRUE);
@@ -198,8 +211,10 @@ static glnn_status compile(glnn_gpu *gpu, const char *name, const char *defines,
     return GLNN_OK;
 }
 
-glnn_status glnn_gpu_program_cached(glnn_gpu *gpu, const char *name, const char *defines, glnn_program_builder build,
+glnn_status glnn_gpu_program_cached(glnn_gpu *gpu, glnn_shader id, const char *defines, glnn_program_builder build,
                                     GLuint *out, glnn_error *err) {
+    const char *name = glnn_shader_name(id);
+    if (!name) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "compile shader: no shader number %d", (int)id);
     size_t n = strlen(name) + strlen(defines) + 2;
     char *key = malloc(n);
     if (!key) return glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", name);
@@ -211,7 +226,7 @@ glnn_status glnn_gpu_program_cached(glnn_gpu *gpu, const char *name, const char 
             return GLNN_OK;
         }
     glnn_program *p = calloc(1, sizeof *p);
-    glnn_status s = p ? build(gpu, name, defines, &p->program, err)
+    glnn_status s = p ? build(gpu, id, defines, &p->program, err)
                       : glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", name);
     if (s != GLNN_OK) {
         free(p);
@@ -225,8 +240,8 @@ glnn_status glnn_gpu_program_cached(glnn_gpu *gpu, const char *name, const char 
     return GLNN_OK;
 }
 
-glnn_status glnn_gpu_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err) {
-    return glnn_gpu_program_cached(gpu, name, defines, compile, out, err);
+glnn_status glnn_gpu_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err) {
+    return glnn_gpu_program_cached(gpu, id, defines, compile, out, err);
 }
 
 bool glnn_gpu_texture_buffers(glnn_gpu *gpu) {

@@ -5,9 +5,12 @@
 
 #include <stdlib.h>
 
-glnn_status glnn_cpu_dense(glnn_op *op, const glnn_tensor *const *inputs, glnn_tensor *output, glnn_error *err) {
-    const glnn_dense *d = (const glnn_dense *)op;
-    const int64_t n_in = d->n_in, n_out = d->p.num_output_dims;
+static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
+                       glnn_tensor *output, glnn_error *err) {
+    (void)ctx;
+    (void)state;
+    const glnn_dense_prep *d = glnn_dense_prep_of(op);
+    const int64_t n_in = d->n_in, n_out = glnn_dense_of(op)->p.num_output_dims;
     float *x = malloc((size_t)(n_in > 0 ? n_in : 1) * sizeof(float));
     if (!x) return glnn_fail(err, GLNN_ERR_MEMORY, "Dense '%s': out of memory", op->name);
     for (int64_t i = 0; i < n_in; i++)
@@ -22,3 +25,5 @@ glnn_status glnn_cpu_dense(glnn_op *op, const glnn_tensor *const *inputs, glnn_t
     free(x);
     return GLNN_OK;
 }
+
+const glnn_op_impl glnn_reference_dense = {.run = run};

@@ -7,13 +7,16 @@
 
 #include <math.h>
 
-glnn_status glnn_cpu_image_sampler(glnn_op *op, const glnn_tensor *const *inputs, glnn_tensor *output,
-                                   glnn_error *err) {
+static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
+                       glnn_tensor *output, glnn_error *err) {
+    (void)ctx;
+    (void)state;
     (void)err;
-    const glnn_image_sampler *sm = (const glnn_image_sampler *)op;
-    const int rot = sm->p.rotation;
+    const glnn_image_sampler_params *p = &glnn_image_sampler_of(op)->p;
+    const glnn_image_sampler_prep *sm = glnn_image_sampler_prep_of(op);
+    const int rot = p->rotation;
     const int64_t W = sm->in_shape.w, H = sm->in_shape.h;
-    const int64_t wo = sm->p.output_width, ho = sm->p.output_height;
+    const int64_t wo = p->output_width, ho = p->output_height;
     const uint8_t *src = inputs[0]->bytes;
     uint8_t *dst = output->bytes;
     for (int64_t y = 0; y < ho; y++) {
@@ -22,7 +25,7 @@ glnn_status glnn_cpu_image_sampler(glnn_op *op, const glnn_tensor *const *inputs
             const glnn_sampler_tap tx = sm->tx[x];
             uint8_t *out = dst + (y * wo + x) * 3;
             int64_t xs, ys;
-            if (!sm->p.linear_interp) {
+            if (!p->linear_interp) {
                 glnn_sampler_unrotate(rot, W, H, tx.i0, ty.i0, &xs, &ys);
                 for (int c = 0; c < 3; c++)
                     out[c] = src[(ys * W + xs) * 3 + c];
@@ -45,3 +48,5 @@ glnn_status glnn_cpu_image_sampler(glnn_op *op, const glnn_tensor *const *inputs
     }
     return GLNN_OK;
 }
+
+const glnn_op_impl glnn_reference_image_sampler = {.run = run};

@@ -3,20 +3,24 @@
  * (2S + size²) / (2·size²). */
 #include "ops/pooling2d.h"
 
-glnn_status glnn_cpu_pooling2d(glnn_op *op, const glnn_tensor *const *inputs, glnn_tensor *output, glnn_error *err) {
+static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
+                       glnn_tensor *output, glnn_error *err) {
+    (void)ctx;
+    (void)state;
     (void)err;
-    const glnn_pooling2d *pl = (const glnn_pooling2d *)op;
+    const glnn_pooling2d *pl = glnn_pooling2d_of(op);
+    const glnn_pooling2d_prep *pp = glnn_pooling2d_prep_of(op);
     const int k = pl->p.size, s = pl->stride;
     const bool is_max = pl->p.op == GLNN_POOLING_MAX;
-    const int64_t W = pl->in_shape.w, H = pl->in_shape.h, C = pl->in_shape.c;
-    const int64_t Wo = pl->ax.n, Ho = pl->ay.n;
+    const int64_t W = pp->in_shape.w, H = pp->in_shape.h, C = pp->in_shape.c;
+    const int64_t Wo = pp->ax.n, Ho = pp->ay.n;
     const uint64_t area = (uint64_t)k * (uint64_t)k;
     const uint8_t *x = inputs[0]->bytes;
     uint8_t *y = output->bytes;
 
     for (int64_t yo = 0; yo < Ho; yo++)
         for (int64_t xo = 0; xo < Wo; xo++) {
-            const int64_t y0 = yo * s - pl->ay.before, x0 = xo * s - pl->ax.before;
+            const int64_t y0 = yo * s - pp->ay.before, x0 = xo * s - pp->ax.before;
             /* Only the taps inside the input: padding reads 0, which changes neither the maximum nor the
              * sum, and a window far larger than the input costs no more than the input. */
             const int64_t ky0 = y0 < 0 ? -y0 : 0, ky1 = H - y0 < k ? H - y0 : k;
@@ -40,3 +44,5 @@ glnn_status glnn_cpu_pooling2d(glnn_op *op, const glnn_tensor *const *inputs, gl
         }
     return GLNN_OK;
 }
+
+const glnn_op_impl glnn_reference_pooling2d = {.run = run};

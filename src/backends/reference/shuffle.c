@@ -1,9 +1,10 @@
-/* Channel shuffle of a connection (SPEC §6) on the CPU. */
-#include "internal.h"
+/* Channel shuffle of a connection (SPEC §6) on tensors kept in memory (the CPU back ends). */
+#include "backends/backend.h"
 
 #include <string.h>
 
-glnn_status glnn_cpu_shuffle(const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err) {
+glnn_status glnn_host_shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err) {
+    (void)ctx;
     (void)err;
     const int64_t quads = in->shape.c / 4, pixels = in->shape.h * in->shape.w;
     for (int64_t p = 0; p < pixels; p++)

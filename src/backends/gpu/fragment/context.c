@@ -11,10 +11,10 @@ static void copy_string(char *dst, size_t size, GLenum name) {
     snprintf(dst, size, "%s", s ? (const char *)s : "?");
 }
 
-static glnn_status link_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err) {
-    const char *body = glnn_shader_source(name), *common = glnn_shader_source("frag_common");
-    if (!body || !common) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "compile shader: no shader named '%s'", name);
-    const char *parts[] = {"#version 100\n", defines, common, "#line 1\n", body};
+static glnn_status link_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err) {
+    const char *name = glnn_shader_name(id), *body = glnn_shader_source(id);
+    if (!body) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "compile shader: no shader number %d", (int)id);
+    const char *parts[] = {"#version 100\n", defines, glnn_shader_source(GLNN_SHADER_FRAG_COMMON), "#line 1\n", body};
     GLuint fs;
     glnn_status s = glnn_gpu_compile_shader(GL_FRAGMENT_SHADER, name, parts, 5, &fs, err);
     if (s != GLNN_OK) return s;
@@ -31,13 +31,13 @@ static glnn_status link_program(glnn_gpu *gpu, const char *name, const char *def
     return GLNN_OK;
 }
 
-glnn_status glnn_frag_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err) {
+glnn_status glnn_frag_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err) {
     /* The key holds every define the source is compiled with, so that it cannot meet a compute program. */
     size_t n = strlen(defines) + 64;
     char *all = malloc(n);
-    if (!all) return glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", name);
+    if (!all) return glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", glnn_shader_name(id));
     snprintf(all, n, "#define EXACT_POW2 %d\n%s", gpu->frag->exact_pow2 ? 1 : 0, defines);
-    glnn_status s = glnn_gpu_program_cached(gpu, name, all, link_program, out, err);
+    glnn_status s = glnn_gpu_program_cached(gpu, id, all, link_program, out, err);
     free(all);
     return s;
 }
@@ -119,7 +119,7 @@ static glnn_status codec_test(glnn_gpu *gpu, bool *exact, glnn_error *err) {
             }
     if (s == GLNN_OK) s = glnn_frag_texture_create(TEST_W, TEST_H, in, &src, "create context", err);
     if (s == GLNN_OK) s = glnn_frag_texture_create(TEST_W, TEST_H, NULL, &dst, "create context", err);
-    if (s == GLNN_OK) s = glnn_frag_program(gpu, "frag_codec_test", "", &prog, err);
+    if (s == GLNN_OK) s = glnn_frag_program(gpu, GLNN_SHADER_FRAG_CODEC_TEST, "", &prog, err);
     if (s == GLNN_OK) {
         glUseProgram(prog);
         glUniform2f(glGetUniformLocation(prog, "u_scale"), 1.0f / TEST_W, 1.0f / TEST_H);
@@ -168,7 +168,7 @@ glnn_status glnn_frag_init(glnn_gpu *gpu, glnn_error *err) {
         return glnn_fail(err, GLNN_ERR_DEVICE, "create context: %s offers %d texture units and %d-texel textures",
                          gpu->renderer, f->max_texture_units, f->max_size);
 
-    const char *vs_parts[] = {"#version 100\n", glnn_shader_source("frag_vertex")};
+    const char *vs_parts[] = {"#version 100\n", glnn_shader_source(GLNN_SHADER_FRAG_VERTEX)};
     s = glnn_gpu_compile_shader(GL_VERTEX_SHADER, "frag_vertex", vs_parts, 2, &f->vertex_shader, err);
     if (s != GLNN_OK) return s;
     static const GLfloat quad[] = {-1, -1, 1, -1, -1, 1, -1, 1, 1, -1, 1, 1};
@@ -217,7 +217,7 @@ void glnn_frag_release(glnn_gpu *gpu) {
 }
 
 size_t glnn_frag_describe(const glnn_context *ctx, char *buf, size_t size) {
-    const glnn_gpu *g = ctx->gpu;
+    const glnn_gpu *g = glnn_gpu_of(ctx);
     const struct glnn_frag *f = g->frag;
     return (size_t)snprintf(buf, size,
                             "device: %s\n"

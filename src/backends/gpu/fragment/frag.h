@@ -13,10 +13,8 @@
  * texel i of a group holds byte i of each of the four values), decoded exactly by the shaders
  * (shaders/frag_common.glsl).  A context checks at creation that this codec is exact on the device.
  *
- * Ops keep their fragment resources in their structs: Conv2D in frag_weights (texture) or frag_uniforms (host
- * copy of the weights passed as uniforms) and frag_program; Dense in
- * gpu_matrix (the matrix and bias texture) and gpu_program; ImageSampler in gpu_taps (the taps texture) and
- * gpu_program; Pooling2D in gpu_program.  Programs belong to the context's cache. */
+ * Each op implementation keeps its resources in its own state (weights and taps textures, a host copy of weights
+ * passed as uniforms); programs belong to the context's cache. */
 #ifndef GLNN_GPU_FRAG_H
 #define GLNN_GPU_FRAG_H
 
@@ -35,7 +33,7 @@ struct glnn_frag {
     GLuint vertex_shader;
 };
 
-/* Context (gpu/frag/context.c) */
+/* Context (fragment/context.c) */
 /* Queries the limits, checks highp floats, builds the shared objects and runs the float codec self-test on the
  * current GLES 2.0 context. */
 glnn_status glnn_frag_init(glnn_gpu *gpu, glnn_error *err);
@@ -44,7 +42,7 @@ void glnn_frag_release(glnn_gpu *gpu);
 size_t glnn_frag_describe(const glnn_context *ctx, char *buf, size_t size);
 /* The program of fragment shader `name` (shaders/<name>.glsl after frag_common.glsl) specialized with `defines`,
  * compiled once per context. */
-glnn_status glnn_frag_program(glnn_gpu *gpu, const char *name, const char *defines, GLuint *out, glnn_error *err);
+glnn_status glnn_frag_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err);
 /* The smallest power of two ≥ n and ≥ least (shader array sizes and loop bounds: few specializations). */
 int64_t glnn_frag_round_up(int64_t n, int64_t least);
 /* Binds `texture` to texture unit `unit` and the sampler uniform `name` of the bound program to it. */
@@ -61,7 +59,7 @@ void glnn_frag_draw_rect(GLint rect, int64_t x, int64_t y, int64_t width, int64_
 glnn_status glnn_frag_read(glnn_gpu *gpu, GLuint texture, int64_t width, int64_t height, uint8_t *texels,
                            const char *what, glnn_error *err);
 
-/* Storage (gpu/frag/tensor.c) */
+/* Storage (fragment/tensor.c) */
 typedef struct glnn_frag_layout {
     int64_t tile_w, tile_h; /* W×H (tensor, image); the texture size (vector) */
     int64_t tiles, rows;    /* quads (1 for images and vectors); tiles per column */
@@ -101,28 +99,8 @@ void glnn_frag_texture_free(GLuint texture);
 /* The IEEE bytes of f, least significant first. */
 void glnn_frag_float_bytes(float f, uint8_t b[4]);
 
-/* Operations (gpu/frag/conv2d.c, gpu/frag/ops.c) */
-struct glnn_conv2d;
-struct glnn_pooling2d;
-struct glnn_dense;
-struct glnn_image_sampler;
-typedef glnn_status glnn_frag_run_fn(glnn_op *op, glnn_context *ctx, const glnn_tensor *const *inputs,
-                                     glnn_tensor *output, glnn_error *err);
-
-glnn_status glnn_frag_conv2d_prepare(struct glnn_conv2d *c, glnn_context *ctx, glnn_error *err);
-void glnn_frag_conv2d_release(struct glnn_conv2d *c, glnn_context *ctx);
-glnn_frag_run_fn glnn_frag_conv2d;
-/* Conv2D's run_gpu: the compute kernel (gpu/conv2d.c) or the fragment one. */
-glnn_frag_run_fn glnn_conv2d_run_gpu;
-
-glnn_status glnn_frag_pooling2d_prepare(struct glnn_pooling2d *p, glnn_context *ctx, glnn_error *err);
-glnn_frag_run_fn glnn_frag_pooling2d;
-glnn_status glnn_frag_dense_prepare(struct glnn_dense *d, glnn_context *ctx, glnn_error *err);
-void glnn_frag_dense_release(struct glnn_dense *d, glnn_context *ctx);
-glnn_frag_run_fn glnn_frag_dense;
-glnn_status glnn_frag_image_sampler_prepare(struct glnn_image_sampler *s, glnn_context *ctx, glnn_error *err);
-void glnn_frag_image_sampler_release(struct glnn_image_sampler *s, glnn_context *ctx);
-glnn_frag_run_fn glnn_frag_image_sampler;
-glnn_status glnn_frag_shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err);
+/* Operations (one file each beside this one) */
+#define GLNN_FRAGMENT_DECL_(KIND, type, Class) extern const glnn_op_impl glnn_fragment_##type;
+GLNN_OPS(GLNN_FRAGMENT_DECL_)
 
 #endif

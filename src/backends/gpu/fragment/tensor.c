@@ -96,7 +96,7 @@ glnn_status glnn_frag_tensor_create(glnn_tensor *t, glnn_error *err) {
     glnn_frag_layout l;
     char what[32];
     snprintf(what, sizeof what, "create %s", kind_name(t->shape.kind));
-    glnn_status s = glnn_frag_layout_of(t->ctx->gpu, t->shape, &l, what, err);
+    glnn_status s = glnn_frag_layout_of(glnn_gpu_of(t->ctx), t->shape, &l, what, err);
     if (s == GLNN_OK) s = glnn_frag_texture_create(l.width, l.height, NULL, &t->texture, what, err);
     return s;
 }
@@ -116,7 +116,7 @@ glnn_status glnn_frag_tensor_store(glnn_tensor *t, const uint8_t *bytes, const f
                                    glnn_error *err) {
     const glnn_shape s = t->shape;
     glnn_frag_layout l;
-    glnn_status st = glnn_frag_layout_of(t->ctx->gpu, s, &l, what, err);
+    glnn_status st = glnn_frag_layout_of(glnn_gpu_of(t->ctx), s, &l, what, err);
     if (st != GLNN_OK) return st;
     uint8_t *tex = calloc((size_t)(l.width * l.height), 4);
     if (!tex) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
@@ -143,11 +143,11 @@ glnn_status glnn_frag_tensor_load(const glnn_tensor *t, uint8_t *bytes, float *f
                                   glnn_error *err) {
     const glnn_shape s = t->shape;
     glnn_frag_layout l;
-    glnn_status st = glnn_frag_layout_of(t->ctx->gpu, s, &l, what, err);
+    glnn_status st = glnn_frag_layout_of(glnn_gpu_of(t->ctx), s, &l, what, err);
     if (st != GLNN_OK) return st;
     uint8_t *tex = malloc((size_t)(l.width * l.height) * 4);
     if (!tex) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    st = glnn_frag_read(t->ctx->gpu, t->texture, l.width, l.height, tex, what, err);
+    st = glnn_frag_read(glnn_gpu_of(t->ctx), t->texture, l.width, l.height, tex, what, err);
     if (st == GLNN_OK && s.kind == GLNN_KIND_VECTOR)
         for (int64_t n = 0; n < s.c; n++)
             floats[n] = float_of_bytes(tex + n * 4);

@@ -5,19 +5,11 @@
 //   OUT_QUADS_PER_GROUP    output quads in one group
 //   DEPTHWISE              1: output quad q reads input quad q with one vec4 of weights per tap
 //   HAS_RESIDUAL           1: input #1 is added before the bias
-// and the uniform u_activation: 0 default, 1 brelu6, 2 sigmoid_like.
+//   ACTIVATION             0 default, 1 brelu6, 2 sigmoid_like
+// Exactness: prelude.glsl.
 // Tensors are arrays of uint, one per quad (channel 4i+j in byte j), in HWC order; an image has one
 // uint per pixel (R, G, B, 0).  Weights: for each output quad, tap and input quad, four vec4 columns
 // (input channel j of the quad -> the four output channels); depthwise: one vec4 per output quad and tap.
-
-// Results must match the CPU reference bit for bit where the driver allows: `precise` (GLES 3.2,
-// EXT_gpu_shader5) forbids fused multiply-adds and reordering in the accumulation and activation.
-#ifdef GL_EXT_gpu_shader5
-#extension GL_EXT_gpu_shader5 : enable
-#define PRECISE precise
-#else
-#define PRECISE
-#endif
 
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
@@ -32,15 +24,6 @@ layout(std430, binding = 1) readonly buffer Residual { uint res[]; };
 uniform ivec3 u_in;  // input width, height, quads per pixel
 uniform ivec3 u_out; // output width, height, quads per pixel
 uniform ivec2 u_pad; // padding before: x, y
-uniform int u_activation;
-
-vec4 unpack_quad(uint u) { return vec4(uvec4(u, u >> 8u, u >> 16u, u >> 24u) & 0xFFu) / 255.0; }
-
-uint pack_quad(vec4 v) {
-    PRECISE uvec4 q = uvec4(floor(255.0 * clamp(v, 0.0, 1.0) + 0.5));
-    return q.x | (q.y << 8u) | (q.z << 16u) | (q.w << 24u);
-}
-
 void main() {
     ivec3 o = ivec3(gl_GlobalInvocationID);
     if (o.x >= u_out.x || o.y >= u_out.y) return;
@@ -75,14 +58,9 @@ void main() {
         }
     }
     int dst = (o.y * u_out.x + o.x) * u_out.z + oq;
-    PRECISE vec4 z = acc;
 #if HAS_RESIDUAL
-    z += unpack_quad(res[dst]);
+    outp[dst] = finish_quad(acc, res[dst], bias[oq]);
+#else
+    outp[dst] = finish_quad(acc, 0u, bias[oq]);
 #endif
-    z += bias[oq];
-    if (u_activation == 1)
-        z = 0.167 * z;
-    else if (u_activation == 2)
-        z = clamp(0.1 * z, -0.05, 0.05) + clamp(0.05 * z, -0.125, 0.125) + 0.05 * z + 0.5;
-    outp[dst] = pack_quad(z);
 }

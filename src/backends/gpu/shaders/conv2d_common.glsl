@@ -1,24 +1,11 @@
-// Shared prelude of the fast Conv2D kernels (conv2d_tiled, conv2d_rows, conv2d_gemm): the host puts it after
-// the kernel's #defines (IMAGE, HAS_RESIDUAL, WIDE_IN, WIDE_OUT, ACTIVATION and the kernel's own) and before
-// its body.  Tensors are read through texture buffer views (R32UI, one uint
+// What the fast Conv2D kernels share (conv2d_tiled, conv2d_rows, conv2d_gemm): the host puts it after the
+// kernel's #defines (IMAGE, HAS_RESIDUAL, WIDE_IN, WIDE_OUT, ACTIVATION and the kernel's own) and the prelude,
+// and before its body.  Tensors are read through texture buffer views (R32UI, one uint
 // per quad: channel 4i+j in byte j), weights and bias through an RGBA32F view; on llvmpipe a texel fetch
 // is a vector gather, while a storage buffer read is a loop over the lanes.
 //
-// Exactness (see conv2d.glsl): every accumulator and everything feeding it is `precise`, values are
-// unpacked as float(q) / 255.0 and each output value sums its terms in the reference order ky, kx, ci
-// (gemm_fma alone fuses its multiply-adds).
-
-#ifdef GL_EXT_gpu_shader5
-#extension GL_EXT_gpu_shader5 : enable
-#define PRECISE precise
-#else
-#define PRECISE
-#endif
-#ifdef GL_EXT_texture_buffer
-#extension GL_EXT_texture_buffer : enable
-#elif defined(GL_OES_texture_buffer)
-#extension GL_OES_texture_buffer : enable
-#endif
+// Exactness (prelude.glsl): every accumulator and everything feeding it is `precise`, and each output value sums
+// its terms in the reference order ky, kx, ci (gemm_fma alone fuses its multiply-adds).
 
 // Unrolling by the preprocessor: a constant-trip loop in GLSL may stay a loop, and then arrays indexed by
 // its counter (the accumulators) are no longer registers.  Token pasting is not allowed in GLSL ES, so
@@ -482,16 +469,6 @@ uniform ivec3 u_out;      // output width, height, quads per pixel
 uniform ivec2 u_pad;      // padding before: x, y
 uniform int u_bias;       // texel index of the bias of output quad 0
 
-vec4 unpack_quad(uint u) { return vec4(uvec4(u, u >> 8u, u >> 16u, u >> 24u) & 0xFFu) / 255.0; }
-
-// Q of SPEC §2.2: floor(255·clamp(v) + 1/2).  The argument lies in 1/2 ... 255.5, so truncation (the
-// signed conversion, one vector instruction on x86, where the unsigned one goes lane by lane) is the floor.
-uint pack_quad(vec4 v) {
-    PRECISE vec4 f = 255.0 * clamp(v, 0.0, 1.0) + 0.5;
-    ivec4 q = ivec4(f);
-    return uint(q.x | (q.y << 8) | (q.z << 16) | (q.w << 24));
-}
-
 // Every stored value is also folded into g_keep, which is written out only where it never is (u_bias, a
 // texel index, below 0).  llvmpipe stores a lane-varying address lane by lane; a value used by the store
 // alone has its packing (conversions, shifts) sunk into that loop and repeated for each lane, where a
@@ -509,23 +486,6 @@ uvec4 g_keep = uvec4(0u);
 
 // A fixed chain of four, for the quads of a WIDE_IN texel.
 #define FOR_4(M) M(0) M(1) M(2) M(3)
-
-// Residual (r, the quad of input #1 or 0u), bias b, activation and quantization of one output quad.
-uint finish_quad(vec4 acc, uint r, vec4 b) {
-    PRECISE vec4 z = acc;
-#if HAS_RESIDUAL
-    z += unpack_quad(r);
-#endif
-    z += b;
-    // ACTIVATION (a specialization: as a uniform, llvmpipe ran every branch and blended the results):
-    // 0 default, 1 brelu6, 2 sigmoid_like.
-#if ACTIVATION == 1
-    z = 0.167 * z;
-#elif ACTIVATION == 2
-    z = clamp(0.1 * z, -0.05, 0.05) + clamp(0.05 * z, -0.125, 0.125) + 0.05 * z + 0.5;
-#endif
-    return pack_quad(z);
-}
 
 // The bias of the QQ output quads from oq0 on, into bias[].
 #define LOAD_BIAS(q) bias[q] = texelFetch(u_weights, u_bias + oq0 + q);

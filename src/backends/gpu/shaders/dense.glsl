@@ -27,7 +27,7 @@ void main() {
 #if VECTOR_INPUT
         float x = inp[i];
 #else
-        float x = float((inp[i >> 2] >> (8u * uint(i & 3))) & 0xFFu) / 255.0;
+        float x = unpack_quad(inp[i >> 2])[i & 3];
 #endif
         acc += mat[i * u_n_out + o] * x;
     }

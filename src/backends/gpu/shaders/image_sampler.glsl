@@ -8,20 +8,6 @@
 //                loop over the lanes: 8× slower here)
 // Images are arrays of uint, one per pixel (R, G, B, 0 in bytes 0..3).
 
-#ifdef GL_EXT_gpu_shader5
-#extension GL_EXT_gpu_shader5 : enable
-#define PRECISE precise
-#else
-#define PRECISE
-#endif
-#if TEXEL_FETCH
-#ifdef GL_EXT_texture_buffer
-#extension GL_EXT_texture_buffer : enable
-#elif defined(GL_OES_texture_buffer)
-#extension GL_OES_texture_buffer : enable
-#endif
-#endif
-
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
 // Taps: output_width x taps, then y taps.
@@ -54,7 +40,7 @@ uint fetch(int xr, int yr) {
     return INPUT(s.y * u_in.x + s.x);
 }
 
-vec3 rgb(uint u) { return vec3(uvec3(u, u >> 8u, u >> 16u) & 0xFFu); }
+vec3 rgb(uint u) { return vec3(unpack_bytes(u).xyz); }
 
 void main() {
     ivec2 o = ivec2(gl_GlobalInvocationID.xy);
@@ -67,7 +53,7 @@ void main() {
     PRECISE vec3 bottom = (1.0 - fx) * rgb(fetch(tx.x, ty.y)) + fx * rgb(fetch(tx.y, ty.y));
     PRECISE vec3 v = floor((1.0 - fy) * top + fy * bottom + 0.5);
     uvec3 q = uvec3(clamp(v, 0.0, 255.0));
-    outp[o.y * u_out.x + o.x] = q.x | (q.y << 8u) | (q.z << 16u);
+    outp[o.y * u_out.x + o.x] = pack_bytes(uvec4(q, 0u));
 #else
     outp[o.y * u_out.x + o.x] = fetch(tx.x, ty.x) & 0xFFFFFFu;
 #endif

@@ -15,8 +15,6 @@ uniform ivec3 u_in;  // input width, height, quads per pixel
 uniform ivec3 u_out; // output width, height, quads per pixel
 uniform ivec2 u_pad; // padding before: x, y
 
-uvec4 unpack_bytes(uint u) { return uvec4(u, u >> 8u, u >> 16u, u >> 24u) & 0xFFu; }
-
 void main() {
     ivec3 o = ivec3(gl_GlobalInvocationID);
     if (o.x >= u_out.x || o.y >= u_out.y || o.z >= u_out.z) return;
@@ -56,5 +54,5 @@ void main() {
     uvec4 q = quot + (2u * rem + AREA) / (2u * AREA);
 #endif
     q = min(q, uvec4(255u));
-    outp[(o.y * u_out.x + o.x) * u_out.z + o.z] = q.x | (q.y << 8u) | (q.z << 16u) | (q.w << 24u);
+    outp[(o.y * u_out.x + o.x) * u_out.z + o.z] = pack_bytes(q);
 }

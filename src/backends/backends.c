@@ -1,0 +1,70 @@
+/* Context creation: the one place where a device name becomes a back end.
+ *   "reference", "cpu"   the CPU reference (backends/reference)
+ *   "auto", "software", "N"  a GPU through EGL (backends/gpu): the compute path (GLES 3.1) or the fragment path
+ *                        (GLES 2.0), as `path` asks or the device allows */
+#include "backends/backend.h"
+#include "backends/gpu/gpu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static bool contains_nocase(const char *text, const char *word) {
+    size_t n = strlen(word);
+    for (; *text; text++)
+        if (strncasecmp(text, word, n) == 0) return true;
+    return false;
+}
+
+static bool is_videocore_iv(const char *renderer) {
+    return contains_nocase(renderer, "VideoCore IV") || contains_nocase(renderer, "VC4");
+}
+
+glnn_status glnn_context_create(const glnn_context_options *options, glnn_context **out, glnn_error *err) {
+    glnn_context_options defaults;
+    if (!options) {
+        glnn_context_options_init(&defaults);
+        options = &defaults;
+    }
+    if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create context: no output handle");
+    if (options->max_sampled_channels < -1)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create context: max_sampled_channels must be 0 or more, got %d",
+                         options->max_sampled_channels);
+    const char *device = options->device;
+    if (!device || !*device) device = getenv("GLNN_DEVICE");
+    if (!device || !*device) device = "auto";
+    const char *given = options->path, *path = NULL;
+    if (!given || !*given) given = getenv("GLNN_PATH");
+    if (!given || !*given) given = "auto";
+    static const char *const paths[] = {"auto", "compute", "fragment"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (strcasecmp(given, paths[i]) == 0) path = paths[i];
+    if (!path)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create context: unknown path '%s'; use compute, fragment or auto",
+                         given);
+
+    glnn_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return glnn_fail(err, GLNN_ERR_MEMORY, "create context: out of memory");
+    if (strcasecmp(device, "cpu") == 0 || strcasecmp(device, "reference") == 0) {
+        ctx->backend = &glnn_reference_backend;
+        snprintf(ctx->device_name, sizeof ctx->device_name, "cpu reference");
+        ctx->max_sampled_channels = options->max_sampled_channels < 0 ? 0 : options->max_sampled_channels;
+    } else {
+        glnn_gpu *gpu;
+        glnn_status s = glnn_gpu_create(device, path, &gpu, err);
+        if (s != GLNN_OK) {
+            free(ctx);
+            return s;
+        }
+        ctx->impl = gpu;
+        ctx->backend = gpu->fragment ? &glnn_fragment_backend : &glnn_compute_backend;
+        snprintf(ctx->device_name, sizeof ctx->device_name, "%s", gpu->renderer);
+        ctx->max_sampled_channels = options->max_sampled_channels >= 0 ? options->max_sampled_channels
+                                    : is_videocore_iv(gpu->renderer)   ? 256
+                                                                       : 0;
+    }
+    *out = ctx;
+    glnn_ok(err);
+    return GLNN_OK;
+}

@@ -1,0 +1,60 @@
+/* The GPU fragment back end (OpenGL ES 2.0 fragment shaders into RGBA8 textures, frag.h): storage, the channel
+ * shuffle, and the table of its op implementations (the op files beside this one). */
+#include "backends/gpu/fragment/frag.h"
+
+#include <stdio.h>
+
+static glnn_status check_shape(const glnn_context *ctx, glnn_shape shape, int64_t bytes, const char *what,
+                               glnn_error *err) {
+    (void)bytes;
+    glnn_frag_layout layout; /* textures within the device's size limit */
+    return glnn_frag_layout_of(glnn_gpu_of(ctx), shape, &layout, what, err);
+}
+
+static void tensor_free(glnn_tensor *t) {
+    if (t->texture && glnn_gpu_make_current(glnn_gpu_of(t->ctx), NULL) == GLNN_OK) glnn_frag_tensor_free(t);
+}
+
+/* Channel shuffle of a connection (SPEC §6). */
+static glnn_status shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err) {
+    const char *what = "channel shuffle";
+    glnn_gpu *gpu = glnn_gpu_of(ctx);
+    glnn_frag_layout l;
+    char defines[64];
+    snprintf(defines, sizeof defines, "#define STEP %d\n", n);
+    GLuint prog;
+    glnn_status s = glnn_frag_layout_of(gpu, in->shape, &l, what, err);
+    if (s == GLNN_OK) s = glnn_frag_program(gpu, GLNN_SHADER_FRAG_SHUFFLE, defines, &prog, err);
+    if (s != GLNN_OK) return s;
+    glUseProgram(prog);
+    glnn_frag_set_layout(prog, "u", &l);
+    glnn_frag_bind_texture(prog, "u_input", 0, in->texture);
+    return glnn_frag_draw(gpu, prog, out->texture, l.width, l.height, what, err);
+}
+
+const glnn_backend glnn_fragment_backend = {
+    .name = "fragment",
+    .is_gpu = true,
+    .ops =
+        {
+            [GLNN_OP_CONV2D] = &glnn_fragment_conv2d,
+            [GLNN_OP_POOLING2D] = &glnn_fragment_pooling2d,
+            [GLNN_OP_DENSE] = &glnn_fragment_dense,
+            [GLNN_OP_IMAGE_SAMPLER] = &glnn_fragment_image_sampler,
+            [GLNN_OP_UPSAMPLING2D] = &glnn_fragment_upsampling2d,
+        },
+    .check_shape = check_shape,
+    .tensor_create = glnn_frag_tensor_create,
+    .tensor_free = tensor_free,
+    .tensor_store = glnn_frag_tensor_store,
+    .tensor_load = glnn_frag_tensor_load,
+    .shuffle = shuffle,
+    .activate = glnn_gpu_activate,
+    .timer_begin = glnn_gpu_timer_begin_hook,
+    .timer_end = glnn_gpu_timer_end_hook,
+    .finish = glnn_gpu_finish_hook,
+    .check = glnn_gpu_check_hook,
+    .no_timer = glnn_gpu_no_timer,
+    .describe = glnn_frag_describe,
+    .destroy = glnn_gpu_destroy,
+};

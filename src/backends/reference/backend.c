@@ -1,0 +1,100 @@
+/* The CPU reference back end (device "cpu"): plain C whose results define every operation (SPEC §1, §2.5).
+ * Tensors live in memory as HWC bytes, images as H×W×3 bytes, vectors as floats; the storage functions are
+ * shared with the other back ends that keep tensors in memory. */
+#include "backends/backend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+glnn_status glnn_host_tensor_create(glnn_tensor *t, glnn_error *err) {
+    const int64_t n = glnn_shape_count(t->shape);
+    if (t->shape.kind == GLNN_KIND_VECTOR)
+        t->floats = calloc((size_t)n, sizeof(float));
+    else
+        t->bytes = calloc((size_t)n, 1);
+    if (!t->floats && !t->bytes)
+        return glnn_fail(err, GLNN_ERR_MEMORY, "create %s: out of memory",
+                         t->shape.kind == GLNN_KIND_VECTOR  ? "vector"
+                         : t->shape.kind == GLNN_KIND_IMAGE ? "image"
+                                                            : "tensor");
+    return GLNN_OK;
+}
+
+void glnn_host_tensor_free(glnn_tensor *t) {
+    free(t->bytes);
+    free(t->floats);
+}
+
+glnn_status glnn_host_tensor_store(glnn_tensor *t, const uint8_t *bytes, const float *floats, const char *what,
+                                   glnn_error *err) {
+    (void)what;
+    (void)err;
+    const int64_t n = glnn_shape_count(t->shape);
+    if (t->shape.kind == GLNN_KIND_VECTOR)
+        memcpy(t->floats, floats, (size_t)n * sizeof(float));
+    else
+        memcpy(t->bytes, bytes, (size_t)n);
+    return GLNN_OK;
+}
+
+glnn_status glnn_host_tensor_load(const glnn_tensor *t, uint8_t *bytes, float *floats, const char *what,
+                                  glnn_error *err) {
+    (void)what;
+    (void)err;
+    const int64_t n = glnn_shape_count(t->shape);
+    if (t->shape.kind == GLNN_KIND_VECTOR)
+        memcpy(floats, t->floats, (size_t)n * sizeof(float));
+    else
+        memcpy(bytes, t->bytes, (size_t)n);
+    return GLNN_OK;
+}
+
+static glnn_status check_shape(const glnn_context *ctx, glnn_shape shape, int64_t bytes, const char *what,
+                               glnn_error *err) {
+    (void)ctx;
+    if (bytes <= GLNN_CPU_MAX_TENSOR_BYTES) return GLNN_OK;
+    return glnn_fail(err, GLNN_ERR_MEMORY,
+                     "%s: a %lld×%lld×%lld %s needs %lld bytes, above the CPU reference's limit of %lld bytes", what,
+                     (long long)shape.h, (long long)shape.w, (long long)shape.c,
+                     shape.kind == GLNN_KIND_IMAGE    ? "image"
+                     : shape.kind == GLNN_KIND_VECTOR ? "vector"
+                                                      : "tensor",
+                     (long long)bytes, (long long)GLNN_CPU_MAX_TENSOR_BYTES);
+}
+
+static size_t describe(const glnn_context *ctx, char *buf, size_t size) {
+    return (size_t)snprintf(buf, size,
+                            "device: cpu reference\n"
+                            "max_sampled_channels: %d (not enforced on the CPU)\n",
+                            ctx->max_sampled_channels);
+}
+
+static const char *no_timer(const glnn_context *ctx) {
+    (void)ctx;
+    return "CPU context";
+}
+
+#define GLNN_REFERENCE_DECL_(KIND, type, Class) extern const glnn_op_impl glnn_reference_##type;
+GLNN_OPS(GLNN_REFERENCE_DECL_)
+
+const glnn_backend glnn_reference_backend = {
+    .name = "cpu",
+    .is_gpu = false,
+    .ops =
+        {
+            [GLNN_OP_CONV2D] = &glnn_reference_conv2d,
+            [GLNN_OP_POOLING2D] = &glnn_reference_pooling2d,
+            [GLNN_OP_DENSE] = &glnn_reference_dense,
+            [GLNN_OP_IMAGE_SAMPLER] = &glnn_reference_image_sampler,
+            [GLNN_OP_UPSAMPLING2D] = &glnn_reference_upsampling2d,
+        },
+    .check_shape = check_shape,
+    .tensor_create = glnn_host_tensor_create,
+    .tensor_free = glnn_host_tensor_free,
+    .tensor_store = glnn_host_tensor_store,
+    .tensor_load = glnn_host_tensor_load,
+    .shuffle = glnn_host_shuffle,
+    .no_timer = no_timer,
+    .describe = describe,
+};

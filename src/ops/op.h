@@ -1,0 +1,109 @@
+/* The op layer: how an operation is described once (its class: the public description, its parameters and their
+ * place in the typed parameter struct, validation, op-level preparation) and what every op object holds.
+ * One file per op under ops/ defines its class; ops/ops.c lists them (from GLNN_OPS) and does the generic work:
+ * creation from values, listing keys, descriptions, preparation through the context's back end.  Internal. */
+#ifndef GLNN_OPS_OP_H
+#define GLNN_OPS_OP_H
+
+#include "backends/backend.h"
+
+#define GLNN_MAX_INPUTS 2
+
+/* What preparation knows about an op input. */
+typedef struct glnn_input_desc {
+    bool present; /* connected or bound */
+    glnn_shape shape;
+} glnn_input_desc;
+
+/* The result of an op-level preparation: output shape, counters, weight memory and the op's own prepared data
+ * (shapes, geometry, weights: a struct of the op's file, freed by its class's free_prep). */
+typedef struct glnn_prepared {
+    glnn_shape out_shape;
+    int64_t multiply_adds, texel_fetches;
+    int64_t weight_bytes; /* memory held for weights once prepared */
+    void *prep;
+} glnn_prepared;
+
+typedef struct glnn_op_class {
+    glnn_op_info info;
+    /* Parameters: a typed struct (glnn_conv2d_params ...) whose first member is `const char *name`; offsets[i] is
+     * the place of info.params[i] in it (an int, a bool or an enumeration). */
+    size_t params_size;
+    const size_t *offsets;
+    void (*params_init)(void *params);
+    glnn_status (*create)(const void *params, glnn_op **out, glnn_error *err);
+    void (*get_params)(const glnn_op *op, void *params);
+    /* The value a listing (and a description) shows for parameter i, when it differs from the given one
+     * (Pooling2D's stride 0 means the pool size).  NULL: the value as given. */
+    int (*effective)(const glnn_op *op, int index, int value);
+
+    /* Op-level preparation: checks the inputs (SPEC preparation rules), reads weights from data, computes the
+     * output shape and counters into *out.  Must not change the op.  NULL data is allowed for ops without
+     * weights. */
+    glnn_status (*prepare)(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *inputs, const glnn_chunks *data,
+                           glnn_prepared *out, glnn_error *err);
+    void (*free_prep)(void *prep);
+    /* The output shape for these inputs without preparing; false when it cannot be computed (prepare then
+     * reports why).  NULL for ops without outputs. */
+    bool (*infer_shape)(const glnn_op *op, const glnn_input_desc *inputs, glnn_shape *out);
+    /* Ops computed on the host whatever the back end (Softmax, SPEC §5.3): reads the inputs through
+     * glnn_tensor_download_*.  NULL: the back end's implementation. */
+    glnn_status (*run_host)(glnn_op *op, const glnn_tensor *const *inputs, glnn_error *err);
+} glnn_op_class;
+
+struct glnn_op {
+    const glnn_op_class *cls;
+    int refcount;
+    char *name;
+    /* Preparation results. */
+    bool prepared;
+    glnn_context *prepared_ctx;
+    glnn_shape out_shape;
+    int64_t multiply_adds, texel_fetches, weight_bytes;
+    void *prep;               /* the op's prepared data (glnn_prepared.prep) */
+    const glnn_op_impl *impl; /* the back end's implementation, NULL for host ops */
+    void *state;              /* its state on prepared_ctx */
+    float *probabilities;     /* Softmax results */
+    bool has_probabilities;
+    /* A back end's kernel asked for by tests and benchmarks (the GPU Conv2D variants; ImageSampler: 1 reads
+     * storage buffers); -1: the back end chooses. */
+    int kernel_hint;
+    /* Changes at every successful preparation and at unpreparation: a model that prepared the op notices when
+     * something else (glnn_op_run, another model, set_rotation) changed its state. */
+    uint64_t prepare_serial;
+};
+
+/* The classes, from GLNN_OPS (one per ops/<type>.c). */
+#define GLNN_OP_CLASS_DECL_(KIND, type, Class) extern const glnn_op_class glnn_##type##_class;
+GLNN_OPS(GLNN_OP_CLASS_DECL_)
+
+/* The class of a kind, NULL when out of range. */
+const glnn_op_class *glnn_op_class_of(glnn_op_kind kind);
+
+/* Allocates an op of cls (size bytes, zeroed) with a copy of name; NULL with err filled on failure. */
+glnn_op *glnn_op_new(const glnn_op_class *cls, size_t size, const char *name, glnn_error *err);
+/* Clears prepared state: the back end's state, the op's prepared data. */
+void glnn_op_unprepare(glnn_op *op);
+/* Prepares op on ctx: op-level preparation, then the back end's; transactional (on failure the op keeps its
+ * previous preparation).  On success advances op->prepare_serial. */
+glnn_status glnn_op_prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc *inputs, const glnn_chunks *data,
+                            glnn_error *err);
+/* Runs a prepared op on its context (the back end's run, or the class's run_host). */
+glnn_status glnn_op_execute(glnn_op *op, const glnn_tensor *const *inputs, glnn_tensor *output, glnn_error *err);
+/* Whether op is of class cls. */
+static inline bool glnn_op_is(const glnn_op *op, const glnn_op_class *cls) {
+    return op && op->cls == cls;
+}
+
+/* The op's listing keys (all but _name and _type) in byte-wise ascending key order, with their effective
+ * values, as "key: value" pairs through emit (SPEC §8.4). */
+void glnn_op_write_keys(const glnn_op *op, void (*emit)(void *user, const char *key, const char *value), void *user);
+
+/* "<Class> '<name>'" for messages. */
+void glnn_op_what(const glnn_op *op, char *buf, size_t size);
+/* Reads the float32 weights `<name><suffix>` of op (expected values), naming `kind` ("filters", "matrix", "bias")
+ * in messages (formats/chunks.c: absent, size mismatch, non-finite values). */
+glnn_status glnn_op_read_weights(const glnn_op *op, const glnn_chunks *data, const char *suffix, const char *kind,
+                                 int64_t expected, float **out, glnn_error *err);
+
+#endif
