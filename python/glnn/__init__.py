@@ -19,5 +19,6 @@ repository's docs/ folder.
 from . import _glnn
 from ._glnn import *  # noqa: F401,F403  (the public names of the extension)
 from ._glnn import __version__, nnets  # noqa: F401
+from . import _ops  # noqa: F401  (the operation classes of glnn.nnets, from the library's op descriptions)
 
 __all__ = [name for name in dir(_glnn) if not name.startswith("_")]

@@ -55,27 +55,28 @@ int glnnpy_device_from_object(PyObject *obj, int max_sampled_channels, glnnpy_de
  * resources on the context they ran on. */
 glnn_status glnnpy_context_get(const glnnpy_device *dev, glnn_context **out, glnn_error *err);
 
-/* ---- enumerations (module.c) ---- */
-typedef enum { GLNNPY_ENUM_PADDING, GLNNPY_ENUM_ACTIVATION, GLNNPY_ENUM_POOLING } glnnpy_enum;
-extern PyObject *glnnpy_Padding, *glnnpy_ActivationFunction, *glnnpy_PoolingOperator;
+/* ---- enumerations (module.c): a Python enum.Enum class per enumeration of the op descriptions ---- */
+/* The class of an enumeration, NULL when unknown; the enumeration of a class, NULL when not one of glnn's. */
+PyObject *glnnpy_enum_class(const glnn_enum_info *e);
+const glnn_enum_info *glnnpy_enum_info_of(PyObject *cls);
+/* The enumeration of parameter `param` of op type `type_name` ("conv2d", "padding"). */
+const glnn_enum_info *glnnpy_param_enum(const char *type_name, const char *param);
 /* Converts a member of the enumeration, its name (any case) or its integer value.  Returns 0 and
  * *out, or -1 with *bad set to a new str describing the value (no exception set), or -1 with an
  * exception set and *bad NULL. */
-int glnnpy_enum_value(glnnpy_enum which, PyObject *obj, int *out, PyObject **bad);
+int glnnpy_enum_value(const glnn_enum_info *e, PyObject *obj, int *out, PyObject **bad);
 /* The enumeration member of a value (new reference). */
-PyObject *glnnpy_enum_member(glnnpy_enum which, int value);
-/* "Padding.VALID" etc. */
-const char *glnnpy_enum_label(glnnpy_enum which, int value);
+PyObject *glnnpy_enum_member(const glnn_enum_info *e, int value);
 
-/* ---- operations (ops.c) ---- */
+/* ---- operations (ops.c; the classes are built from the op descriptions by python/glnn/_ops.py) ---- */
 typedef struct {
     PyObject_HEAD
     glnn_op *op;
 } glnnpy_OpObject;
 
-extern PyTypeObject glnnpy_OperationType, glnnpy_Conv2DType, glnnpy_Pooling2DType, glnnpy_DenseType,
-    glnnpy_SoftmaxType, glnnpy_ImageSamplerType;
-int glnnpy_ops_init(PyObject *nnets);
+extern PyTypeObject glnnpy_OperationType;
+/* Operation, the op descriptions and their helpers, in the extension module and glnn.nnets. */
+int glnnpy_ops_init(PyObject *module, PyObject *nnets);
 /* A new Python object for op (takes a new reference to op). */
 PyObject *glnnpy_op_wrap(glnn_op *op);
 /* The same, taking over a reference the caller holds (released on failure). */

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -162,53 +163,49 @@ glnn_status glnnpy_context_get(const glnnpy_device *dev, glnn_context **out, gln
 /* ---------------------------------------------------------------------------------------------------- */
 /* Enumerations                                                                                         */
 
-PyObject *glnnpy_Padding, *glnnpy_ActivationFunction, *glnnpy_PoolingOperator;
 static PyObject *enum_base; /* enum.Enum */
 
+/* The Python class of each enumeration the op descriptions use (made at import, make_enums). */
 typedef struct {
-    const char *name;
-    int value;
-    const char *label;
-} enum_member;
+    const glnn_enum_info *info;
+    PyObject *cls;
+} enum_entry;
+static enum_entry enums[16];
+static int n_enums;
 
-static const enum_member paddings[] = {
-    {"VALID", GLNN_PADDING_VALID, "Padding.VALID"}, {"SAME", GLNN_PADDING_SAME, "Padding.SAME"}, {NULL, 0, NULL}};
-static const enum_member activations[] = {{"DEFAULT", GLNN_ACTIVATION_DEFAULT, "ActivationFunction.DEFAULT"},
-                                          {"BRELU6", GLNN_ACTIVATION_BRELU6, "ActivationFunction.BRELU6"},
-                                          {"SIGMOID_LIKE", GLNN_ACTIVATION_SIGMOID_LIKE,
-                                           "ActivationFunction.SIGMOID_LIKE"},
-                                          {NULL, 0, NULL}};
-static const enum_member operators[] = {{"MAX", GLNN_POOLING_MAX, "Pooling2D.Operator.MAX"},
-                                        {"AVERAGE", GLNN_POOLING_AVERAGE, "Pooling2D.Operator.AVERAGE"},
-                                        {NULL, 0, NULL}};
-
-static const enum_member *members_of(glnnpy_enum which) {
-    return which == GLNNPY_ENUM_PADDING ? paddings : which == GLNNPY_ENUM_ACTIVATION ? activations : operators;
+PyObject *glnnpy_enum_class(const glnn_enum_info *e) {
+    for (int i = 0; i < n_enums; i++)
+        if (enums[i].info == e) return enums[i].cls;
+    return NULL;
 }
 
-static PyObject *class_of(glnnpy_enum which) {
-    return which == GLNNPY_ENUM_PADDING      ? glnnpy_Padding
-           : which == GLNNPY_ENUM_ACTIVATION ? glnnpy_ActivationFunction
-                                             : glnnpy_PoolingOperator;
+const glnn_enum_info *glnnpy_enum_info_of(PyObject *cls) {
+    for (int i = 0; i < n_enums; i++)
+        if (enums[i].cls == cls) return enums[i].info;
+    return NULL;
 }
 
-const char *glnnpy_enum_label(glnnpy_enum which, int value) {
-    for (const enum_member *m = members_of(which); m->name; m++)
-        if (m->value == value) return m->label;
-    return "?";
+const glnn_enum_info *glnnpy_param_enum(const char *type_name, const char *param) {
+    const glnn_op_info *info = glnn_op_info_find(type_name);
+    for (int i = 0; info && i < info->n_params; i++)
+        if (strcmp(info->params[i].name, param) == 0) return info->params[i].enumeration;
+    return NULL;
 }
 
-PyObject *glnnpy_enum_member(glnnpy_enum which, int value) {
-    return PyObject_CallFunction(class_of(which), "i", value);
+PyObject *glnnpy_enum_member(const glnn_enum_info *e, int value) {
+    return PyObject_CallFunction(glnnpy_enum_class(e), "i", value);
 }
 
-int glnnpy_enum_value(glnnpy_enum which, PyObject *obj, int *out, PyObject **bad) {
+int glnnpy_enum_value(const glnn_enum_info *e, PyObject *obj, int *out, PyObject **bad) {
     *bad = NULL;
-    PyObject *cls = class_of(which);
-    int r = PyObject_IsInstance(obj, cls);
+    PyObject *cls = glnnpy_enum_class(e);
+    int r = cls ? PyObject_IsInstance(obj, cls) : 0;
     if (r < 0) return -1;
     if (r) {
-        PyObject *v = PyObject_GetAttrString(obj, "value");
+        /* An interned name: a new string per call would be kept, one per call, by the type's attribute cache. */
+        static PyObject *value_name;
+        if (!value_name && !(value_name = PyUnicode_InternFromString("value"))) return -1;
+        PyObject *v = PyObject_GetAttr(obj, value_name);
         if (!v) return -1;
         long value = PyLong_AsLong(v);
         Py_DECREF(v);
@@ -216,16 +213,15 @@ int glnnpy_enum_value(glnnpy_enum which, PyObject *obj, int *out, PyObject **bad
         *out = (int)value;
         return 0;
     }
-    const enum_member *members = members_of(which);
     if (PyUnicode_Check(obj)) {
         Py_ssize_t n = 0;
         const char *text = PyUnicode_AsUTF8AndSize(obj, &n);
         if (!text) {
             PyErr_Clear();
         } else if ((size_t)n == strlen(text)) {
-            for (const enum_member *m = members; m->name; m++)
-                if (strcasecmp(m->name, text) == 0) {
-                    *out = m->value;
+            for (int i = 0; e->words[i]; i++)
+                if (strcasecmp(e->words[i], text) == 0) {
+                    *out = i;
                     return 0;
                 }
         }
@@ -233,9 +229,9 @@ int glnnpy_enum_value(glnnpy_enum which, PyObject *obj, int *out, PyObject **bad
         int overflow = 0;
         long value = PyLong_AsLongAndOverflow(obj, &overflow);
         if (value == -1 && PyErr_Occurred()) return -1;
-        for (const enum_member *m = members; !overflow && m->name; m++)
-            if (m->value == value) {
-                *out = m->value;
+        for (int i = 0; !overflow && e->words[i]; i++)
+            if (i == value) {
+                *out = i;
                 return 0;
             }
     }
@@ -243,24 +239,30 @@ int glnnpy_enum_value(glnnpy_enum which, PyObject *obj, int *out, PyObject **bad
     return -1;
 }
 
-/* enum.Enum(name, [(member, value), ...], module=..., qualname=...), with a docstring. */
-static PyObject *make_enum(const char *name, const char *qualname, const enum_member *members, const char *doc) {
+/* enum.Enum(name, [(MEMBER, value), ...], module="glnn.nnets", qualname=e->name) for an enumeration of the op
+ * descriptions, members named after its words in upper case, with its docstring. */
+static PyObject *make_enum(const glnn_enum_info *e) {
     PyObject *list = PyList_New(0), *cls = NULL, *args = NULL, *kwargs = NULL;
     if (!list) return NULL;
-    for (const enum_member *m = members; m->name; m++) {
-        PyObject *item = Py_BuildValue("(si)", m->name, m->value);
+    for (int i = 0; e->words[i]; i++) {
+        char upper[64];
+        snprintf(upper, sizeof upper, "%s", e->words[i]);
+        for (char *c = upper; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+        PyObject *item = Py_BuildValue("(si)", upper, i);
         if (!item || PyList_Append(list, item) < 0) {
             Py_XDECREF(item);
             goto done;
         }
         Py_DECREF(item);
     }
-    args = Py_BuildValue("(sO)", name, list);
-    kwargs = Py_BuildValue("{s:s,s:s}", "module", "glnn.nnets", "qualname", qualname);
+    const char *dot = strrchr(e->name, '.');
+    args = Py_BuildValue("(sO)", dot ? dot + 1 : e->name, list);
+    kwargs = Py_BuildValue("{s:s,s:s}", "module", "glnn.nnets", "qualname", e->name);
     if (!args || !kwargs) goto done;
     cls = PyObject_Call(enum_base, args, kwargs);
     if (cls) {
-        PyObject *d = PyUnicode_FromString(doc);
+        PyObject *d = PyUnicode_FromString(e->doc);
         if (!d || PyObject_SetAttrString(cls, "__doc__", d) < 0) Py_CLEAR(cls);
         Py_XDECREF(d);
     }
@@ -269,6 +271,34 @@ done:
     Py_XDECREF(args);
     Py_XDECREF(kwargs);
     return cls;
+}
+
+/* Every enumeration the op descriptions use, as a class of glnn.nnets (those named "Class.Name" are attached to
+ * their op's class by python/glnn/_ops.py) and in the extension's _enums dict. */
+static int make_enums(PyObject *module, PyObject *nnets) {
+    PyObject *all = PyDict_New();
+    if (!all || PyModule_AddObjectRef(module, "_enums", all) < 0) {
+        Py_XDECREF(all);
+        return -1;
+    }
+    Py_DECREF(all);
+    for (int i = 0; glnn_op_info_at(i); i++)
+        for (int j = 0; j < glnn_op_info_at(i)->n_params; j++) {
+            const glnn_enum_info *e = glnn_op_info_at(i)->params[j].enumeration;
+            if (!e || glnnpy_enum_class(e)) continue;
+            if (n_enums == (int)(sizeof enums / sizeof enums[0])) {
+                PyErr_SetString(PyExc_RuntimeError, "glnn: too many enumerations");
+                return -1;
+            }
+            PyObject *cls = make_enum(e);
+            if (!cls || PyDict_SetItemString(all, e->name, cls) < 0 ||
+                (!strchr(e->name, '.') && PyModule_AddObjectRef(nnets, e->name, cls) < 0)) {
+                Py_XDECREF(cls);
+                return -1;
+            }
+            enums[n_enums++] = (enum_entry){e, cls}; /* kept for the life of the process */
+        }
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -552,11 +582,12 @@ static PyObject *py_conv2d(PyObject *self, PyObject *args, PyObject *kw) {
     glnnpy_device dev;
     PyObject *bad = NULL;
 
-    if (padding_obj && glnnpy_enum_value(GLNNPY_ENUM_PADDING, padding_obj, &padding, &bad) < 0) {
+    if (padding_obj && glnnpy_enum_value(glnnpy_param_enum("conv2d", "padding"), padding_obj, &padding, &bad) < 0) {
         if (bad) glnnpy_argument_error("conv2d: invalid padding %U (expected 'valid' or 'same')", bad);
         goto done;
     }
-    if (activation_obj && glnnpy_enum_value(GLNNPY_ENUM_ACTIVATION, activation_obj, &activation, &bad) < 0) {
+    if (activation_obj &&
+        glnnpy_enum_value(glnnpy_param_enum("conv2d", "activation"), activation_obj, &activation, &bad) < 0) {
         if (bad)
             glnnpy_argument_error("conv2d: invalid activation function %U (expected 'default', 'brelu6' or "
                                   "'sigmoid_like')",
@@ -791,21 +822,8 @@ PyMODINIT_FUNC PyInit__glnn(void) {
     if (!enum_mod) goto fail;
     enum_base = PyObject_GetAttrString(enum_mod, "Enum");
     if (!enum_base) goto fail;
-    glnnpy_Padding = make_enum("Padding", "Padding", paddings,
-                               "Padding of Conv2D and Pooling2D (SPEC §3): VALID (no padding) or SAME "
-                               "(output size ceil(W/stride), TensorFlow rule).");
-    glnnpy_ActivationFunction = make_enum(
-        "ActivationFunction", "ActivationFunction", activations,
-        "Activation of a Conv2D (SPEC §4.6): DEFAULT (ReLU bounded at 1), BRELU6 (0.167·z, bounded) or "
-        "SIGMOID_LIKE (piecewise-linear sigmoid).");
-    glnnpy_PoolingOperator =
-        make_enum("Operator", "Pooling2D.Operator", operators, "Pooling2D operator (SPEC §5.1): MAX or AVERAGE.");
-    if (!glnnpy_Padding || !glnnpy_ActivationFunction || !glnnpy_PoolingOperator) goto fail;
-    if (add_object(nnets, "Padding", glnnpy_Padding) < 0 ||
-        add_object(nnets, "ActivationFunction", glnnpy_ActivationFunction) < 0)
-        goto fail;
-
-    if (glnnpy_ops_init(nnets) < 0 || glnnpy_chunks_init(m) < 0 || glnnpy_model_init(m, nnets) < 0) goto fail;
+    if (make_enums(m, nnets) < 0) goto fail;
+    if (glnnpy_ops_init(m, nnets) < 0 || glnnpy_chunks_init(m) < 0 || glnnpy_model_init(m, nnets) < 0) goto fail;
     if (PyModule_AddStringConstant(m, "__version__", GLNN_VERSION) < 0) goto fail;
     /* Chunk collections and the inference task are also reachable from glnn.nnets. */
     const char *shared[] = {"ChunkCollection", "ChunkFile", "WritableChunkCollection", "InferenceTask", NULL};
