@@ -19,7 +19,8 @@ typedef struct glnn_op_impl {
     /* Whether this back end computes op as its op-level preparation left it (parameters, input and output
      * shapes); when not, writes a short reason ("kernels larger than 5×5") into why.  NULL: every op. */
     bool (*supports)(glnn_context *ctx, const glnn_op *op, char *why, size_t size);
-    /* Builds the back end's state for op (*state may stay NULL).  On failure nothing is left allocated. */
+    /* Builds the back end's state for op (*state may stay NULL).  *state is set as soon as the state exists: on
+     * failure, release frees whatever it holds then. */
     glnn_status (*prepare)(glnn_context *ctx, const glnn_op *op, void **state, glnn_error *err);
     /* Computes op: inputs[i] NULL when absent, output NULL for ops without outputs. */
     glnn_status (*run)(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
@@ -31,6 +32,8 @@ typedef struct glnn_op_impl {
 typedef struct glnn_backend {
     const char *name; /* glnn_context_path(): "cpu", "compute", "fragment" */
     bool is_gpu;
+    /* Whether Conv2D preparation applies the context's sampling limit (SPEC §4.10, rule P11): the GPU back ends. */
+    bool sampling_limit;
     /* Implementation per op kind; NULL: the back end does not compute that kind. */
     const glnn_op_impl *ops[GLNN_OP_KIND_COUNT];
 

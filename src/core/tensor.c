@@ -104,62 +104,61 @@ static glnn_status load(const glnn_tensor *t, uint8_t *bytes, float *floats, con
     return s == GLNN_OK ? b->tensor_load(t, bytes, floats, what, err) : s;
 }
 
-glnn_status glnn_tensor_upload_u8(glnn_tensor *t, const uint8_t *data, int64_t count, glnn_error *err) {
-    const char *what = "upload tensor";
-    glnn_status s = check_count(what, t, data, count, err);
+/* Moves count values between the caller and a tensor's storage: bytes or floats on the caller's side, the
+ * storage's type on the other (floats for vectors, bytes otherwise), converting where they differ: bytes to
+ * floats as q/255, floats to bytes with Q (SPEC §2.2). */
+static glnn_status transfer(const glnn_tensor *t, bool upload, const uint8_t *in_u8, const float *in_f32,
+                            uint8_t *out_u8, float *out_f32, int64_t count, glnn_error *err) {
+    const char *what = upload ? "upload tensor" : "download tensor";
+    glnn_status s = check_count(what, t,
+                                upload ? (const void *)(in_u8 ? (const void *)in_u8 : in_f32)
+                                       : (const void *)(out_u8 ? (const void *)out_u8 : out_f32),
+                                count, err);
     if (s != GLNN_OK) return s;
-    if (t->shape.kind != GLNN_KIND_VECTOR) return store(t, data, NULL, what, err);
-    float *f = malloc((size_t)count * sizeof(float));
-    if (!f) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    for (int64_t i = 0; i < count; i++)
-        f[i] = data[i] / 255.0f;
-    s = store(t, NULL, f, what, err);
-    free(f);
+    for (int64_t i = 0; in_f32 && i < count; i++)
+        if (isnan(in_f32[i]))
+            return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: NaN at flat index %lld", what, (long long)i);
+    const bool floats = t->shape.kind == GLNN_KIND_VECTOR, caller_floats = upload ? in_f32 != NULL : out_f32 != NULL;
+    if (floats == caller_floats)
+        return upload ? store((glnn_tensor *)t, in_u8, in_f32, what, err) : load(t, out_u8, out_f32, what, err);
+    /* The storage's type differs from the caller's: convert through a buffer of it. */
+    void *buf = malloc((size_t)count * (floats ? sizeof(float) : 1));
+    if (!buf) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    float *f = floats ? buf : NULL;
+    uint8_t *q = floats ? NULL : buf;
+    if (upload) {
+        for (int64_t i = 0; i < count; i++)
+            if (f)
+                f[i] = in_u8[i] / 255.0f;
+            else
+                q[i] = glnn_quantize(in_f32[i]);
+        s = store((glnn_tensor *)t, q, f, what, err);
+    } else {
+        s = load(t, q, f, what, err);
+        for (int64_t i = 0; s == GLNN_OK && i < count; i++)
+            if (f)
+                out_u8[i] = glnn_quantize(f[i]);
+            else
+                out_f32[i] = q[i] / 255.0f;
+    }
+    free(buf);
     return s;
+}
+
+glnn_status glnn_tensor_upload_u8(glnn_tensor *t, const uint8_t *data, int64_t count, glnn_error *err) {
+    return transfer(t, true, data, NULL, NULL, NULL, count, err);
 }
 
 glnn_status glnn_tensor_upload_f32(glnn_tensor *t, const float *data, int64_t count, glnn_error *err) {
-    const char *what = "upload tensor";
-    glnn_status s = check_count(what, t, data, count, err);
-    if (s != GLNN_OK) return s;
-    for (int64_t i = 0; i < count; i++)
-        if (isnan(data[i])) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: NaN at flat index %lld", what, (long long)i);
-    if (t->shape.kind == GLNN_KIND_VECTOR) return store(t, NULL, data, what, err);
-    uint8_t *q = malloc((size_t)count);
-    if (!q) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    for (int64_t i = 0; i < count; i++)
-        q[i] = glnn_quantize(data[i]);
-    s = store(t, q, NULL, what, err);
-    free(q);
-    return s;
+    return transfer(t, true, NULL, data, NULL, NULL, count, err);
 }
 
 glnn_status glnn_tensor_download_u8(const glnn_tensor *t, uint8_t *data, int64_t count, glnn_error *err) {
-    const char *what = "download tensor";
-    glnn_status s = check_count(what, t, data, count, err);
-    if (s != GLNN_OK) return s;
-    if (t->shape.kind != GLNN_KIND_VECTOR) return load(t, data, NULL, what, err);
-    float *f = malloc((size_t)count * sizeof(float));
-    if (!f) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    s = load(t, NULL, f, what, err);
-    for (int64_t i = 0; s == GLNN_OK && i < count; i++)
-        data[i] = glnn_quantize(f[i]);
-    free(f);
-    return s;
+    return transfer(t, false, NULL, NULL, data, NULL, count, err);
 }
 
 glnn_status glnn_tensor_download_f32(const glnn_tensor *t, float *data, int64_t count, glnn_error *err) {
-    const char *what = "download tensor";
-    glnn_status s = check_count(what, t, data, count, err);
-    if (s != GLNN_OK) return s;
-    if (t->shape.kind == GLNN_KIND_VECTOR) return load(t, NULL, data, what, err);
-    uint8_t *q = malloc((size_t)count);
-    if (!q) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    s = load(t, q, NULL, what, err);
-    for (int64_t i = 0; s == GLNN_OK && i < count; i++)
-        data[i] = q[i] / 255.0f;
-    free(q);
-    return s;
+    return transfer(t, false, NULL, NULL, NULL, data, count, err);
 }
 
 glnn_status glnn_image_create(glnn_context *ctx, const uint8_t *pixels, int64_t h, int64_t w, int channels,

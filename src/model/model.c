@@ -641,20 +641,24 @@ glnn_status glnn_model_memory_size(const glnn_model *m, int64_t *out, glnn_error
     return GLNN_OK;
 }
 
-glnn_status glnn_model_op_time(const glnn_model *m, int index, double *ms, glnn_error *err) {
-    if (!m || !ms) return glnn_fail(err, GLNN_ERR_ARGUMENT, "op time: no model or result");
-    if (!m->ran) return glnn_fail(err, GLNN_ERR_STATE, "op time: the model has not run successfully");
+/* The checks of the per-op results of the last run. */
+static glnn_status check_op_result(const glnn_model *m, int index, const void *out, const char *what, glnn_error *err) {
+    if (!m || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no model or result", what);
+    if (!m->ran) return glnn_fail(err, GLNN_ERR_STATE, "%s: the model has not run successfully", what);
     if (index < 0 || index >= m->n_ops)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "op time: no operation at position %d", index);
-    *ms = m->op_ms[index];
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no operation at position %d", what, index);
     return GLNN_OK;
 }
 
+glnn_status glnn_model_op_time(const glnn_model *m, int index, double *ms, glnn_error *err) {
+    glnn_status s = check_op_result(m, index, ms, "op time", err);
+    if (s == GLNN_OK) *ms = m->op_ms[index];
+    return s;
+}
+
 glnn_status glnn_model_op_gpu_time(const glnn_model *m, int index, double *ms, glnn_error *err) {
-    if (!m || !ms) return glnn_fail(err, GLNN_ERR_ARGUMENT, "op GPU time: no model or result");
-    if (!m->ran) return glnn_fail(err, GLNN_ERR_STATE, "op GPU time: the model has not run successfully");
-    if (index < 0 || index >= m->n_ops)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "op GPU time: no operation at position %d", index);
+    glnn_status s = check_op_result(m, index, ms, "op GPU time", err);
+    if (s != GLNN_OK) return s;
     if (m->op_gpu_ms[index] < 0)
         return glnn_fail(err, GLNN_ERR_DEVICE, "op GPU time: '%s' was not timed on the GPU (%s)", m->ops[index]->name,
                          m->ctx->backend->no_timer ? m->ctx->backend->no_timer(m->ctx) : "no timer");

@@ -50,7 +50,8 @@ static glnn_conv2d_kind kind_of(const glnn_conv2d_params *p) {
 }
 
 /* Rules V1–V13, in order. */
-static glnn_status validate(const glnn_conv2d_params *p, glnn_error *err) {
+static glnn_status validate(const void *params, glnn_error *err) {
+    const glnn_conv2d_params *p = params;
     const char *name = p->name ? p->name : "";
     char what[300];
     snprintf(what, sizeof what, "Conv2D '%s'", name);
@@ -92,6 +93,13 @@ static glnn_status validate(const glnn_conv2d_params *p, glnn_error *err) {
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: each group needs a multiple of 4 output channels, got %d", what,
                          cout / g);
     return GLNN_OK;
+}
+
+/* What a Conv2D derives from its parameters: its kind and input channels per group. */
+static void setup(glnn_op *op) {
+    glnn_conv2d *c = (glnn_conv2d *)op;
+    c->kind = kind_of(&c->p);
+    c->cg = c->kind == CONV_IMAGE ? 3 : c->kind == CONV_DEPTHWISE ? 1 : c->p.num_input_channels / c->p.num_groups;
 }
 
 /* -1 for NULL or an op that is not a Conv2D. */
@@ -154,7 +162,7 @@ static glnn_status check_inputs(const glnn_conv2d *c, const glnn_input_desc *in,
     return GLNN_OK;
 }
 
-/* Rules P1–P10, shapes, weights, counters.  P11 (the sampling limit) is the GPU back ends'. */
+/* Rules P1–P11, shapes, weights, counters. */
 static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
                            glnn_prepared *out, glnn_error *err) {
     const glnn_conv2d *c = glnn_conv2d_of(op);
@@ -189,6 +197,12 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
         s = glnn_op_read_weights(op, data, GLNN_BIAS_CHUNK_SUFFIX, "bias", p->num_output_channels, &pp.bias, err);
     else if (s == GLNN_OK && !(pp.bias = calloc((size_t)p->num_output_channels, sizeof(float))))
         s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    const int limit = ctx->max_sampled_channels;
+    if (s == GLNN_OK && ctx->backend->sampling_limit && limit > 0 && glnn_conv2d_sampled_channels(op) > limit)
+        s = glnn_fail(err, GLNN_ERR_ARGUMENT,
+                      "Conv2D '%s' samples %lld input channels per output value, above this device's limit of %d; "
+                      "use more groups or raise the limit",
+                      op->name, (long long)glnn_conv2d_sampled_channels(op), limit);
     glnn_conv2d_prep *heap = s == GLNN_OK ? malloc(sizeof *heap) : NULL;
     if (s == GLNN_OK && !heap) s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     if (s != GLNN_OK) {
@@ -204,18 +218,6 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
     return GLNN_OK;
 }
 
-static void params_init(void *p) {
-    glnn_conv2d_params_init(p);
-}
-
-static void get_params(const glnn_op *op, void *p) {
-    *(glnn_conv2d_params *)p = glnn_conv2d_of(op)->p;
-}
-
-static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
-    return glnn_conv2d_create(p, out, err);
-}
-
 const glnn_op_class glnn_conv2d_class = {
     .info = {GLNN_OP_CONV2D, "conv2d", "Conv2D", 2, 1, (int)(sizeof params / sizeof params[0]), params, 0,
              "{kernel_size}x{kernel_size} s{stride} {padding} {num_input_channels}->{num_output_channels} groups "
@@ -227,33 +229,11 @@ const glnn_op_class glnn_conv2d_class = {
              "optional residual of the output's shape, added before the activation.  padding and activation\n"
              "also accept their names as text ('same', 'sigmoid_like', any case).  Invalid parameters raise\n"
              "glnn.ArgumentError with the first failing rule of SPEC §4.3."},
-    .params_size = sizeof(glnn_conv2d_params),
-    .offsets = offsets,
-    .params_init = params_init,
-    .create = create,
-    .get_params = get_params,
+    GLNN_OP_CLASS_PARAMS(conv2d),
+    .setup = setup,
     .prepare = prepare,
     .free_prep = free_prep,
     .infer_shape = infer_shape,
 };
 
-glnn_status glnn_conv2d_create(const glnn_conv2d_params *p, glnn_op **out, glnn_error *err) {
-    if (!p || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create Conv2D: no parameters or output handle");
-    glnn_status s = validate(p, err);
-    if (s != GLNN_OK) return s;
-    glnn_conv2d *c = (glnn_conv2d *)glnn_op_new(&glnn_conv2d_class, sizeof *c, p->name, err);
-    if (!c) return GLNN_ERR_MEMORY;
-    c->p = *p;
-    c->p.name = c->base.name;
-    c->kind = kind_of(p);
-    c->cg = c->kind == CONV_IMAGE ? 3 : c->kind == CONV_DEPTHWISE ? 1 : p->num_input_channels / p->num_groups;
-    *out = &c->base;
-    return GLNN_OK;
-}
-
-glnn_status glnn_conv2d_get_params(const glnn_op *op, glnn_conv2d_params *p, glnn_error *err) {
-    if (!p || !glnn_op_is(op, &glnn_conv2d_class))
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "Conv2D parameters: not a Conv2D operation");
-    *p = glnn_conv2d_of(op)->p;
-    return GLNN_OK;
-}
+GLNN_OP_TYPED_API(conv2d)

@@ -22,12 +22,7 @@ typedef struct glnn_conv2d_prep {
     float *bias;    /* Cout values, zeros without use_bias */
 } glnn_conv2d_prep;
 
-static inline const glnn_conv2d *glnn_conv2d_of(const glnn_op *op) {
-    return (const glnn_conv2d *)op;
-}
-static inline const glnn_conv2d_prep *glnn_conv2d_prep_of(const glnn_op *op) {
-    return (const glnn_conv2d_prep *)op->prep;
-}
+GLNN_OP_ACCESSORS(conv2d)
 /* Groups as the kernels see them (1 for an image input, C for depthwise). */
 static inline int glnn_conv2d_groups(const glnn_conv2d *c) {
     return c->kind == CONV_IMAGE ? 1 : c->p.num_groups;

@@ -19,7 +19,8 @@ void glnn_dense_params_init(glnn_dense_params *p) {
     p->use_bias = true;
 }
 
-static glnn_status validate(const glnn_dense_params *p, glnn_error *err) {
+static glnn_status validate(const void *params, glnn_error *err) {
+    const glnn_dense_params *p = params;
     glnn_status s = glnn_op_check_name("Dense", p->name, err);
     if (s != GLNN_OK) return s;
     if (p->num_output_dims < 1)
@@ -43,14 +44,9 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
     const int64_t n_out = d->p.num_output_dims;
     char what[300];
     glnn_op_what(op, what, sizeof what);
-    if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
+    glnn_status s = glnn_op_check_flat_input(op, in, what, err);
+    if (s != GLNN_OK) return s;
     glnn_shape is = in[0].shape;
-    if (is.kind == GLNN_KIND_IMAGE)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects a 1×1 tensor or a vector on input #0, got an image",
-                         what, name);
-    if (is.h != 1 || is.w != 1)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: Dense expects a 1×1×C input, got %lld×%lld×%lld", what,
-                         (long long)is.h, (long long)is.w, (long long)is.c);
     const int64_t n_in = is.c;
     int64_t n_matrix;
     if (!glnn_mul_i64(n_in, n_out, &n_matrix))
@@ -59,7 +55,7 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
     char size_what[320];
     snprintf(size_what, sizeof size_what, "%s: output", what);
     out->out_shape = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, n_out};
-    glnn_status s = glnn_check_tensor_shape(ctx, out->out_shape, size_what, err);
+    s = glnn_check_tensor_shape(ctx, out->out_shape, size_what, err);
     if (s != GLNN_OK) return s;
     if (n_matrix > (int64_t)(UINT32_MAX / 4))
         return glnn_fail(err, GLNN_ERR_MEMORY,
@@ -96,49 +92,16 @@ static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape
     return true;
 }
 
-static void params_init(void *p) {
-    glnn_dense_params_init(p);
-}
-
-static void get_params(const glnn_op *op, void *p) {
-    *(glnn_dense_params *)p = glnn_dense_of(op)->p;
-}
-
-static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
-    return glnn_dense_create(p, out, err);
-}
-
 const glnn_op_class glnn_dense_class = {
     .info = {GLNN_OP_DENSE, "dense", "Dense", 1, 1, (int)(sizeof params / sizeof params[0]), params, 0,
              "{num_output_dims} outputs{use_bias? bias}",
              "Fully connected layer (SPEC §5.2): y = A·x + b in float32, no activation.  Input: a 1×1×N tensor\n"
              "or another Dense's vector.  Matrix chunk '<name>/w': num_output_dims×N float32, row-major; bias\n"
              "chunk '<name>/b'.  num_output_dims is any count from 1."},
-    .params_size = sizeof(glnn_dense_params),
-    .offsets = offsets,
-    .params_init = params_init,
-    .create = create,
-    .get_params = get_params,
+    GLNN_OP_CLASS_PARAMS(dense),
     .prepare = prepare,
     .free_prep = free_prep,
     .infer_shape = infer_shape,
 };
 
-glnn_status glnn_dense_create(const glnn_dense_params *p, glnn_op **out, glnn_error *err) {
-    if (!p || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create Dense: no parameters or output handle");
-    glnn_status s = validate(p, err);
-    if (s != GLNN_OK) return s;
-    glnn_dense *d = (glnn_dense *)glnn_op_new(&glnn_dense_class, sizeof *d, p->name, err);
-    if (!d) return GLNN_ERR_MEMORY;
-    d->p = *p;
-    d->p.name = d->base.name;
-    *out = &d->base;
-    return GLNN_OK;
-}
-
-glnn_status glnn_dense_get_params(const glnn_op *op, glnn_dense_params *p, glnn_error *err) {
-    if (!p || !glnn_op_is(op, &glnn_dense_class))
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "Dense parameters: not a Dense operation");
-    *p = glnn_dense_of(op)->p;
-    return GLNN_OK;
-}
+GLNN_OP_TYPED_API(dense)

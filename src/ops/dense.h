@@ -17,11 +17,6 @@ typedef struct glnn_dense_prep {
     float *bias;       /* N_out values, zeros without use_bias */
 } glnn_dense_prep;
 
-static inline const glnn_dense *glnn_dense_of(const glnn_op *op) {
-    return (const glnn_dense *)op;
-}
-static inline const glnn_dense_prep *glnn_dense_prep_of(const glnn_op *op) {
-    return (const glnn_dense_prep *)op->prep;
-}
+GLNN_OP_ACCESSORS(dense)
 
 #endif

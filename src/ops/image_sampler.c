@@ -40,7 +40,8 @@ static glnn_status check_rotation(const char *name, int rotation, glnn_error *er
     return GLNN_OK;
 }
 
-static glnn_status validate(const glnn_image_sampler_params *p, glnn_error *err) {
+static glnn_status validate(const void *params, glnn_error *err) {
+    const glnn_image_sampler_params *p = params;
     glnn_status s = glnn_op_check_name("ImageSampler", p->name, err);
     if (s != GLNN_OK) return s;
     if (p->output_width < 1 || p->output_height < 1)
@@ -139,51 +140,18 @@ static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape
     return true;
 }
 
-static void params_init(void *p) {
-    glnn_image_sampler_params_init(p);
-}
-
-static void get_params(const glnn_op *op, void *p) {
-    *(glnn_image_sampler_params *)p = glnn_image_sampler_of(op)->p;
-}
-
-static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
-    return glnn_image_sampler_create(p, out, err);
-}
-
 const glnn_op_class glnn_image_sampler_class = {
     .info = {GLNN_OP_IMAGE_SAMPLER, "image_sampler", "ImageSampler", 1, 1, (int)(sizeof params / sizeof params[0]),
              params, 2, "{output_width}x{output_height}{center_crop? center-crop}{linear_interp? bilinear| nearest}",
              "Resamples an input image of any size to size = (width, height) (SPEC §5.4): optional rotation,\n"
              "center crop to the output's aspect ratio, bilinear or nearest sampling."},
-    .params_size = sizeof(glnn_image_sampler_params),
-    .offsets = offsets,
-    .params_init = params_init,
-    .create = create,
-    .get_params = get_params,
+    GLNN_OP_CLASS_PARAMS(image_sampler),
     .prepare = prepare,
     .free_prep = free_prep,
     .infer_shape = infer_shape,
 };
 
-glnn_status glnn_image_sampler_create(const glnn_image_sampler_params *p, glnn_op **out, glnn_error *err) {
-    if (!p || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create ImageSampler: no parameters or output handle");
-    glnn_status s = validate(p, err);
-    if (s != GLNN_OK) return s;
-    glnn_image_sampler *sm = (glnn_image_sampler *)glnn_op_new(&glnn_image_sampler_class, sizeof *sm, p->name, err);
-    if (!sm) return GLNN_ERR_MEMORY;
-    sm->p = *p;
-    sm->p.name = sm->base.name;
-    *out = &sm->base;
-    return GLNN_OK;
-}
-
-glnn_status glnn_image_sampler_get_params(const glnn_op *op, glnn_image_sampler_params *p, glnn_error *err) {
-    if (!p || !glnn_op_is(op, &glnn_image_sampler_class))
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "ImageSampler parameters: not an ImageSampler operation");
-    *p = glnn_image_sampler_of(op)->p;
-    return GLNN_OK;
-}
+GLNN_OP_TYPED_API(image_sampler)
 
 glnn_status glnn_image_sampler_set_rotation(glnn_op *op, int rotation, glnn_error *err) {
     if (!glnn_op_is(op, &glnn_image_sampler_class))

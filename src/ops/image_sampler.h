@@ -4,13 +4,6 @@
 
 #include "ops/op.h"
 
-/* Where one output column (or row) samples the rotated input: the two neighbours i0 ≤ i1 and the weight f
- * of i1 for bilinear sampling; for nearest sampling i0 = i1 is the chosen pixel and f = 0. */
-typedef struct glnn_sampler_tap {
-    int64_t i0, i1;
-    double f;
-} glnn_sampler_tap;
-
 typedef struct glnn_image_sampler {
     glnn_op base;
     glnn_image_sampler_params p; /* p.name points to base.name */
@@ -23,12 +16,7 @@ typedef struct glnn_image_sampler_prep {
     glnn_sampler_tap *tx, *ty; /* output_width taps along x, output_height along y, in rotated coordinates */
 } glnn_image_sampler_prep;
 
-static inline const glnn_image_sampler *glnn_image_sampler_of(const glnn_op *op) {
-    return (const glnn_image_sampler *)op;
-}
-static inline const glnn_image_sampler_prep *glnn_image_sampler_prep_of(const glnn_op *op) {
-    return (const glnn_image_sampler_prep *)op->prep;
-}
+GLNN_OP_ACCESSORS(image_sampler)
 
 /* Maps a pixel (xr, yr) of the input rotated by `rotation` quarter turns clockwise to the unrotated input
  * of width w and height h. */

@@ -6,20 +6,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-glnn_op *glnn_op_new(const glnn_op_class *cls, size_t size, const char *name, glnn_error *err) {
-    glnn_op *op = calloc(1, size);
+glnn_status glnn_op_create_typed(const glnn_op_class *cls, const void *params, glnn_op **out, glnn_error *err) {
+    if (!params || !out)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create %s: no parameters or output handle", cls->info.class_name);
+    glnn_status s = cls->validate(params, err);
+    if (s != GLNN_OK) return s;
+    const char *name = *(const char *const *)params;
+    glnn_op *op = calloc(1, cls->size);
     char *copy = strdup(name);
     if (!op || !copy) {
         free(op);
         free(copy);
-        glnn_fail(err, GLNN_ERR_MEMORY, "create %s '%s': out of memory", cls->info.class_name, name);
-        return NULL;
+        return glnn_fail(err, GLNN_ERR_MEMORY, "create %s '%s': out of memory", cls->info.class_name, name);
     }
     op->cls = cls;
     op->refcount = 1;
     op->name = copy;
     op->kernel_hint = -1;
-    return op;
+    char *p = (char *)op + cls->params_offset;
+    memcpy(p, params, cls->params_size);
+    memcpy(p, &op->name, sizeof op->name); /* the parameters' name is the op's own copy */
+    if (cls->setup) cls->setup(op);
+    *out = op;
+    return GLNN_OK;
+}
+
+glnn_status glnn_op_get_typed(const glnn_op_class *cls, const glnn_op *op, void *params, glnn_error *err) {
+    const char *c = cls->info.class_name;
+    if (!params || !op || op->cls != cls)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s parameters: not a%s %s operation", c,
+                         strchr("AEIOU", c[0]) ? "n" : "", c);
+    memcpy(params, (const char *)op + cls->params_offset, cls->params_size);
+    return GLNN_OK;
 }
 
 void glnn_op_what(const glnn_op *op, char *buf, size_t size) {
@@ -79,7 +97,7 @@ glnn_status glnn_op_prepare(glnn_op *op, glnn_context *ctx, const glnn_input_des
     if (s != GLNN_OK) {
         op->prep = old_prep;
         op->out_shape = old_shape;
-        release(op->cls, ctx, NULL, NULL, next.prep);
+        release(op->cls, ctx, impl, state, next.prep); /* what the back end's prepare made before failing */
         return s;
     }
     release(op->cls, op->prepared_ctx, op->impl, op->state, old_prep);
@@ -238,6 +256,19 @@ glnn_status glnn_op_get_probabilities(const glnn_op *op, float *out, int64_t cou
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "get_probabilities of '%s': %lld values asked, there are %lld",
                          op->name, (long long)count, (long long)op->out_shape.c);
     memcpy(out, op->probabilities, (size_t)count * sizeof(float));
+    return GLNN_OK;
+}
+
+glnn_status glnn_op_check_flat_input(const glnn_op *op, const glnn_input_desc *in, const char *what, glnn_error *err) {
+    const char *name = op->name, *cls = op->cls->info.class_name;
+    if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
+    glnn_shape is = in[0].shape;
+    if (is.kind == GLNN_KIND_IMAGE)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects a 1×1 tensor or a vector on input #0, got an image",
+                         what, name);
+    if (is.h != 1 || is.w != 1)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: %s expects a 1×1×C input, got %lld×%lld×%lld", what, cls,
+                         (long long)is.h, (long long)is.w, (long long)is.c);
     return GLNN_OK;
 }
 

@@ -15,6 +15,15 @@ typedef struct glnn_input_desc {
     glnn_shape shape;
 } glnn_input_desc;
 
+/* Where one output column (or row) of a resampling op (ImageSampler, Upsampling2D) samples its input: the two
+ * neighbours i0 ≤ i1 and the weight f of i1 for bilinear sampling (the blend runs in float with f rounded to
+ * float, SPEC §5.4, §5.5); for nearest sampling i0 = i1 is the chosen pixel and f = 0.  Computed once, at
+ * op-level preparation: every back end samples at the same places. */
+typedef struct glnn_sampler_tap {
+    int64_t i0, i1;
+    double f;
+} glnn_sampler_tap;
+
 /* The result of an op-level preparation: output shape, counters, weight memory and the op's own prepared data
  * (shapes, geometry, weights: a struct of the op's file, freed by its class's free_prep). */
 typedef struct glnn_prepared {
@@ -26,13 +35,16 @@ typedef struct glnn_prepared {
 
 typedef struct glnn_op_class {
     glnn_op_info info;
-    /* Parameters: a typed struct (glnn_conv2d_params ...) whose first member is `const char *name`; offsets[i] is
-     * the place of info.params[i] in it (an int, a bool or an enumeration). */
-    size_t params_size;
+    /* The op struct (size bytes, starting with glnn_op) holds at params_offset its typed parameter struct
+     * (glnn_conv2d_params ...: params_size bytes, first member `const char *name`); offsets[i] is the place of
+     * info.params[i] in that struct (an int, a bool or an enumeration). */
+    size_t size, params_offset, params_size;
     const size_t *offsets;
     void (*params_init)(void *params);
-    glnn_status (*create)(const void *params, glnn_op **out, glnn_error *err);
-    void (*get_params)(const glnn_op *op, void *params);
+    /* The construction rules of the op, in order (the name first); the first failing one is reported. */
+    glnn_status (*validate)(const void *params, glnn_error *err);
+    /* Fills what the op derives from its parameters (Conv2D's kind); NULL: nothing. */
+    void (*setup)(glnn_op *op);
     /* The value a listing (and a description) shows for parameter i, when it differs from the given one
      * (Pooling2D's stride 0 means the pool size).  NULL: the value as given. */
     int (*effective)(const glnn_op *op, int index, int value);
@@ -80,8 +92,10 @@ GLNN_OPS(GLNN_OP_CLASS_DECL_)
 /* The class of a kind, NULL when out of range. */
 const glnn_op_class *glnn_op_class_of(glnn_op_kind kind);
 
-/* Allocates an op of cls (size bytes, zeroed) with a copy of name; NULL with err filled on failure. */
-glnn_op *glnn_op_new(const glnn_op_class *cls, size_t size, const char *name, glnn_error *err);
+/* The typed create and get_params of every op (glnn_conv2d_create ...): validation, then a new op holding a
+ * copy of the parameters, its name pointing to the op's own copy; the parameters back. */
+glnn_status glnn_op_create_typed(const glnn_op_class *cls, const void *params, glnn_op **out, glnn_error *err);
+glnn_status glnn_op_get_typed(const glnn_op_class *cls, const glnn_op *op, void *params, glnn_error *err);
 /* Clears prepared state: the back end's state, the op's prepared data. */
 void glnn_op_unprepare(glnn_op *op);
 /* Prepares op on ctx: op-level preparation, then the back end's; transactional (on failure the op keeps its
@@ -95,12 +109,42 @@ static inline bool glnn_op_is(const glnn_op *op, const glnn_op_class *cls) {
     return op && op->cls == cls;
 }
 
+/* glnn_<type>_of(op) and glnn_<type>_prep_of(op): an op as its typed struct, and its op-level prepared data. */
+#define GLNN_OP_ACCESSORS(type)                                                                                        \
+    static inline const glnn_##type *glnn_##type##_of(const glnn_op *op) {                                             \
+        return (const glnn_##type *)op;                                                                                \
+    }                                                                                                                  \
+    static inline const glnn_##type##_prep *glnn_##type##_prep_of(const glnn_op *op) {                                 \
+        return (const glnn_##type##_prep *)op->prep;                                                                   \
+    }
+
+/* The parts of an op's class that follow from its typed structs glnn_<type> and glnn_<type>_params (with the
+ * file's `offsets` and `validate`), and its public typed create and get_params. */
+#define GLNN_OP_CLASS_PARAMS(type)                                                                                     \
+    .size = sizeof(glnn_##type), .params_offset = offsetof(glnn_##type, p),                                            \
+    .params_size = sizeof(glnn_##type##_params), .offsets = offsets,                                                   \
+    .params_init = (void (*)(void *))glnn_##type##_params_init, .validate = validate
+#define GLNN_OP_TYPED_API(type)                                                                                        \
+    glnn_status glnn_##type##_create(const glnn_##type##_params *p, glnn_op **out, glnn_error *err) {                  \
+        return glnn_op_create_typed(&glnn_##type##_class, p, out, err);                                                \
+    }                                                                                                                  \
+    glnn_status glnn_##type##_get_params(const glnn_op *op, glnn_##type##_params *p, glnn_error *err) {                \
+        return glnn_op_get_typed(&glnn_##type##_class, op, p, err);                                                    \
+    }
+
 /* The op's listing keys (all but _name and _type) in byte-wise ascending key order, with their effective
  * values, as "key: value" pairs through emit (SPEC §8.4). */
 void glnn_op_write_keys(const glnn_op *op, void (*emit)(void *user, const char *key, const char *value), void *user);
 
 /* "<Class> '<name>'" for messages. */
 void glnn_op_what(const glnn_op *op, char *buf, size_t size);
+/* Declares `what`, "<Class> '<name>'<suffix>", for the messages of a back end's implementation of op. */
+#define GLNN_OP_WHAT(op, suffix)                                                                                       \
+    char what[300];                                                                                                    \
+    snprintf(what, sizeof what, "%s '%s'%s", (op)->cls->info.class_name, (op)->name, suffix)
+/* Input #0 of Dense and Softmax (SPEC §5.2, §5.3): present, and a 1×1 tensor or a vector. */
+glnn_status glnn_op_check_flat_input(const glnn_op *op, const glnn_input_desc *in, const char *what, glnn_error *err);
+
 /* Reads the float32 weights `<name><suffix>` of op (expected values), naming `kind` ("filters", "matrix", "bias")
  * in messages (formats/chunks.c: absent, size mismatch, non-finite values). */
 glnn_status glnn_op_read_weights(const glnn_op *op, const glnn_chunks *data, const char *suffix, const char *kind,

@@ -62,11 +62,11 @@ glnn_status glnn_op_create(const char *type_name, const char *name, const int *v
                          cls->info.class_name, n_values, cls->info.n_params);
     void *params = calloc(1, cls->params_size);
     if (!params) return glnn_fail(err, GLNN_ERR_MEMORY, "create %s: out of memory", cls->info.class_name);
-    cls->params_init(params);
+    if (cls->params_init) cls->params_init(params);
     memcpy(params, &name, sizeof name); /* every parameter struct starts with its name */
     for (int i = 0; i < n_values; i++)
         store_param(cls, params, i, values[i]);
-    glnn_status s = cls->create(params, out, err);
+    glnn_status s = glnn_op_create_typed(cls, params, out, err);
     free(params);
     return s;
 }
@@ -74,10 +74,7 @@ glnn_status glnn_op_create(const char *type_name, const char *name, const int *v
 /* Parameter i of op as given at creation, or its effective value (what listings show). */
 static int param_value(const glnn_op *op, int i, bool effective) {
     const glnn_op_class *cls = op->cls;
-    char params[256];
-    if (cls->params_size > sizeof params) return 0; /* every parameter struct is far smaller */
-    cls->get_params(op, params);
-    int v = load_param(cls, params, i);
+    int v = load_param(cls, (const char *)op + cls->params_offset, i);
     return effective && cls->effective ? cls->effective(op, i, v) : v;
 }
 

@@ -29,7 +29,8 @@ void glnn_pooling2d_params_init(glnn_pooling2d_params *p) {
 }
 
 /* Construction rules of SPEC §5.1, in order. */
-static glnn_status validate(const glnn_pooling2d_params *p, glnn_error *err) {
+static glnn_status validate(const void *params, glnn_error *err) {
+    const glnn_pooling2d_params *p = params;
     glnn_status s = glnn_op_check_name("Pooling2D", p->name, err);
     if (s != GLNN_OK) return s;
     char what[300];
@@ -46,6 +47,12 @@ static glnn_status validate(const glnn_pooling2d_params *p, glnn_error *err) {
     if (p->op == GLNN_POOLING_AVERAGE && p->padding == GLNN_PADDING_SAME)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: AVERAGE pooling supports VALID padding only", what);
     return GLNN_OK;
+}
+
+/* The effective stride: as given, or the pool size for 0. */
+static void setup(glnn_op *op) {
+    glnn_pooling2d *pl = (glnn_pooling2d *)op;
+    pl->stride = pl->p.stride == 0 ? pl->p.size : pl->p.stride;
 }
 
 /* SPEC §3 with k = size: both axes and the output shape; false when the output would be empty. */
@@ -99,18 +106,6 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
     return GLNN_OK;
 }
 
-static void params_init(void *p) {
-    glnn_pooling2d_params_init(p);
-}
-
-static void get_params(const glnn_op *op, void *p) {
-    *(glnn_pooling2d_params *)p = glnn_pooling2d_of(op)->p;
-}
-
-static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
-    return glnn_pooling2d_create(p, out, err);
-}
-
 /* Listings and descriptions show the effective stride: 0 never reaches a listing. */
 static int effective(const glnn_op *op, int index, int value) {
     return index == PARAM_STRIDE ? glnn_pooling2d_of(op)->stride : value;
@@ -122,33 +117,12 @@ const glnn_op_class glnn_pooling2d_class = {
              "2D max or average pooling (SPEC §5.1); operator is Pooling2D.Operator.MAX or .AVERAGE (or\n"
              "'max' / 'average').  stride 0 means the pool size.  AVERAGE supports VALID padding only.\n"
              "Global pooling of an H×H input: size=H, stride=1."},
-    .params_size = sizeof(glnn_pooling2d_params),
-    .offsets = offsets,
-    .params_init = params_init,
-    .create = create,
-    .get_params = get_params,
+    GLNN_OP_CLASS_PARAMS(pooling2d),
+    .setup = setup,
     .effective = effective,
     .prepare = prepare,
     .free_prep = free,
     .infer_shape = infer_shape,
 };
 
-glnn_status glnn_pooling2d_create(const glnn_pooling2d_params *p, glnn_op **out, glnn_error *err) {
-    if (!p || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create Pooling2D: no parameters or output handle");
-    glnn_status s = validate(p, err);
-    if (s != GLNN_OK) return s;
-    glnn_pooling2d *pl = (glnn_pooling2d *)glnn_op_new(&glnn_pooling2d_class, sizeof *pl, p->name, err);
-    if (!pl) return GLNN_ERR_MEMORY;
-    pl->p = *p;
-    pl->p.name = pl->base.name;
-    pl->stride = p->stride == 0 ? p->size : p->stride;
-    *out = &pl->base;
-    return GLNN_OK;
-}
-
-glnn_status glnn_pooling2d_get_params(const glnn_op *op, glnn_pooling2d_params *p, glnn_error *err) {
-    if (!p || !glnn_op_is(op, &glnn_pooling2d_class))
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "Pooling2D parameters: not a Pooling2D operation");
-    *p = glnn_pooling2d_of(op)->p;
-    return GLNN_OK;
-}
+GLNN_OP_TYPED_API(pooling2d)

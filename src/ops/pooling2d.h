@@ -16,11 +16,6 @@ typedef struct glnn_pooling2d_prep {
     glnn_axis ax, ay;
 } glnn_pooling2d_prep;
 
-static inline const glnn_pooling2d *glnn_pooling2d_of(const glnn_op *op) {
-    return (const glnn_pooling2d *)op;
-}
-static inline const glnn_pooling2d_prep *glnn_pooling2d_prep_of(const glnn_op *op) {
-    return (const glnn_pooling2d_prep *)op->prep;
-}
+GLNN_OP_ACCESSORS(pooling2d)
 
 #endif

@@ -4,6 +4,7 @@
 #include "ops/softmax.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,19 +33,11 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
                            glnn_prepared *out, glnn_error *err) {
     (void)ctx;
     (void)data;
-    const char *name = op->name;
     char what[300];
     glnn_op_what(op, what, sizeof what);
-    if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
-    glnn_shape is = in[0].shape;
-    if (is.kind == GLNN_KIND_IMAGE)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects a 1×1 tensor or a vector on input #0, got an image",
-                         what, name);
-    if (is.h != 1 || is.w != 1)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: Softmax expects a 1×1×C input, got %lld×%lld×%lld", what,
-                         (long long)is.h, (long long)is.w, (long long)is.c);
-    out->out_shape = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, is.c};
-    return GLNN_OK;
+    glnn_status s = glnn_op_check_flat_input(op, in, what, err);
+    if (s == GLNN_OK) out->out_shape = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, in[0].shape.c};
+    return s;
 }
 
 /* Reads input #0 as floats (q/255 for a tensor, the values of a vector) from any back end, computes, and keeps
@@ -65,37 +58,24 @@ static glnn_status run_host(glnn_op *op, const glnn_tensor *const *inputs, glnn_
     return GLNN_OK;
 }
 
-static void params_init(void *p) {
-    (void)p;
-}
-
-static void get_params(const glnn_op *op, void *p) {
-    *(const char **)p = op->name;
-}
-
-static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
-    return glnn_softmax_create(*(const char *const *)p, out, err);
+static glnn_status validate(const void *params, glnn_error *err) {
+    return glnn_op_check_name("Softmax", ((const glnn_softmax_params *)params)->name, err);
 }
 
 const glnn_op_class glnn_softmax_class = {
     .info = {GLNN_OP_SOFTMAX, "softmax", "Softmax", 1, 0, 0, NULL, 0, "",
              "Softmax of a 1×1×C tensor or a vector (SPEC §5.3), computed on the CPU in float32.  It has no\n"
              "outputs: read the result with Model.get_probabilities() or InferenceTask.get_probabilities()."},
-    .params_size = sizeof(const char *),
-    .offsets = NULL,
-    .params_init = params_init,
-    .create = create,
-    .get_params = get_params,
+    .size = sizeof(glnn_softmax),
+    .params_offset = offsetof(glnn_softmax, p),
+    .params_size = sizeof(glnn_softmax_params),
+    .validate = validate,
     .prepare = prepare,
     .run_host = run_host,
 };
 
 glnn_status glnn_softmax_create(const char *name, glnn_op **out, glnn_error *err) {
     if (!out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create Softmax: no output handle");
-    glnn_status s = glnn_op_check_name("Softmax", name, err);
-    if (s != GLNN_OK) return s;
-    glnn_op *op = glnn_op_new(&glnn_softmax_class, sizeof *op, name, err);
-    if (!op) return GLNN_ERR_MEMORY;
-    *out = op;
-    return GLNN_OK;
+    const glnn_softmax_params p = {name};
+    return glnn_op_create_typed(&glnn_softmax_class, &p, out, err);
 }

@@ -23,7 +23,8 @@ void glnn_upsampling2d_params_init(glnn_upsampling2d_params *p) {
 }
 
 /* Construction rules of SPEC §5.5, in order. */
-static glnn_status validate(const glnn_upsampling2d_params *p, glnn_error *err) {
+static glnn_status validate(const void *params, glnn_error *err) {
+    const glnn_upsampling2d_params *p = params;
     glnn_status s = glnn_op_check_name("Upsampling2D", p->name, err);
     if (s != GLNN_OK) return s;
     if (p->factor < 2 || p->factor > 16)
@@ -33,6 +34,24 @@ static glnn_status validate(const glnn_upsampling2d_params *p, glnn_error *err) 
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "Upsampling2D '%s': invalid interpolation '%d'", p->name,
                          (int)p->interpolation);
     return GLNN_OK;
+}
+
+/* Bilinear taps along one axis of n samples upsampled f times (SPEC §5.5): output index j samples the source
+ * coordinate p = (j + 0.5)/f − 0.5 clamped to [0, n − 1], weight p − ⌊p⌋ on the next sample (clamped). */
+static void axis_taps(int f, int64_t n, glnn_sampler_tap *taps) {
+    for (int64_t j = 0; j < n * f; j++) {
+        double p = ((double)j + 0.5) / f - 0.5;
+        p = p < 0 ? 0 : p > (double)(n - 1) ? (double)(n - 1) : p;
+        const int64_t a = (int64_t)p; /* p ≥ 0: the floor */
+        taps[j] = (glnn_sampler_tap){a, a + 1 < n ? a + 1 : n - 1, p - (double)a};
+    }
+}
+
+static void free_prep(void *prep) {
+    glnn_upsampling2d_prep *pp = prep;
+    free(pp->tx);
+    free(pp->ty);
+    free(pp);
 }
 
 static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape *out) {
@@ -61,27 +80,26 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
                          (long long)is.h, (long long)is.w, u->p.factor);
     glnn_status s = glnn_check_tensor_shape(ctx, out->out_shape, size_what, err);
     if (s != GLNN_OK) return s;
-    glnn_upsampling2d_prep *pp = malloc(sizeof *pp);
-    if (!pp) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    const bool bilinear = u->p.interpolation == GLNN_INTERPOLATION_BILINEAR;
+    glnn_upsampling2d_prep *pp = calloc(1, sizeof *pp);
+    if (pp && bilinear) {
+        pp->tx = malloc((size_t)out->out_shape.w * sizeof *pp->tx);
+        pp->ty = malloc((size_t)out->out_shape.h * sizeof *pp->ty);
+    }
+    if (!pp || (bilinear && (!pp->tx || !pp->ty))) {
+        if (pp) free_prep(pp);
+        return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    }
+    if (bilinear) {
+        axis_taps(u->p.factor, is.w, pp->tx);
+        axis_taps(u->p.factor, is.h, pp->ty);
+    }
     pp->in_shape = is;
     out->prep = pp;
     const int64_t v = glnn_shape_count(out->out_shape); /* within the size limits: no overflow below */
-    const bool bilinear = u->p.interpolation == GLNN_INTERPOLATION_BILINEAR;
     out->multiply_adds = bilinear ? 4 * v : 0;
     out->texel_fetches = (bilinear ? 4 : 1) * (v / 4);
     return GLNN_OK;
-}
-
-static void params_init(void *p) {
-    glnn_upsampling2d_params_init(p);
-}
-
-static void get_params(const glnn_op *op, void *p) {
-    *(glnn_upsampling2d_params *)p = glnn_upsampling2d_of(op)->p;
-}
-
-static glnn_status create(const void *p, glnn_op **out, glnn_error *err) {
-    return glnn_upsampling2d_create(p, out, err);
 }
 
 const glnn_op_class glnn_upsampling2d_class = {
@@ -90,31 +108,10 @@ const glnn_op_class glnn_upsampling2d_class = {
              "Upsamples a tensor by an integer factor (SPEC §5.5, a glnn extension): factor 2 … 16, nearest or\n"
              "bilinear interpolation (half-pixel centres, as PyTorch's align_corners=False).  Input: a tensor\n"
              "H×W×C; output (factor·H)×(factor·W)×C."},
-    .params_size = sizeof(glnn_upsampling2d_params),
-    .offsets = offsets,
-    .params_init = params_init,
-    .create = create,
-    .get_params = get_params,
+    GLNN_OP_CLASS_PARAMS(upsampling2d),
     .prepare = prepare,
-    .free_prep = free,
+    .free_prep = free_prep,
     .infer_shape = infer_shape,
 };
 
-glnn_status glnn_upsampling2d_create(const glnn_upsampling2d_params *p, glnn_op **out, glnn_error *err) {
-    if (!p || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "create Upsampling2D: no parameters or output handle");
-    glnn_status s = validate(p, err);
-    if (s != GLNN_OK) return s;
-    glnn_upsampling2d *u = (glnn_upsampling2d *)glnn_op_new(&glnn_upsampling2d_class, sizeof *u, p->name, err);
-    if (!u) return GLNN_ERR_MEMORY;
-    u->p = *p;
-    u->p.name = u->base.name;
-    *out = &u->base;
-    return GLNN_OK;
-}
-
-glnn_status glnn_upsampling2d_get_params(const glnn_op *op, glnn_upsampling2d_params *p, glnn_error *err) {
-    if (!p || !glnn_op_is(op, &glnn_upsampling2d_class))
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "Upsampling2D parameters: not an Upsampling2D operation");
-    *p = glnn_upsampling2d_of(op)->p;
-    return GLNN_OK;
-}
+GLNN_OP_TYPED_API(upsampling2d)

@@ -1,7 +1,6 @@
 /* EGL without a window: device enumeration, context creation, capability checks. */
 #include "backends/gpu/gpu.h"
 #include "backends/gpu/fragment/frag.h"
-#include "ops/op.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -445,13 +444,4 @@ const char *glnn_gpu_no_timer(const glnn_context *ctx) {
 void glnn_gpu_destroy(glnn_context *ctx) {
     glnn_gpu_free(glnn_gpu_of(ctx));
     ctx->impl = NULL;
-}
-
-glnn_status glnn_gpu_check_sampling(const glnn_context *ctx, const glnn_op *op, glnn_error *err) {
-    const int64_t sampled = glnn_conv2d_sampled_channels(op);
-    if (ctx->max_sampled_channels <= 0 || sampled <= ctx->max_sampled_channels) return GLNN_OK;
-    return glnn_fail(err, GLNN_ERR_ARGUMENT,
-                     "Conv2D '%s' samples %lld input channels per output value, above this device's limit of %d; "
-                     "use more groups or raise the limit",
-                     op->name, (long long)sampled, ctx->max_sampled_channels);
 }

@@ -68,8 +68,11 @@ void glnn_gpu_finish_hook(glnn_context *ctx);
 glnn_status glnn_gpu_check_hook(glnn_context *ctx, const char *what, glnn_error *err);
 const char *glnn_gpu_no_timer(const glnn_context *ctx);
 void glnn_gpu_destroy(glnn_context *ctx);
-/* Rule P11 (SPEC §4.10): a Conv2D sampling more input channels per output value than the context's limit. */
-glnn_status glnn_gpu_check_sampling(const glnn_context *ctx, const glnn_op *op, glnn_error *err);
+/* The fields of a GPU back end's table that both paths share. */
+#define GLNN_GPU_BACKEND_HOOKS                                                                                         \
+    .is_gpu = true, .sampling_limit = true, .activate = glnn_gpu_activate, .timer_begin = glnn_gpu_timer_begin_hook,   \
+    .timer_end = glnn_gpu_timer_end_hook, .finish = glnn_gpu_finish_hook, .check = glnn_gpu_check_hook,                \
+    .no_timer = glnn_gpu_no_timer, .destroy = glnn_gpu_destroy
 
 /* Creates the EGL display and context for `device` ("auto", "software", or an index) and `path`
  * ("compute", "fragment", or "auto": compute when the context offers GLES 3.1, else fragment). */
@@ -107,6 +110,11 @@ bool glnn_gpu_texture_buffers(glnn_gpu *gpu);
 void glnn_gpu_buffer_view(glnn_gpu *gpu, int unit, GLuint texture, GLenum format, GLuint buffer);
 /* Binds `texture`, a view made once (weights), to texture unit `unit` as it is. */
 void glnn_gpu_bind_view(int unit, GLuint texture);
+
+/* Frees a back end's state for an op: with its context current, the GL buffers and textures it names (0 entries
+ * are skipped), then the state itself. */
+void glnn_gpu_free_state(glnn_context *ctx, void *state, const GLuint *buffers, int n_buffers, const GLuint *textures,
+                         int n_textures);
 
 /* Buffers */
 glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, const char *what, glnn_error *err);

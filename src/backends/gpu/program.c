@@ -299,6 +299,15 @@ glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, 
     return GLNN_OK;
 }
 
+void glnn_gpu_free_state(glnn_context *ctx, void *state, const GLuint *buffers, int n_buffers, const GLuint *textures,
+                         int n_textures) {
+    if (glnn_gpu_make_current(glnn_gpu_of(ctx), NULL) == GLNN_OK) {
+        if (n_buffers) glDeleteBuffers(n_buffers, buffers);
+        if (n_textures) glDeleteTextures(n_textures, textures);
+    }
+    free(state);
+}
+
 void glnn_gpu_buffer_free(GLuint buffer) {
     if (buffer) glDeleteBuffers(1, &buffer);
 }

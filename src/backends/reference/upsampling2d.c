@@ -1,6 +1,6 @@
 /* Upsampling2D CPU reference (SPEC §5.5).  Nearest: output (y, x, c) = input (⌊y/f⌋, ⌊x/f⌋, c).  Bilinear: the
- * taps of glnn_upsampling2d_tap per axis, blended on byte values x first, then y, in float (as ImageSampler's
- * bilinear blend), result ⌊v + 0.5⌋. */
+ * op's taps per axis (ops/upsampling2d.c), blended on byte values x first, then y, in float with the weights
+ * rounded to float (as ImageSampler's bilinear blend), result ⌊v + 0.5⌋. */
 #include "ops/upsampling2d.h"
 
 #include <math.h>
@@ -11,7 +11,8 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     (void)state;
     (void)err;
     const glnn_upsampling2d_params *p = &glnn_upsampling2d_of(op)->p;
-    const glnn_shape is = glnn_upsampling2d_prep_of(op)->in_shape;
+    const glnn_upsampling2d_prep *pp = glnn_upsampling2d_prep_of(op);
+    const glnn_shape is = pp->in_shape;
     const int f = p->factor;
     const int64_t W = is.w, H = is.h, C = is.c, Wo = W * f, Ho = H * f;
     const uint8_t *src = inputs[0]->bytes;
@@ -25,10 +26,8 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
                     out[c] = in[c];
                 continue;
             }
-            int64_t x0, x1, y0, y1;
-            float fx, fy;
-            glnn_upsampling2d_tap(x, f, W, &x0, &x1, &fx);
-            glnn_upsampling2d_tap(y, f, H, &y0, &y1, &fy);
+            const int64_t x0 = pp->tx[x].i0, x1 = pp->tx[x].i1, y0 = pp->ty[y].i0, y1 = pp->ty[y].i1;
+            const float fx = (float)pp->tx[x].f, fy = (float)pp->ty[y].f;
             const uint8_t *p00 = src + (y0 * W + x0) * C, *p01 = src + (y0 * W + x1) * C;
             const uint8_t *p10 = src + (y1 * W + x0) * C, *p11 = src + (y1 * W + x1) * C;
             for (int64_t c = 0; c < C; c++) {

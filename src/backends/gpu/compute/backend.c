@@ -2,6 +2,7 @@
  * quad of a tensor (channel 4q + j in byte j), one per pixel of an image (R, G, B, 0), one float per element of
  * a vector — and one compute program per op (the op files beside this one). */
 #include "backends/gpu/compute/compute.h"
+#include "ops/op.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,26 @@ static glnn_status tensor_load(const glnn_tensor *t, uint8_t *bytes, float *floa
     return glnn_gpu_check(what, err);
 }
 
+glnn_status glnn_compute_taps(glnn_gpu *gpu, const glnn_sampler_tap *tx, int64_t nx, const glnn_sampler_tap *ty,
+                              int64_t ny, GLuint *buffer, const char *what, glnn_error *err) {
+    const int64_t n = nx + ny;
+    if (n * 16 > gpu->max_ssbo_size)
+        return glnn_fail(err, GLNN_ERR_MEMORY, "%s: the sizes exceed the device's limits", what);
+    int32_t *t = malloc((size_t)n * 4 * sizeof(int32_t));
+    if (!t) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    for (int64_t j = 0; j < n; j++) {
+        const glnn_sampler_tap *tap = j < nx ? &tx[j] : &ty[j - nx];
+        const float f = (float)tap->f;
+        t[4 * j] = (int32_t)tap->i0;
+        t[4 * j + 1] = (int32_t)tap->i1;
+        memcpy(&t[4 * j + 2], &f, 4);
+        t[4 * j + 3] = 0;
+    }
+    glnn_status s = glnn_gpu_buffer_create(n * 16, t, buffer, what, err);
+    free(t);
+    return s;
+}
+
 /* Channel shuffle of a connection (SPEC §6). */
 static glnn_status shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err) {
     glnn_gpu *gpu = glnn_gpu_of(ctx);
@@ -117,7 +138,7 @@ static size_t describe(const glnn_context *ctx, char *buf, size_t size) {
 
 const glnn_backend glnn_compute_backend = {
     .name = "compute",
-    .is_gpu = true,
+    GLNN_GPU_BACKEND_HOOKS,
     .ops =
         {
             [GLNN_OP_CONV2D] = &glnn_compute_conv2d,
@@ -132,12 +153,5 @@ const glnn_backend glnn_compute_backend = {
     .tensor_store = tensor_store,
     .tensor_load = tensor_load,
     .shuffle = shuffle,
-    .activate = glnn_gpu_activate,
-    .timer_begin = glnn_gpu_timer_begin_hook,
-    .timer_end = glnn_gpu_timer_end_hook,
-    .finish = glnn_gpu_finish_hook,
-    .check = glnn_gpu_check_hook,
-    .no_timer = glnn_gpu_no_timer,
     .describe = describe,
-    .destroy = glnn_gpu_destroy,
 };

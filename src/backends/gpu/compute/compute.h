@@ -8,6 +8,13 @@
 #define GLNN_COMPUTE_DECL_(KIND, type, Class) extern const glnn_op_impl glnn_compute_##type;
 GLNN_OPS(GLNN_COMPUTE_DECL_)
 
+struct glnn_sampler_tap;
+/* The taps of a resampling op (ImageSampler, Upsampling2D) as a storage buffer of ivec4 (i0, i1, the float bits of
+ * f, 0): nx along x, then ny along y (compute/backend.c). */
+glnn_status glnn_compute_taps(glnn_gpu *gpu, const struct glnn_sampler_tap *tx, int64_t nx,
+                              const struct glnn_sampler_tap *ty, int64_t ny, GLuint *buffer, const char *what,
+                              glnn_error *err);
+
 /* Conv2D kernel variants (compute/conv2d.c), numbered from 0: "generic" (one output quad per invocation,
  * storage buffers only, every Conv2D on every GLES 3.1 device), then kernels that read through texture buffers
  * (GLES 3.2, EXT_ or OES_texture_buffer): "tiled" (blocks of pixels × output quads, every kind but depthwise),

@@ -424,24 +424,17 @@ static glnn_status prepare_texture_kernel(const glnn_conv2d *c, const glnn_conv2
 
 static void release(glnn_context *ctx, void *state) {
     conv_state *st = state;
-    if (glnn_gpu_make_current(glnn_gpu_of(ctx), NULL) == GLNN_OK) {
-        glDeleteTextures(3, st->textures);
-        glnn_gpu_buffer_free(st->weights);
-        glnn_gpu_buffer_free(st->bias);
-    }
-    free(st);
+    glnn_gpu_free_state(ctx, st, (const GLuint[]){st->weights, st->bias}, 2, st->textures, 3);
 }
 
-/* The sampling limit (rule P11), the kernel (the op's kernel hint, else the automatic choice), the weights in
+/* The kernel (the op's kernel hint, else the automatic choice), the weights in
  * its layout, its program. */
 static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, glnn_error *err) {
     const glnn_conv2d *c = glnn_conv2d_of(op);
     const glnn_conv2d_prep *pp = glnn_conv2d_prep_of(op);
     glnn_gpu *gpu = glnn_gpu_of(ctx);
-    glnn_status s = glnn_gpu_check_sampling(ctx, op, err);
-    if (s != GLNN_OK) return s;
-    char what[300];
-    snprintf(what, sizeof what, "Conv2D '%s': prepare", op->name);
+    glnn_status s = GLNN_OK;
+    GLNN_OP_WHAT(op, ": prepare");
     int variant = op->kernel_hint;
     if (variant < 0) {
         variant = choose_variant(c, ctx);
@@ -451,16 +444,12 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
                          glnn_gpu_texture_buffers(gpu) ? "" : " on this device (no texture buffers)");
     }
     conv_state *st = calloc(1, sizeof *st);
+    *state = st;
     if (!st) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     st->kernel = variant;
     s = variant == VARIANT_GENERIC ? prepare_generic(c, pp, gpu, st, what, err)
                                    : prepare_texture_kernel(c, pp, gpu, st, what, err);
-    if (s != GLNN_OK) {
-        release(ctx, st);
-        return s;
-    }
-    *state = st;
-    return GLNN_OK;
+    return s;
 }
 
 static glnn_status run_generic(const glnn_conv2d *c, const glnn_conv2d_prep *pp, const conv_state *st, glnn_gpu *gpu,
@@ -545,8 +534,7 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     const glnn_conv2d *c = glnn_conv2d_of(op);
     const glnn_conv2d_prep *pp = glnn_conv2d_prep_of(op);
     const conv_state *st = state;
-    char what[300];
-    snprintf(what, sizeof what, "Conv2D '%s'", op->name);
+    GLNN_OP_WHAT(op, "");
     return st->kernel == VARIANT_GENERIC ? run_generic(c, pp, st, glnn_gpu_of(ctx), inputs, output, what, err)
                                          : run_texture_kernel(c, pp, st, glnn_gpu_of(ctx), inputs, output, what, err);
 }

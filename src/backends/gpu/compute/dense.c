@@ -12,18 +12,13 @@ typedef struct dense_state {
 
 static void release(glnn_context *ctx, void *state) {
     dense_state *st = state;
-    if (glnn_gpu_make_current(glnn_gpu_of(ctx), NULL) == GLNN_OK) {
-        glnn_gpu_buffer_free(st->matrix);
-        glnn_gpu_buffer_free(st->bias);
-    }
-    free(st);
+    glnn_gpu_free_state(ctx, st, (const GLuint[]){st->matrix, st->bias}, 2, NULL, 0);
 }
 
 static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, glnn_error *err) {
     const glnn_dense_prep *d = glnn_dense_prep_of(op);
     glnn_gpu *gpu = glnn_gpu_of(ctx);
-    char what[300];
-    snprintf(what, sizeof what, "Dense '%s': prepare", op->name);
+    GLNN_OP_WHAT(op, ": prepare");
     const int64_t n_in = d->n_in, n_out = glnn_dense_of(op)->p.num_output_dims, n = n_in * n_out;
     if (n * 4 > gpu->max_ssbo_size)
         return glnn_fail(err, GLNN_ERR_MEMORY,
@@ -31,8 +26,8 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
                          (long long)n_out, (long long)n_in, (long long)n * 4, gpu->max_ssbo_size);
     dense_state *st = calloc(1, sizeof *st);
     float *t = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    *state = st;
     if (!st || !t) {
-        free(st);
         free(t);
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     }
@@ -46,20 +41,14 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
         s = glnn_gpu_program(gpu, GLNN_SHADER_DENSE,
                              d->vector_input ? "#define VECTOR_INPUT 1\n" : "#define VECTOR_INPUT 0\n", &st->program,
                              err);
-    if (s != GLNN_OK) {
-        release(ctx, st);
-        return s;
-    }
-    *state = st;
-    return GLNN_OK;
+    return s;
 }
 
 static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
                        glnn_tensor *output, glnn_error *err) {
     const dense_state *st = state;
     const int n_out = glnn_dense_of(op)->p.num_output_dims;
-    char what[300];
-    snprintf(what, sizeof what, "Dense '%s'", op->name);
+    GLNN_OP_WHAT(op, "");
     GLuint prog = st->program;
     glUseProgram(prog);
     glUniform1i(glGetUniformLocation(prog, "u_n_in"), (GLint)glnn_dense_prep_of(op)->n_in);

@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 typedef struct sampler_state {
     GLuint taps, program;
@@ -19,39 +18,21 @@ void glnn_image_sampler_force_storage_buffers(glnn_op *op, bool on) {
 
 static void release(glnn_context *ctx, void *state) {
     sampler_state *st = state;
-    if (glnn_gpu_make_current(glnn_gpu_of(ctx), NULL) == GLNN_OK) {
-        glDeleteTextures(2, st->textures);
-        glnn_gpu_buffer_free(st->taps);
-    }
-    free(st);
+    glnn_gpu_free_state(ctx, st, &st->taps, 1, st->textures, 2);
 }
 
 static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, glnn_error *err) {
     const glnn_image_sampler_params *p = &glnn_image_sampler_of(op)->p;
     const glnn_image_sampler_prep *sm = glnn_image_sampler_prep_of(op);
     glnn_gpu *gpu = glnn_gpu_of(ctx);
-    char what[300];
-    snprintf(what, sizeof what, "ImageSampler '%s': prepare", op->name);
+    GLNN_OP_WHAT(op, ": prepare");
     const int64_t wo = p->output_width, ho = p->output_height, n = wo + ho;
-    if (sm->in_shape.w > INT32_MAX || sm->in_shape.h > INT32_MAX || n * 16 > gpu->max_ssbo_size)
+    if (sm->in_shape.w > INT32_MAX || sm->in_shape.h > INT32_MAX)
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: the sizes exceed the device's limits", what);
     sampler_state *st = calloc(1, sizeof *st);
-    int32_t *t = malloc((size_t)n * 4 * sizeof(int32_t));
-    if (!st || !t) {
-        free(st);
-        free(t);
-        return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    }
-    for (int64_t j = 0; j < n; j++) {
-        const glnn_sampler_tap *tap = j < wo ? &sm->tx[j] : &sm->ty[j - wo];
-        const float f = (float)tap->f;
-        t[4 * j] = (int32_t)tap->i0;
-        t[4 * j + 1] = (int32_t)tap->i1;
-        memcpy(&t[4 * j + 2], &f, 4);
-        t[4 * j + 3] = 0;
-    }
-    glnn_status s = glnn_gpu_buffer_create(n * 16, t, &st->taps, what, err);
-    free(t);
+    *state = st;
+    if (!st) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    glnn_status s = glnn_compute_taps(gpu, sm->tx, wo, sm->ty, ho, &st->taps, what, err);
     /* Texture buffer views unless the op asks for storage buffers (kernel hint 1, tests). */
     const bool views = s == GLNN_OK && op->kernel_hint != 1 && glnn_gpu_texture_buffers(gpu) &&
                        n <= gpu->max_texture_buffer_size &&
@@ -65,12 +46,7 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
     snprintf(defines, sizeof defines, "#define LINEAR %d\n#define ROTATION %d\n#define TEXEL_FETCH %d\n",
              p->linear_interp ? 1 : 0, p->rotation & 3, views ? 1 : 0);
     if (s == GLNN_OK) s = glnn_gpu_program(gpu, GLNN_SHADER_IMAGE_SAMPLER, defines, &st->program, err);
-    if (s != GLNN_OK) {
-        release(ctx, st);
-        return s;
-    }
-    *state = st;
-    return GLNN_OK;
+    return s;
 }
 
 static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
@@ -79,8 +55,7 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     const glnn_image_sampler_prep *sm = glnn_image_sampler_prep_of(op);
     const sampler_state *st = state;
     glnn_gpu *gpu = glnn_gpu_of(ctx);
-    char what[300];
-    snprintf(what, sizeof what, "ImageSampler '%s'", op->name);
+    GLNN_OP_WHAT(op, "");
     GLuint prog = st->program;
     glUseProgram(prog);
     glUniform2i(glGetUniformLocation(prog, "u_in"), (GLint)sm->in_shape.w, (GLint)sm->in_shape.h);

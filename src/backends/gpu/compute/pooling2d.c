@@ -27,16 +27,13 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
              "#define KSIZE %d\n#define STRIDE %d\n#define IS_MAX %d\n#define LX %d\n#define LY %d\n#define LZ %d\n",
              pl->p.size, pl->stride, pl->p.op == GLNN_POOLING_MAX ? 1 : 0, x, y, z);
     pool_state *st = calloc(1, sizeof *st);
+    *state = st;
     if (!st) return glnn_fail(err, GLNN_ERR_MEMORY, "Pooling2D '%s': out of memory", op->name);
     glnn_status s = glnn_gpu_program(glnn_gpu_of(ctx), GLNN_SHADER_POOLING2D, defines, &st->program, err);
-    if (s != GLNN_OK) {
-        free(st);
-        return s;
-    }
+    if (s != GLNN_OK) return s;
     st->group[0] = x;
     st->group[1] = y;
     st->group[2] = z;
-    *state = st;
     return GLNN_OK;
 }
 
@@ -49,8 +46,7 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
                        glnn_tensor *output, glnn_error *err) {
     const glnn_pooling2d_prep *pp = glnn_pooling2d_prep_of(op);
     const pool_state *st = state;
-    char what[300];
-    snprintf(what, sizeof what, "Pooling2D '%s'", op->name);
+    GLNN_OP_WHAT(op, "");
     GLuint prog = st->program;
     const int64_t quads = pp->in_shape.c / 4;
     glUseProgram(prog);

@@ -34,7 +34,7 @@ static glnn_status shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn
 
 const glnn_backend glnn_fragment_backend = {
     .name = "fragment",
-    .is_gpu = true,
+    GLNN_GPU_BACKEND_HOOKS,
     .ops =
         {
             [GLNN_OP_CONV2D] = &glnn_fragment_conv2d,
@@ -49,12 +49,5 @@ const glnn_backend glnn_fragment_backend = {
     .tensor_store = glnn_frag_tensor_store,
     .tensor_load = glnn_frag_tensor_load,
     .shuffle = shuffle,
-    .activate = glnn_gpu_activate,
-    .timer_begin = glnn_gpu_timer_begin_hook,
-    .timer_end = glnn_gpu_timer_end_hook,
-    .finish = glnn_gpu_finish_hook,
-    .check = glnn_gpu_check_hook,
-    .no_timer = glnn_gpu_no_timer,
     .describe = glnn_frag_describe,
-    .destroy = glnn_gpu_destroy,
 };

@@ -34,27 +34,24 @@ static bool in_uniforms(const glnn_conv2d *c, const glnn_gpu *gpu) {
 
 static void release(glnn_context *ctx, void *state) {
     frag_conv_state *st = state;
-    if (st->weights && glnn_gpu_make_current(glnn_gpu_of(ctx), NULL) == GLNN_OK) glnn_frag_texture_free(st->weights);
     free(st->uniforms);
-    free(st);
+    glnn_gpu_free_state(ctx, st, NULL, 0, &st->weights, 1);
 }
 
-/* The sampling limit (rule P11), the weights as uniforms or a texture, the program. */
+/* The weights as uniforms or a texture, the program. */
 static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, glnn_error *err) {
     const glnn_conv2d *c = glnn_conv2d_of(op);
     const glnn_conv2d_prep *pp = glnn_conv2d_prep_of(op);
     glnn_gpu *gpu = glnn_gpu_of(ctx);
-    glnn_status s = glnn_gpu_check_sampling(ctx, op, err);
-    if (s != GLNN_OK) return s;
-    char what[300];
-    snprintf(what, sizeof what, "Conv2D '%s': prepare", op->name);
+    glnn_status s = GLNN_OK;
+    GLNN_OP_WHAT(op, ": prepare");
     const int k = c->p.kernel_size, cout = c->p.num_output_channels, cg = c->cg, qout = cout / 4;
     const int64_t groups = weight_groups(c);
     const bool uniforms = in_uniforms(c, gpu);
     frag_conv_state *st = calloc(1, sizeof *st);
     float *v = malloc((size_t)(qout * groups * 4) * sizeof(float));
+    *state = st;
     if (!st || !v) {
-        free(st);
         free(v);
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     }
@@ -85,12 +82,7 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
              "#define KIND %d\n#define MAX_ITERATIONS %lld\n#define WEIGHT_UNIFORMS %d\n#define WEIGHT_GROUPS %lld\n",
              kind, (long long)bound, uniforms ? 1 : 0, (long long)(uniforms ? array : 1));
     if (s == GLNN_OK) s = glnn_frag_program(gpu, GLNN_SHADER_FRAG_CONV2D, defines, &st->program, err);
-    if (s != GLNN_OK) {
-        release(ctx, st);
-        return s;
-    }
-    *state = st;
-    return GLNN_OK;
+    return s;
 }
 
 static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
@@ -99,8 +91,7 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     const glnn_conv2d_prep *pp = glnn_conv2d_prep_of(op);
     const frag_conv_state *st = state;
     glnn_gpu *gpu = glnn_gpu_of(ctx);
-    char what[300];
-    snprintf(what, sizeof what, "Conv2D '%s'", op->name);
+    GLNN_OP_WHAT(op, "");
     const int qout = c->p.num_output_channels / 4;
     const int64_t groups = weight_groups(c);
     glnn_frag_layout in, out;

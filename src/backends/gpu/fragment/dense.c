@@ -17,15 +17,13 @@ typedef struct frag_dense_state {
 
 static void release(glnn_context *ctx, void *state) {
     frag_dense_state *st = state;
-    if (st->matrix && glnn_gpu_make_current(glnn_gpu_of(ctx), NULL) == GLNN_OK) glnn_frag_texture_free(st->matrix);
-    free(st);
+    glnn_gpu_free_state(ctx, st, NULL, 0, &st->matrix, 1);
 }
 
 static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, glnn_error *err) {
     const glnn_dense_prep *d = glnn_dense_prep_of(op);
     glnn_gpu *gpu = glnn_gpu_of(ctx);
-    char what[300];
-    snprintf(what, sizeof what, "Dense '%s': prepare", op->name);
+    GLNN_OP_WHAT(op, ": prepare");
     const int64_t n_in = d->n_in, n_out = glnn_dense_of(op)->p.num_output_dims, groups = dense_groups(d);
     glnn_frag_weights w;
     glnn_frag_layout out;
@@ -34,8 +32,8 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
     if (s != GLNN_OK) return s;
     frag_dense_state *st = calloc(1, sizeof *st);
     float *v = calloc((size_t)(n_out * groups * 4), sizeof(float));
+    *state = st;
     if (!st || !v) {
-        free(st);
         free(v);
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     }
@@ -50,12 +48,7 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
     snprintf(defines, sizeof defines, "#define VECTOR_INPUT %d\n#define MAX_ITERATIONS %lld\n", d->vector_input ? 1 : 0,
              (long long)glnn_frag_round_up(groups - 1, 256));
     if (s == GLNN_OK) s = glnn_frag_program(gpu, GLNN_SHADER_FRAG_DENSE, defines, &st->program, err);
-    if (s != GLNN_OK) {
-        release(ctx, st);
-        return s;
-    }
-    *state = st;
-    return GLNN_OK;
+    return s;
 }
 
 static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
@@ -64,8 +57,7 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     const frag_dense_state *st = state;
     const int n_out = glnn_dense_of(op)->p.num_output_dims;
     glnn_gpu *gpu = glnn_gpu_of(ctx);
-    char what[300];
-    snprintf(what, sizeof what, "Dense '%s'", op->name);
+    GLNN_OP_WHAT(op, "");
     glnn_frag_layout in, out;
     glnn_frag_weights w;
     glnn_status s = glnn_frag_layout_of(gpu, inputs[0]->shape, &in, what, err);

@@ -92,6 +92,13 @@ glnn_status glnn_frag_weights_create(const glnn_gpu *gpu, const float *values, i
                                      GLuint *texture, const char *what, glnn_error *err);
 /* Sets the program's uniform u_w_layout = (width, rows, 1/width, 1/height). */
 void glnn_frag_set_weights_layout(GLuint program, const glnn_frag_weights *w);
+struct glnn_sampler_tap;
+/* The taps of a resampling op (ImageSampler, Upsampling2D) as a texture of max(nx, ny) × 4 texels: row 0, the x
+ * taps (i0 in R + 256·G, i1 in B + 256·A), row 1 their weights f as float32 texels, rows 2 and 3 the same along y;
+ * *width is the texture's width.  An error when an index exceeds 16 bits or the width the device's limit. */
+glnn_status glnn_frag_taps_create(const glnn_gpu *gpu, const struct glnn_sampler_tap *tx, int64_t nx,
+                                  const struct glnn_sampler_tap *ty, int64_t ny, int64_t in_w, int64_t in_h,
+                                  GLuint *texture, int64_t *width, const char *what, glnn_error *err);
 /* An RGBA8 texture of width × height texels from `texels` (NULL: zeros). */
 glnn_status glnn_frag_texture_create(int64_t width, int64_t height, const uint8_t *texels, GLuint *out,
                                      const char *what, glnn_error *err);

@@ -13,14 +13,9 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
              pl->p.op == GLNN_POOLING_MAX ? 1 : 0,
              (long long)glnn_frag_round_up((int64_t)pl->p.size * pl->p.size, 256));
     GLuint *prog = malloc(sizeof *prog);
-    if (!prog) return glnn_fail(err, GLNN_ERR_MEMORY, "Pooling2D '%s': out of memory", op->name);
-    glnn_status s = glnn_frag_program(glnn_gpu_of(ctx), GLNN_SHADER_FRAG_POOLING2D, defines, prog, err);
-    if (s != GLNN_OK) {
-        free(prog);
-        return s;
-    }
     *state = prog;
-    return GLNN_OK;
+    if (!prog) return glnn_fail(err, GLNN_ERR_MEMORY, "Pooling2D '%s': out of memory", op->name);
+    return glnn_frag_program(glnn_gpu_of(ctx), GLNN_SHADER_FRAG_POOLING2D, defines, prog, err);
 }
 
 static void release(glnn_context *ctx, void *state) {
@@ -33,8 +28,7 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     const glnn_pooling2d *pl = glnn_pooling2d_of(op);
     const glnn_pooling2d_prep *pp = glnn_pooling2d_prep_of(op);
     glnn_gpu *gpu = glnn_gpu_of(ctx);
-    char what[300];
-    snprintf(what, sizeof what, "Pooling2D '%s'", op->name);
+    GLNN_OP_WHAT(op, "");
     glnn_frag_layout in, out;
     glnn_status s = glnn_frag_layout_of(gpu, inputs[0]->shape, &in, what, err);
     if (s == GLNN_OK) s = glnn_frag_layout_of(gpu, output->shape, &out, what, err);

@@ -1,6 +1,7 @@
 /* The fragment path's storage: tensors, images and vectors as RGBA8 textures (layouts in frag.h), and float32
  * weights as byte-plane textures. */
 #include "backends/gpu/fragment/frag.h"
+#include "ops/op.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,31 @@ glnn_status glnn_frag_tensor_load(const glnn_tensor *t, uint8_t *bytes, float *f
             }
     free(tex);
     return st;
+}
+
+glnn_status glnn_frag_taps_create(const glnn_gpu *gpu, const glnn_sampler_tap *tx, int64_t nx,
+                                  const glnn_sampler_tap *ty, int64_t ny, int64_t in_w, int64_t in_h, GLuint *texture,
+                                  int64_t *width, const char *what, glnn_error *err) {
+    const int64_t n = nx > ny ? nx : ny;
+    if (n > gpu->frag->max_size || in_w > 65535 || in_h > 65535)
+        return glnn_fail(err, GLNN_ERR_MEMORY, "%s: the sizes exceed the device's texture size limit of %d", what,
+                         gpu->frag->max_size);
+    uint8_t *t = calloc((size_t)n * 4, 4);
+    if (!t) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    for (int axis = 0; axis < 2; axis++)
+        for (int64_t j = 0; j < (axis ? ny : nx); j++) {
+            const glnn_sampler_tap *tap = axis ? &ty[j] : &tx[j];
+            uint8_t *idx = t + ((2 * axis) * n + j) * 4;
+            idx[0] = (uint8_t)(tap->i0 & 0xFF);
+            idx[1] = (uint8_t)(tap->i0 >> 8);
+            idx[2] = (uint8_t)(tap->i1 & 0xFF);
+            idx[3] = (uint8_t)(tap->i1 >> 8);
+            glnn_frag_float_bytes((float)tap->f, t + ((2 * axis + 1) * n + j) * 4);
+        }
+    glnn_status s = glnn_frag_texture_create(n, 4, t, texture, what, err);
+    free(t);
+    *width = n;
+    return s;
 }
 
 glnn_status glnn_frag_weights_layout(const glnn_gpu *gpu, int64_t blocks, int64_t groups, glnn_frag_weights *out,
