@@ -87,13 +87,21 @@ struct glnn_tensor {
 /* The back ends (one file each under src/backends). */
 extern const glnn_backend glnn_reference_backend, glnn_compute_backend, glnn_fragment_backend;
 
+/* A back end's storage functions <prefix>_tensor_create, _free, _store and _load: their declarations, and their
+ * place in its table. */
+#define GLNN_STORAGE_FUNCTIONS(prefix)                                                                                 \
+    glnn_status prefix##_tensor_create(glnn_tensor *t, glnn_error *err);                                               \
+    void prefix##_tensor_free(glnn_tensor *t);                                                                         \
+    glnn_status prefix##_tensor_store(glnn_tensor *t, const uint8_t *bytes, const float *floats, const char *what,     \
+                                      glnn_error *err);                                                                \
+    glnn_status prefix##_tensor_load(const glnn_tensor *t, uint8_t *bytes, float *floats, const char *what,            \
+                                     glnn_error *err);
+#define GLNN_STORAGE(prefix)                                                                                           \
+    .tensor_create = prefix##_tensor_create, .tensor_free = prefix##_tensor_free,                                      \
+    .tensor_store = prefix##_tensor_store, .tensor_load = prefix##_tensor_load
+
 /* Host storage shared by the back ends that keep tensors in memory (backends/reference/backend.c). */
-glnn_status glnn_host_tensor_create(glnn_tensor *t, glnn_error *err);
-void glnn_host_tensor_free(glnn_tensor *t);
-glnn_status glnn_host_tensor_store(glnn_tensor *t, const uint8_t *bytes, const float *floats, const char *what,
-                                   glnn_error *err);
-glnn_status glnn_host_tensor_load(const glnn_tensor *t, uint8_t *bytes, float *floats, const char *what,
-                                  glnn_error *err);
+GLNN_STORAGE_FUNCTIONS(glnn_host)
 glnn_status glnn_host_shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err);
 
 #endif

@@ -49,14 +49,9 @@ static glnn_conv2d_kind kind_of(const glnn_conv2d_params *p) {
     return p->num_groups == 1 ? CONV_REGULAR : CONV_GROUPED;
 }
 
-/* Rules V1–V13, in order. */
-static glnn_status validate(const void *params, glnn_error *err) {
+/* Rules V2–V13, in order (V1, the name, is every op's). */
+static glnn_status validate(const void *params, const char *what, glnn_error *err) {
     const glnn_conv2d_params *p = params;
-    const char *name = p->name ? p->name : "";
-    char what[300];
-    snprintf(what, sizeof what, "Conv2D '%s'", name);
-    glnn_status s = glnn_op_check_name("Conv2D", p->name, err);
-    if (s != GLNN_OK) return s;
     if (p->padding != GLNN_PADDING_VALID && p->padding != GLNN_PADDING_SAME)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: invalid padding '%d'", what, (int)p->padding);
     if (p->activation != GLNN_ACTIVATION_DEFAULT && p->activation != GLNN_ACTIVATION_BRELU6 &&
@@ -136,13 +131,10 @@ static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape
 
 /* Rules P1–P6: the inputs. */
 static glnn_status check_inputs(const glnn_conv2d *c, const glnn_input_desc *in, const char *what, glnn_error *err) {
-    const char *name = c->base.name;
     const glnn_conv2d_params *p = &c->p;
-    if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
-    glnn_data_kind want = c->kind == CONV_IMAGE ? GLNN_KIND_IMAGE : GLNN_KIND_TENSOR;
-    if (in[0].shape.kind != want)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects %s on input #0", what, name,
-                         want == GLNN_KIND_IMAGE ? "an image" : "a tensor");
+    glnn_status s =
+        glnn_op_check_input(&c->base, in, 0, c->kind == CONV_IMAGE ? GLNN_KIND_IMAGE : GLNN_KIND_TENSOR, what, err);
+    if (s != GLNN_OK) return s;
     glnn_shape is = in[0].shape, os;
     if (is.c != p->num_input_channels)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input depth %lld does not match num_input_channels %d", what,
@@ -164,11 +156,9 @@ static glnn_status check_inputs(const glnn_conv2d *c, const glnn_input_desc *in,
 
 /* Rules P1–P11, shapes, weights, counters. */
 static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_prepared *out, glnn_error *err) {
+                           const char *what, glnn_prepared *out, glnn_error *err) {
     const glnn_conv2d *c = glnn_conv2d_of(op);
     const glnn_conv2d_params *p = &c->p;
-    char what[300];
-    glnn_op_what(op, what, sizeof what);
     glnn_status s = check_inputs(c, in, what, err);
     if (s != GLNN_OK) return s;
     glnn_conv2d_prep pp = {.in_shape = in[0].shape, .has_residual = in[1].present};
@@ -218,7 +208,8 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
     return GLNN_OK;
 }
 
-const glnn_op_class glnn_conv2d_class = {
+GLNN_OP_DEFINE(
+    conv2d,
     .info = {GLNN_OP_CONV2D, "conv2d", "Conv2D", 2, 1, (int)(sizeof params / sizeof params[0]), params, 0,
              "{kernel_size}x{kernel_size} s{stride} {padding} {num_input_channels}->{num_output_channels} groups "
              "{num_groups} {activation}{use_bias? bias}",
@@ -229,11 +220,4 @@ const glnn_op_class glnn_conv2d_class = {
              "optional residual of the output's shape, added before the activation.  padding and activation\n"
              "also accept their names as text ('same', 'sigmoid_like', any case).  Invalid parameters raise\n"
              "glnn.ArgumentError with the first failing rule of SPEC §4.3."},
-    GLNN_OP_CLASS_PARAMS(conv2d),
-    .setup = setup,
-    .prepare = prepare,
-    .free_prep = free_prep,
-    .infer_shape = infer_shape,
-};
-
-GLNN_OP_TYPED_API(conv2d)
+    .setup = setup)

@@ -19,12 +19,10 @@ void glnn_dense_params_init(glnn_dense_params *p) {
     p->use_bias = true;
 }
 
-static glnn_status validate(const void *params, glnn_error *err) {
+static glnn_status validate(const void *params, const char *what, glnn_error *err) {
     const glnn_dense_params *p = params;
-    glnn_status s = glnn_op_check_name("Dense", p->name, err);
-    if (s != GLNN_OK) return s;
     if (p->num_output_dims < 1)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "Dense '%s': number of output dims must be positive, got %d", p->name,
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: number of output dims must be positive, got %d", what,
                          p->num_output_dims);
     return GLNN_OK;
 }
@@ -38,12 +36,10 @@ static void free_prep(void *prep) {
 
 /* Input checks, matrix and bias, counters. */
 static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_prepared *out, glnn_error *err) {
+                           const char *what, glnn_prepared *out, glnn_error *err) {
     const glnn_dense *d = glnn_dense_of(op);
     const char *name = op->name;
     const int64_t n_out = d->p.num_output_dims;
-    char what[300];
-    glnn_op_what(op, what, sizeof what);
     glnn_status s = glnn_op_check_flat_input(op, in, what, err);
     if (s != GLNN_OK) return s;
     glnn_shape is = in[0].shape;
@@ -92,16 +88,10 @@ static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape
     return true;
 }
 
-const glnn_op_class glnn_dense_class = {
-    .info = {GLNN_OP_DENSE, "dense", "Dense", 1, 1, (int)(sizeof params / sizeof params[0]), params, 0,
-             "{num_output_dims} outputs{use_bias? bias}",
-             "Fully connected layer (SPEC §5.2): y = A·x + b in float32, no activation.  Input: a 1×1×N tensor\n"
-             "or another Dense's vector.  Matrix chunk '<name>/w': num_output_dims×N float32, row-major; bias\n"
-             "chunk '<name>/b'.  num_output_dims is any count from 1."},
-    GLNN_OP_CLASS_PARAMS(dense),
-    .prepare = prepare,
-    .free_prep = free_prep,
-    .infer_shape = infer_shape,
-};
-
-GLNN_OP_TYPED_API(dense)
+GLNN_OP_DEFINE(dense,
+               .info = {
+                   GLNN_OP_DENSE, "dense", "Dense", 1, 1, (int)(sizeof params / sizeof params[0]), params, 0,
+                   "{num_output_dims} outputs{use_bias? bias}",
+                   "Fully connected layer (SPEC §5.2): y = A·x + b in float32, no activation.  Input: a 1×1×N tensor\n"
+                   "or another Dense's vector.  Matrix chunk '<name>/w': num_output_dims×N float32, row-major; bias\n"
+                   "chunk '<name>/b'.  num_output_dims is any count from 1."})

@@ -40,13 +40,11 @@ static glnn_status check_rotation(const char *name, int rotation, glnn_error *er
     return GLNN_OK;
 }
 
-static glnn_status validate(const void *params, glnn_error *err) {
+static glnn_status validate(const void *params, const char *what, glnn_error *err) {
     const glnn_image_sampler_params *p = params;
-    glnn_status s = glnn_op_check_name("ImageSampler", p->name, err);
-    if (s != GLNN_OK) return s;
     if (p->output_width < 1 || p->output_height < 1)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "ImageSampler '%s': output size must be positive, got %d×%d", p->name,
-                         p->output_width, p->output_height);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: output size must be positive, got %d×%d", what, p->output_width,
+                         p->output_height);
     return check_rotation(p->name, p->rotation, err);
 }
 
@@ -78,17 +76,12 @@ static void free_prep(void *prep) {
 }
 
 static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_prepared *out, glnn_error *err) {
+                           const char *what, glnn_prepared *out, glnn_error *err) {
     (void)data;
     const glnn_image_sampler_params *p = &glnn_image_sampler_of(op)->p;
-    const char *name = op->name;
-    char what[300];
-    glnn_op_what(op, what, sizeof what);
-    if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
+    glnn_status s = glnn_op_check_input(op, in, 0, GLNN_KIND_IMAGE, what, err);
+    if (s != GLNN_OK) return s;
     const glnn_shape is = in[0].shape;
-    if (is.kind != GLNN_KIND_IMAGE)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects an image on input #0, got a %s", what, name,
-                         is.kind == GLNN_KIND_VECTOR ? "vector" : "tensor");
     const int64_t wo = p->output_width, ho = p->output_height;
     if (wo < 1 || ho < 1) /* excluded at construction; kept for the rule's sake */
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: output would be empty (%lld×%lld)", what, (long long)wo,
@@ -96,8 +89,8 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
     char size_what[320];
     snprintf(size_what, sizeof size_what, "%s: output", what);
     out->out_shape = (glnn_shape){GLNN_KIND_IMAGE, ho, wo, 3};
-    glnn_status size_s = glnn_check_tensor_shape(ctx, out->out_shape, size_what, err);
-    if (size_s != GLNN_OK) return size_s;
+    s = glnn_check_tensor_shape(ctx, out->out_shape, size_what, err);
+    if (s != GLNN_OK) return s;
     /* 1. rotation */
     const int64_t wr = (p->rotation & 1) ? is.h : is.w, hr = (p->rotation & 1) ? is.w : is.h;
     /* 2. source intervals */
@@ -140,18 +133,13 @@ static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape
     return true;
 }
 
-const glnn_op_class glnn_image_sampler_class = {
-    .info = {GLNN_OP_IMAGE_SAMPLER, "image_sampler", "ImageSampler", 1, 1, (int)(sizeof params / sizeof params[0]),
-             params, 2, "{output_width}x{output_height}{center_crop? center-crop}{linear_interp? bilinear| nearest}",
-             "Resamples an input image of any size to size = (width, height) (SPEC §5.4): optional rotation,\n"
-             "center crop to the output's aspect ratio, bilinear or nearest sampling."},
-    GLNN_OP_CLASS_PARAMS(image_sampler),
-    .prepare = prepare,
-    .free_prep = free_prep,
-    .infer_shape = infer_shape,
-};
-
-GLNN_OP_TYPED_API(image_sampler)
+GLNN_OP_DEFINE(image_sampler,
+               .info = {
+                   GLNN_OP_IMAGE_SAMPLER, "image_sampler", "ImageSampler", 1, 1,
+                   (int)(sizeof params / sizeof params[0]), params, 2,
+                   "{output_width}x{output_height}{center_crop? center-crop}{linear_interp? bilinear| nearest}",
+                   "Resamples an input image of any size to size = (width, height) (SPEC §5.4): optional rotation,\n"
+                   "center crop to the output's aspect ratio, bilinear or nearest sampling."})
 
 glnn_status glnn_image_sampler_set_rotation(glnn_op *op, int rotation, glnn_error *err) {
     if (!glnn_op_is(op, &glnn_image_sampler_class))

@@ -9,9 +9,12 @@
 glnn_status glnn_op_create_typed(const glnn_op_class *cls, const void *params, glnn_op **out, glnn_error *err) {
     if (!params || !out)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "create %s: no parameters or output handle", cls->info.class_name);
-    glnn_status s = cls->validate(params, err);
-    if (s != GLNN_OK) return s;
     const char *name = *(const char *const *)params;
+    glnn_status s = glnn_op_check_name(cls->info.class_name, name, err); /* rule V1 comes first for every op */
+    char what[300];
+    snprintf(what, sizeof what, "%s '%s'", cls->info.class_name, name ? name : "");
+    if (s == GLNN_OK && cls->validate) s = cls->validate(params, what, err);
+    if (s != GLNN_OK) return s;
     glnn_op *op = calloc(1, cls->size);
     char *copy = strdup(name);
     if (!op || !copy) {
@@ -80,7 +83,9 @@ static glnn_status find_impl(const glnn_op *op, glnn_context *ctx, const glnn_op
 glnn_status glnn_op_prepare(glnn_op *op, glnn_context *ctx, const glnn_input_desc *inputs, const glnn_chunks *data,
                             glnn_error *err) {
     glnn_prepared next = {0};
-    glnn_status s = op->cls->prepare(op, ctx, inputs, data, &next, err);
+    char what[300];
+    glnn_op_what(op, what, sizeof what);
+    glnn_status s = op->cls->prepare(op, ctx, inputs, data, what, &next, err);
     if (s != GLNN_OK) return s;
     /* The new op-level data go in first: the back end prepares from them.  On failure the previous
      * preparation comes back untouched. */
@@ -256,6 +261,20 @@ glnn_status glnn_op_get_probabilities(const glnn_op *op, float *out, int64_t cou
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "get_probabilities of '%s': %lld values asked, there are %lld",
                          op->name, (long long)count, (long long)op->out_shape.c);
     memcpy(out, op->probabilities, (size_t)count * sizeof(float));
+    return GLNN_OK;
+}
+
+static const char *kind_article(glnn_data_kind k) {
+    return k == GLNN_KIND_IMAGE ? "an image" : k == GLNN_KIND_VECTOR ? "a vector" : "a tensor";
+}
+
+glnn_status glnn_op_check_input(const glnn_op *op, const glnn_input_desc *in, int index, glnn_data_kind kind,
+                                const char *what, glnn_error *err) {
+    if (!in[index].present)
+        return glnn_fail(err, GLNN_ERR_STATE, "%s: input #%d of '%s' is not provided", what, index, op->name);
+    if (in[index].shape.kind != kind)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects %s on input #%d, got %s", what, op->name,
+                         kind_article(kind), index, kind_article(in[index].shape.kind));
     return GLNN_OK;
 }
 

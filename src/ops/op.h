@@ -41,8 +41,9 @@ typedef struct glnn_op_class {
     size_t size, params_offset, params_size;
     const size_t *offsets;
     void (*params_init)(void *params);
-    /* The construction rules of the op, in order (the name first); the first failing one is reported. */
-    glnn_status (*validate)(const void *params, glnn_error *err);
+    /* The construction rules of the op after the name's (rule V1, checked first for every op), in order; the first
+     * failing one is reported.  `what` is "<Class> '<name>'".  NULL: the name is the only rule. */
+    glnn_status (*validate)(const void *params, const char *what, glnn_error *err);
     /* Fills what the op derives from its parameters (Conv2D's kind); NULL: nothing. */
     void (*setup)(glnn_op *op);
     /* The value a listing (and a description) shows for parameter i, when it differs from the given one
@@ -53,7 +54,7 @@ typedef struct glnn_op_class {
      * output shape and counters into *out.  Must not change the op.  NULL data is allowed for ops without
      * weights. */
     glnn_status (*prepare)(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *inputs, const glnn_chunks *data,
-                           glnn_prepared *out, glnn_error *err);
+                           const char *what, glnn_prepared *out, glnn_error *err);
     void (*free_prep)(void *prep);
     /* The output shape for these inputs without preparing; false when it cannot be computed (prepare then
      * reports why).  NULL for ops without outputs. */
@@ -124,6 +125,12 @@ static inline bool glnn_op_is(const glnn_op *op, const glnn_op_class *cls) {
     .size = sizeof(glnn_##type), .params_offset = offsetof(glnn_##type, p),                                            \
     .params_size = sizeof(glnn_##type##_params), .offsets = offsets,                                                   \
     .params_init = (void (*)(void *))glnn_##type##_params_init, .validate = validate
+/* Defines the class glnn_<type>_class of the op file's functions prepare, free_prep and infer_shape, with the
+ * description and any other fields given, and the op's public typed create and get_params. */
+#define GLNN_OP_DEFINE(type, ...)                                                                                      \
+    const glnn_op_class glnn_##type##_class = {GLNN_OP_CLASS_PARAMS(type), .prepare = prepare, .free_prep = free_prep, \
+                                               .infer_shape = infer_shape, __VA_ARGS__};                               \
+    GLNN_OP_TYPED_API(type)
 #define GLNN_OP_TYPED_API(type)                                                                                        \
     glnn_status glnn_##type##_create(const glnn_##type##_params *p, glnn_op **out, glnn_error *err) {                  \
         return glnn_op_create_typed(&glnn_##type##_class, p, out, err);                                                \
@@ -142,6 +149,10 @@ void glnn_op_what(const glnn_op *op, char *buf, size_t size);
 #define GLNN_OP_WHAT(op, suffix)                                                                                       \
     char what[300];                                                                                                    \
     snprintf(what, sizeof what, "%s '%s'%s", (op)->cls->info.class_name, (op)->name, suffix)
+/* Input `index` of op: present ("input #i of '<name>' is not provided") and of `kind` ("'<name>' expects a tensor
+ * on input #i, got an image"). */
+glnn_status glnn_op_check_input(const glnn_op *op, const glnn_input_desc *in, int index, glnn_data_kind kind,
+                                const char *what, glnn_error *err);
 /* Input #0 of Dense and Softmax (SPEC §5.2, §5.3): present, and a 1×1 tensor or a vector. */
 glnn_status glnn_op_check_flat_input(const glnn_op *op, const glnn_input_desc *in, const char *what, glnn_error *err);
 

@@ -29,12 +29,8 @@ void glnn_pooling2d_params_init(glnn_pooling2d_params *p) {
 }
 
 /* Construction rules of SPEC §5.1, in order. */
-static glnn_status validate(const void *params, glnn_error *err) {
+static glnn_status validate(const void *params, const char *what, glnn_error *err) {
     const glnn_pooling2d_params *p = params;
-    glnn_status s = glnn_op_check_name("Pooling2D", p->name, err);
-    if (s != GLNN_OK) return s;
-    char what[300];
-    snprintf(what, sizeof what, "Pooling2D '%s'", p->name);
     if (p->op != GLNN_POOLING_MAX && p->op != GLNN_POOLING_AVERAGE)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: invalid pooling operator '%d'", what, (int)p->op);
     if (p->padding != GLNN_PADDING_VALID && p->padding != GLNN_PADDING_SAME)
@@ -68,19 +64,18 @@ static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape
     return in[0].present && geometry(glnn_pooling2d_of(op), in[0].shape, &ax, &ay, out);
 }
 
+static void free_prep(void *prep) {
+    free(prep);
+}
+
 /* Input checks, shapes, counters. */
 static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_prepared *out, glnn_error *err) {
+                           const char *what, glnn_prepared *out, glnn_error *err) {
     (void)data;
     const glnn_pooling2d *pl = glnn_pooling2d_of(op);
-    const char *name = op->name;
-    char what[300];
-    glnn_op_what(op, what, sizeof what);
-    if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
+    glnn_status st = glnn_op_check_input(op, in, 0, GLNN_KIND_TENSOR, what, err);
+    if (st != GLNN_OK) return st;
     glnn_shape is = in[0].shape;
-    if (is.kind != GLNN_KIND_TENSOR)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects a tensor on input #0, got %s", what, name,
-                         is.kind == GLNN_KIND_IMAGE ? "an image" : "a vector");
     const int k = pl->p.size, s = pl->stride;
     glnn_pooling2d_prep pp = {.in_shape = is};
     if (!geometry(pl, is, &pp.ax, &pp.ay, &out->out_shape))
@@ -90,7 +85,7 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
     const glnn_shape os = out->out_shape;
     char size_what[320];
     snprintf(size_what, sizeof size_what, "%s: output", what);
-    glnn_status st = glnn_check_tensor_shape(ctx, os, size_what, err);
+    st = glnn_check_tensor_shape(ctx, os, size_what, err);
     if (st != GLNN_OK) return st;
     int64_t fetches;
     if (!glnn_mul_i64(glnn_shape_count(os) / 4, (int64_t)k * k, &fetches))
@@ -111,18 +106,10 @@ static int effective(const glnn_op *op, int index, int value) {
     return index == PARAM_STRIDE ? glnn_pooling2d_of(op)->stride : value;
 }
 
-const glnn_op_class glnn_pooling2d_class = {
-    .info = {GLNN_OP_POOLING2D, "pooling2d", "Pooling2D", 1, 1, (int)(sizeof params / sizeof params[0]), params, 2,
-             "{operator} {size} s{stride} {padding}",
-             "2D max or average pooling (SPEC §5.1); operator is Pooling2D.Operator.MAX or .AVERAGE (or\n"
-             "'max' / 'average').  stride 0 means the pool size.  AVERAGE supports VALID padding only.\n"
-             "Global pooling of an H×H input: size=H, stride=1."},
-    GLNN_OP_CLASS_PARAMS(pooling2d),
-    .setup = setup,
-    .effective = effective,
-    .prepare = prepare,
-    .free_prep = free,
-    .infer_shape = infer_shape,
-};
-
-GLNN_OP_TYPED_API(pooling2d)
+GLNN_OP_DEFINE(pooling2d,
+               .info = {GLNN_OP_POOLING2D, "pooling2d", "Pooling2D", 1, 1, (int)(sizeof params / sizeof params[0]),
+                        params, 2, "{operator} {size} s{stride} {padding}",
+                        "2D max or average pooling (SPEC §5.1); operator is Pooling2D.Operator.MAX or .AVERAGE (or\n"
+                        "'max' / 'average').  stride 0 means the pool size.  AVERAGE supports VALID padding only.\n"
+                        "Global pooling of an H×H input: size=H, stride=1."},
+               .setup = setup, .effective = effective)

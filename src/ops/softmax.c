@@ -30,11 +30,9 @@ void glnn_softmax_compute(const float *x, int64_t n, float *p) {
 }
 
 static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_prepared *out, glnn_error *err) {
+                           const char *what, glnn_prepared *out, glnn_error *err) {
     (void)ctx;
     (void)data;
-    char what[300];
-    glnn_op_what(op, what, sizeof what);
     glnn_status s = glnn_op_check_flat_input(op, in, what, err);
     if (s == GLNN_OK) out->out_shape = (glnn_shape){GLNN_KIND_VECTOR, 1, 1, in[0].shape.c};
     return s;
@@ -58,10 +56,6 @@ static glnn_status run_host(glnn_op *op, const glnn_tensor *const *inputs, glnn_
     return GLNN_OK;
 }
 
-static glnn_status validate(const void *params, glnn_error *err) {
-    return glnn_op_check_name("Softmax", ((const glnn_softmax_params *)params)->name, err);
-}
-
 const glnn_op_class glnn_softmax_class = {
     .info = {GLNN_OP_SOFTMAX, "softmax", "Softmax", 1, 0, 0, NULL, 0, "",
              "Softmax of a 1×1×C tensor or a vector (SPEC §5.3), computed on the CPU in float32.  It has no\n"
@@ -69,7 +63,6 @@ const glnn_op_class glnn_softmax_class = {
     .size = sizeof(glnn_softmax),
     .params_offset = offsetof(glnn_softmax, p),
     .params_size = sizeof(glnn_softmax_params),
-    .validate = validate,
     .prepare = prepare,
     .run_host = run_host,
 };

@@ -23,16 +23,12 @@ void glnn_upsampling2d_params_init(glnn_upsampling2d_params *p) {
 }
 
 /* Construction rules of SPEC §5.5, in order. */
-static glnn_status validate(const void *params, glnn_error *err) {
+static glnn_status validate(const void *params, const char *what, glnn_error *err) {
     const glnn_upsampling2d_params *p = params;
-    glnn_status s = glnn_op_check_name("Upsampling2D", p->name, err);
-    if (s != GLNN_OK) return s;
     if (p->factor < 2 || p->factor > 16)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "Upsampling2D '%s': factor must be between 2 and 16, got %d", p->name,
-                         p->factor);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: factor must be between 2 and 16, got %d", what, p->factor);
     if (p->interpolation != GLNN_INTERPOLATION_NEAREST && p->interpolation != GLNN_INTERPOLATION_BILINEAR)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "Upsampling2D '%s': invalid interpolation '%d'", p->name,
-                         (int)p->interpolation);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: invalid interpolation '%d'", what, (int)p->interpolation);
     return GLNN_OK;
 }
 
@@ -62,23 +58,18 @@ static bool infer_shape(const glnn_op *op, const glnn_input_desc *in, glnn_shape
 }
 
 static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_input_desc *in, const glnn_chunks *data,
-                           glnn_prepared *out, glnn_error *err) {
+                           const char *what, glnn_prepared *out, glnn_error *err) {
     (void)data;
     const glnn_upsampling2d *u = glnn_upsampling2d_of(op);
-    const char *name = op->name;
-    char what[300];
-    glnn_op_what(op, what, sizeof what);
-    if (!in[0].present) return glnn_fail(err, GLNN_ERR_STATE, "%s: input #0 of '%s' is not provided", what, name);
+    glnn_status s = glnn_op_check_input(op, in, 0, GLNN_KIND_TENSOR, what, err);
+    if (s != GLNN_OK) return s;
     const glnn_shape is = in[0].shape;
-    if (is.kind != GLNN_KIND_TENSOR)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' expects a tensor on input #0, got %s", what, name,
-                         is.kind == GLNN_KIND_IMAGE ? "an image" : "a vector");
     char size_what[320];
     snprintf(size_what, sizeof size_what, "%s: output", what);
     if (!infer_shape(op, in, &out->out_shape))
         return glnn_fail(err, GLNN_ERR_MEMORY, "%s: a %lld×%lld input upsampled %d times is too large", size_what,
                          (long long)is.h, (long long)is.w, u->p.factor);
-    glnn_status s = glnn_check_tensor_shape(ctx, out->out_shape, size_what, err);
+    s = glnn_check_tensor_shape(ctx, out->out_shape, size_what, err);
     if (s != GLNN_OK) return s;
     const bool bilinear = u->p.interpolation == GLNN_INTERPOLATION_BILINEAR;
     glnn_upsampling2d_prep *pp = calloc(1, sizeof *pp);
@@ -102,16 +93,10 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
     return GLNN_OK;
 }
 
-const glnn_op_class glnn_upsampling2d_class = {
-    .info = {GLNN_OP_UPSAMPLING2D, "upsampling2d", "Upsampling2D", 1, 1, (int)(sizeof params / sizeof params[0]),
-             params, 0, "x{factor} {interpolation}",
-             "Upsamples a tensor by an integer factor (SPEC §5.5, a glnn extension): factor 2 … 16, nearest or\n"
-             "bilinear interpolation (half-pixel centres, as PyTorch's align_corners=False).  Input: a tensor\n"
-             "H×W×C; output (factor·H)×(factor·W)×C."},
-    GLNN_OP_CLASS_PARAMS(upsampling2d),
-    .prepare = prepare,
-    .free_prep = free_prep,
-    .infer_shape = infer_shape,
-};
-
-GLNN_OP_TYPED_API(upsampling2d)
+GLNN_OP_DEFINE(upsampling2d,
+               .info = {
+                   GLNN_OP_UPSAMPLING2D, "upsampling2d", "Upsampling2D", 1, 1, (int)(sizeof params / sizeof params[0]),
+                   params, 0, "x{factor} {interpolation}",
+                   "Upsamples a tensor by an integer factor (SPEC §5.5, a glnn extension): factor 2 … 16, nearest or\n"
+                   "bilinear interpolation (half-pixel centres, as PyTorch's align_corners=False).  Input: a tensor\n"
+                   "H×W×C; output (factor·H)×(factor·W)×C."})

@@ -22,7 +22,7 @@ static glnn_status check_shape(const glnn_context *ctx, glnn_shape shape, int64_
                      (long long)bytes, gpu->max_ssbo_size);
 }
 
-static glnn_status tensor_create(glnn_tensor *t, glnn_error *err) {
+static glnn_status compute_tensor_create(glnn_tensor *t, glnn_error *err) {
     const int64_t bytes = glnn_storage_bytes(t->shape);
     void *zeros = calloc(1, (size_t)bytes);
     if (!zeros) return glnn_fail(err, GLNN_ERR_MEMORY, "create %s: out of memory", kind_name(t->shape.kind));
@@ -32,12 +32,12 @@ static glnn_status tensor_create(glnn_tensor *t, glnn_error *err) {
     return s;
 }
 
-static void tensor_free(glnn_tensor *t) {
+static void compute_tensor_free(glnn_tensor *t) {
     if (t->buffer && glnn_gpu_make_current(glnn_gpu_of(t->ctx), NULL) == GLNN_OK) glnn_gpu_buffer_free(t->buffer);
 }
 
-static glnn_status tensor_store(glnn_tensor *t, const uint8_t *bytes, const float *floats, const char *what,
-                                glnn_error *err) {
+static glnn_status compute_tensor_store(glnn_tensor *t, const uint8_t *bytes, const float *floats, const char *what,
+                                        glnn_error *err) {
     const int64_t n = glnn_shape_count(t->shape);
     const void *src = t->shape.kind == GLNN_KIND_VECTOR ? (const void *)floats : (const void *)bytes;
     uint8_t *staging = NULL;
@@ -54,7 +54,8 @@ static glnn_status tensor_store(glnn_tensor *t, const uint8_t *bytes, const floa
     return glnn_gpu_check(what, err);
 }
 
-static glnn_status tensor_load(const glnn_tensor *t, uint8_t *bytes, float *floats, const char *what, glnn_error *err) {
+static glnn_status compute_tensor_load(const glnn_tensor *t, uint8_t *bytes, float *floats, const char *what,
+                                       glnn_error *err) {
     const int64_t n = glnn_shape_count(t->shape);
     glMemoryBarrier(GL_BUFFER_UPDATE_BARRIER_BIT);
     glBindBuffer(GL_SHADER_STORAGE_BUFFER, t->buffer);
@@ -148,10 +149,7 @@ const glnn_backend glnn_compute_backend = {
             [GLNN_OP_UPSAMPLING2D] = &glnn_compute_upsampling2d,
         },
     .check_shape = check_shape,
-    .tensor_create = tensor_create,
-    .tensor_free = tensor_free,
-    .tensor_store = tensor_store,
-    .tensor_load = tensor_load,
+    GLNN_STORAGE(compute),
     .shuffle = shuffle,
     .describe = describe,
 };

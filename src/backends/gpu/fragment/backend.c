@@ -11,10 +11,6 @@ static glnn_status check_shape(const glnn_context *ctx, glnn_shape shape, int64_
     return glnn_frag_layout_of(glnn_gpu_of(ctx), shape, &layout, what, err);
 }
 
-static void tensor_free(glnn_tensor *t) {
-    if (t->texture && glnn_gpu_make_current(glnn_gpu_of(t->ctx), NULL) == GLNN_OK) glnn_frag_tensor_free(t);
-}
-
 /* Channel shuffle of a connection (SPEC §6). */
 static glnn_status shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err) {
     const char *what = "channel shuffle";
@@ -44,10 +40,7 @@ const glnn_backend glnn_fragment_backend = {
             [GLNN_OP_UPSAMPLING2D] = &glnn_fragment_upsampling2d,
         },
     .check_shape = check_shape,
-    .tensor_create = glnn_frag_tensor_create,
-    .tensor_free = tensor_free,
-    .tensor_store = glnn_frag_tensor_store,
-    .tensor_load = glnn_frag_tensor_load,
+    GLNN_STORAGE(glnn_frag),
     .shuffle = shuffle,
     .describe = glnn_frag_describe,
 };

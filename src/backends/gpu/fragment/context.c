@@ -89,6 +89,17 @@ glnn_status glnn_frag_draw(glnn_gpu *gpu, GLuint program, GLuint target, int64_t
 }
 
 /* Reads the whole of `texture` (width × height RGBA8 texels) into texels. */
+glnn_status glnn_frag_begin(glnn_gpu *gpu, GLuint program, const glnn_tensor *input, const glnn_tensor *output,
+                            glnn_frag_layout *in, glnn_frag_layout *out, const char *what, glnn_error *err) {
+    glnn_status s = glnn_frag_layout_of(gpu, input->shape, in, what, err);
+    if (s == GLNN_OK) s = glnn_frag_layout_of(gpu, output->shape, out, what, err);
+    if (s != GLNN_OK) return s;
+    glUseProgram(program);
+    glnn_frag_set_layout(program, "u_in", in);
+    glnn_frag_bind_texture(program, "u_input", 0, input->texture);
+    return GLNN_OK;
+}
+
 glnn_status glnn_frag_read(glnn_gpu *gpu, GLuint texture, int64_t width, int64_t height, uint8_t *texels,
                            const char *what, glnn_error *err) {
     glnn_status s = attach(gpu->frag, texture, what, err);

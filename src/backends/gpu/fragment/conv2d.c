@@ -94,17 +94,13 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     GLNN_OP_WHAT(op, "");
     const int qout = c->p.num_output_channels / 4;
     const int64_t groups = weight_groups(c);
+    const GLuint prog = st->program;
     glnn_frag_layout in, out;
-    glnn_status s = glnn_frag_layout_of(gpu, inputs[0]->shape, &in, what, err);
-    if (s == GLNN_OK) s = glnn_frag_layout_of(gpu, output->shape, &out, what, err);
+    glnn_status s = glnn_frag_begin(gpu, prog, inputs[0], output, &in, &out, what, err);
     if (s != GLNN_OK) return s;
-    GLuint prog = st->program;
-    glUseProgram(prog);
-    glnn_frag_set_layout(prog, "u_in", &in);
     glUniform2f(glGetUniformLocation(prog, "u_out_scale"), 1.0f / (float)out.width, 1.0f / (float)out.height);
     glUniform4f(glGetUniformLocation(prog, "u_geometry"), (float)c->p.kernel_size, (float)c->p.stride,
                 (float)quads_per_tap(c), (float)iterations(c));
-    glnn_frag_bind_texture(prog, "u_input", 0, inputs[0]->texture);
     glUniform2f(glGetUniformLocation(prog, "u_options"), pp->has_residual ? 1.0f : 0.0f, (float)c->p.activation);
     /* Without a residual the branch reading it is not taken; the unit still holds a valid texture. */
     glnn_frag_bind_texture(prog, "u_residual", 1, pp->has_residual ? inputs[1]->texture : inputs[0]->texture);

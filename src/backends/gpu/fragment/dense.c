@@ -58,18 +58,14 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     const int n_out = glnn_dense_of(op)->p.num_output_dims;
     glnn_gpu *gpu = glnn_gpu_of(ctx);
     GLNN_OP_WHAT(op, "");
+    const GLuint prog = st->program;
     glnn_frag_layout in, out;
     glnn_frag_weights w;
-    glnn_status s = glnn_frag_layout_of(gpu, inputs[0]->shape, &in, what, err);
-    if (s == GLNN_OK) s = glnn_frag_layout_of(gpu, output->shape, &out, what, err);
-    if (s == GLNN_OK) s = glnn_frag_weights_layout(gpu, n_out, dense_groups(d), &w, what, err);
+    glnn_status s = glnn_frag_weights_layout(gpu, n_out, dense_groups(d), &w, what, err);
+    if (s == GLNN_OK) s = glnn_frag_begin(gpu, prog, inputs[0], output, &in, &out, what, err);
     if (s != GLNN_OK) return s;
-    GLuint prog = st->program;
-    glUseProgram(prog);
-    glnn_frag_set_layout(prog, "u_in", &in);
     glnn_frag_set_weights_layout(prog, &w);
     glUniform3f(glGetUniformLocation(prog, "u_out"), (float)out.width, (float)n_out, (float)(dense_groups(d) - 1));
-    glnn_frag_bind_texture(prog, "u_input", 0, inputs[0]->texture);
     glnn_frag_bind_texture(prog, "u_matrix", 1, st->matrix);
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }

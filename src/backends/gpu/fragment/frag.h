@@ -69,15 +69,13 @@ typedef struct glnn_frag_layout {
 /* The layout of `shape`; an error naming the shape when it exceeds the device's texture size. */
 glnn_status glnn_frag_layout_of(const glnn_gpu *gpu, glnn_shape shape, glnn_frag_layout *out, const char *what,
                                 glnn_error *err);
+/* The start of an op's run: the layouts of input and output, and `program` in use with the input's layout as
+ * u_in_layout / u_in_scale and the input bound to texture unit 0 as u_input. */
+glnn_status glnn_frag_begin(glnn_gpu *gpu, GLuint program, const glnn_tensor *input, const glnn_tensor *output,
+                            glnn_frag_layout *in, glnn_frag_layout *out, const char *what, glnn_error *err);
 /* Sets the uniforms <prefix>_layout = (tile_w, tile_h, rows, tiles) and <prefix>_scale = 1 / texture size. */
 void glnn_frag_set_layout(GLuint program, const char *prefix, const glnn_frag_layout *l);
-glnn_status glnn_frag_tensor_create(glnn_tensor *t, glnn_error *err);
-void glnn_frag_tensor_free(glnn_tensor *t);
-/* HWC bytes (or floats, for vectors) to and from the texture. */
-glnn_status glnn_frag_tensor_store(glnn_tensor *t, const uint8_t *bytes, const float *floats, const char *what,
-                                   glnn_error *err);
-glnn_status glnn_frag_tensor_load(const glnn_tensor *t, uint8_t *bytes, float *floats, const char *what,
-                                  glnn_error *err);
+GLNN_STORAGE_FUNCTIONS(glnn_frag)
 
 /* A byte-plane float texture: `blocks` blocks of `groups` groups of four floats.  Each block takes `rows`
  * texture rows of `width` texels (a multiple of 4), block after block. */
@@ -92,6 +90,12 @@ glnn_status glnn_frag_weights_create(const glnn_gpu *gpu, const float *values, i
                                      GLuint *texture, const char *what, glnn_error *err);
 /* Sets the program's uniform u_w_layout = (width, rows, 1/width, 1/height). */
 void glnn_frag_set_weights_layout(GLuint program, const glnn_frag_weights *w);
+/* The state of a resampling op (ImageSampler, Upsampling2D): its program and taps texture; release frees it. */
+typedef struct glnn_frag_taps_state {
+    GLuint taps, program;
+    int64_t taps_width;
+} glnn_frag_taps_state;
+void glnn_frag_taps_release(glnn_context *ctx, void *state);
 struct glnn_sampler_tap;
 /* The taps of a resampling op (ImageSampler, Upsampling2D) as a texture of max(nx, ny) × 4 texels: row 0, the x
  * taps (i0 in R + 256·G, i1 in B + 256·A), row 1 their weights f as float32 texels, rows 2 and 3 the same along y;

@@ -6,22 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct frag_sampler_state {
-    GLuint taps, program;
-    int64_t taps_width;
-} frag_sampler_state;
-
-static void release(glnn_context *ctx, void *state) {
-    frag_sampler_state *st = state;
-    glnn_gpu_free_state(ctx, st, NULL, 0, &st->taps, 1);
-}
-
 static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, glnn_error *err) {
     const glnn_image_sampler_params *p = &glnn_image_sampler_of(op)->p;
     const glnn_image_sampler_prep *sm = glnn_image_sampler_prep_of(op);
     glnn_gpu *gpu = glnn_gpu_of(ctx);
     GLNN_OP_WHAT(op, ": prepare");
-    frag_sampler_state *st = calloc(1, sizeof *st);
+    glnn_frag_taps_state *st = calloc(1, sizeof *st);
     *state = st;
     if (!st) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     glnn_status s = glnn_frag_taps_create(gpu, sm->tx, p->output_width, sm->ty, p->output_height, sm->in_shape.w,
@@ -36,21 +26,17 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
 static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
                        glnn_tensor *output, glnn_error *err) {
     const glnn_image_sampler_prep *sm = glnn_image_sampler_prep_of(op);
-    const frag_sampler_state *st = state;
+    const glnn_frag_taps_state *st = state;
     glnn_gpu *gpu = glnn_gpu_of(ctx);
     GLNN_OP_WHAT(op, "");
+    const GLuint prog = st->program;
     glnn_frag_layout in, out;
-    glnn_status s = glnn_frag_layout_of(gpu, inputs[0]->shape, &in, what, err);
-    if (s == GLNN_OK) s = glnn_frag_layout_of(gpu, output->shape, &out, what, err);
+    glnn_status s = glnn_frag_begin(gpu, prog, inputs[0], output, &in, &out, what, err);
     if (s != GLNN_OK) return s;
-    GLuint prog = st->program;
-    glUseProgram(prog);
     glUniform2f(glGetUniformLocation(prog, "u_in"), (float)sm->in_shape.w, (float)sm->in_shape.h);
-    glUniform2f(glGetUniformLocation(prog, "u_in_scale"), 1.0f / (float)in.width, 1.0f / (float)in.height);
     glUniform2f(glGetUniformLocation(prog, "u_taps_scale"), 1.0f / (float)st->taps_width, 0.25f);
-    glnn_frag_bind_texture(prog, "u_input", 0, inputs[0]->texture);
     glnn_frag_bind_texture(prog, "u_taps", 1, st->taps);
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }
 
-const glnn_op_impl glnn_fragment_image_sampler = {.prepare = prepare, .run = run, .release = release};
+const glnn_op_impl glnn_fragment_image_sampler = {.prepare = prepare, .run = run, .release = glnn_frag_taps_release};

@@ -29,18 +29,14 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     const glnn_pooling2d_prep *pp = glnn_pooling2d_prep_of(op);
     glnn_gpu *gpu = glnn_gpu_of(ctx);
     GLNN_OP_WHAT(op, "");
+    const GLuint prog = *(const GLuint *)state;
     glnn_frag_layout in, out;
-    glnn_status s = glnn_frag_layout_of(gpu, inputs[0]->shape, &in, what, err);
-    if (s == GLNN_OK) s = glnn_frag_layout_of(gpu, output->shape, &out, what, err);
+    glnn_status s = glnn_frag_begin(gpu, prog, inputs[0], output, &in, &out, what, err);
     if (s != GLNN_OK) return s;
-    GLuint prog = *(const GLuint *)state;
-    glUseProgram(prog);
-    glnn_frag_set_layout(prog, "u_in", &in);
     glnn_frag_set_layout(prog, "u_out", &out);
     glUniform2f(glGetUniformLocation(prog, "u_pad"), (float)pp->ax.before, (float)pp->ay.before);
     glUniform4f(glGetUniformLocation(prog, "u_window"), (float)pl->p.size, (float)pl->stride,
                 (float)pl->p.size * (float)pl->p.size, 0.0f);
-    glnn_frag_bind_texture(prog, "u_input", 0, inputs[0]->texture);
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }
 

@@ -103,7 +103,7 @@ glnn_status glnn_frag_tensor_create(glnn_tensor *t, glnn_error *err) {
 }
 
 void glnn_frag_tensor_free(glnn_tensor *t) {
-    glnn_frag_texture_free(t->texture);
+    if (t->texture && glnn_gpu_make_current(glnn_gpu_of(t->ctx), NULL) == GLNN_OK) glnn_frag_texture_free(t->texture);
     t->texture = 0;
 }
 
@@ -164,6 +164,11 @@ glnn_status glnn_frag_tensor_load(const glnn_tensor *t, uint8_t *bytes, float *f
             }
     free(tex);
     return st;
+}
+
+void glnn_frag_taps_release(glnn_context *ctx, void *state) {
+    glnn_frag_taps_state *st = state;
+    glnn_gpu_free_state(ctx, st, NULL, 0, &st->taps, 1);
 }
 
 glnn_status glnn_frag_taps_create(const glnn_gpu *gpu, const glnn_sampler_tap *tx, int64_t nx,

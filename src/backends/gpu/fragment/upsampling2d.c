@@ -6,21 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct frag_upsampling_state {
-    GLuint taps, program;
-    int64_t taps_width;
-} frag_upsampling_state;
-
-static void release(glnn_context *ctx, void *state) {
-    frag_upsampling_state *st = state;
-    glnn_gpu_free_state(ctx, st, NULL, 0, &st->taps, 1);
-}
-
 static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, glnn_error *err) {
     const glnn_upsampling2d_prep *pp = glnn_upsampling2d_prep_of(op);
     glnn_gpu *gpu = glnn_gpu_of(ctx);
     GLNN_OP_WHAT(op, ": prepare");
-    frag_upsampling_state *st = calloc(1, sizeof *st);
+    glnn_frag_taps_state *st = calloc(1, sizeof *st);
     *state = st;
     if (!st) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     const bool bilinear = pp->tx != NULL;
@@ -36,19 +26,15 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
 
 static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
                        glnn_tensor *output, glnn_error *err) {
-    const frag_upsampling_state *st = state;
+    const glnn_frag_taps_state *st = state;
     glnn_gpu *gpu = glnn_gpu_of(ctx);
     GLNN_OP_WHAT(op, "");
+    const GLuint prog = st->program;
     glnn_frag_layout in, out;
-    glnn_status s = glnn_frag_layout_of(gpu, inputs[0]->shape, &in, what, err);
-    if (s == GLNN_OK) s = glnn_frag_layout_of(gpu, output->shape, &out, what, err);
+    glnn_status s = glnn_frag_begin(gpu, prog, inputs[0], output, &in, &out, what, err);
     if (s != GLNN_OK) return s;
-    GLuint prog = st->program;
-    glUseProgram(prog);
-    glnn_frag_set_layout(prog, "u_in", &in);
     glnn_frag_set_layout(prog, "u_out", &out);
     glUniform1f(glGetUniformLocation(prog, "u_factor"), (float)glnn_upsampling2d_of(op)->p.factor);
-    glnn_frag_bind_texture(prog, "u_input", 0, inputs[0]->texture);
     if (st->taps) {
         glUniform2f(glGetUniformLocation(prog, "u_taps_scale"), 1.0f / (float)st->taps_width, 0.25f);
         glnn_frag_bind_texture(prog, "u_taps", 1, st->taps);
@@ -58,4 +44,4 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }
 
-const glnn_op_impl glnn_fragment_upsampling2d = {.prepare = prepare, .run = run, .release = release};
+const glnn_op_impl glnn_fragment_upsampling2d = {.prepare = prepare, .run = run, .release = glnn_frag_taps_release};
