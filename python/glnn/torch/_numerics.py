@@ -18,25 +18,53 @@ F32 = torch.float32
 
 # q/255 as float32, correctly rounded (numpy divides in IEEE float32).
 _GRID = torch.from_numpy(np.arange(256, dtype=np.float32) / np.float32(255))
-_C = {name: torch.tensor(v, dtype=F32) for name, v in {
-    "255": 255.0, "0.5": 0.5, "0": 0.0, "1": 1.0, "0.167": 0.167, "0.1": 0.1, "0.05": 0.05, "-0.05": -0.05,
-    "0.125": 0.125, "-0.125": -0.125}.items()}
+_CONSTANTS = {name: torch.tensor(v, dtype=F32) for name, v in {
+    "255": 255.0, "0.5": 0.5, "1": 1.0, "0.167": 0.167, "0.1": 0.1, "0.05": 0.05}.items()}
+_on_device = {}
+
+
+def _c(device):
+    """The float32 constants of the reference's expressions (0.167f, 0.1f, ...) on a device."""
+    d = _on_device.get(device)
+    if d is None:
+        d = _on_device[device] = {k: t.to(device) for k, t in _CONSTANTS.items()}
+    return d
+
+
+def _division_is_exact():
+    """Whether PyTorch's float32 division q / 255 gives the correctly rounded q/255 for every byte, in
+    vectorized and scalar code paths alike (otherwise a table lookup is used)."""
+    q = torch.arange(256, dtype=F32).repeat(37)[torch.randperm(256 * 37, generator=torch.Generator().manual_seed(0))]
+    return torch.equal(q / _CONSTANTS["255"], _GRID[q.long()])
+
+
+_EXACT_DIVISION = _division_is_exact()
 
 
 def grid_values(q):
-    """The float32 values q/255 of an integer tensor q (0..255)."""
+    """The float32 values q/255 of a tensor of integers 0..255 (any dtype)."""
+    if _EXACT_DIVISION and q.dtype == F32:
+        return q / _c(q.device)["255"]
     return _GRID.to(q.device)[q.long()]
 
 
-def quantize_bytes(v):
-    """Q(v) of SPEC §2.2 as an int64 tensor 0..255, with the reference's float32 expression
-    floor(255·v + 0.5) (separate multiply and add); v ≤ 0 and NaN give 0, v ≥ 1 gives 255."""
+def _quantize(v):
+    """(Q(v) as float32 integers 0..255, the mask of v in [0, 1]): the reference's float32 expression
+    floor(255·v + 0.5) (separate multiply and add) on v clamped to [0, 1], which gives 0 for v ≤ 0 and 255
+    for v ≥ 1 as glnn_quantize does; NaN gives 0."""
     v = v.detach().to(F32)
-    c = {k: t.to(v.device) for k, t in _C.items()}
-    t = torch.floor(v * c["255"] + c["0.5"])
-    t = torch.where(v >= c["1"], torch.full_like(t, 255.0), t)
-    t = torch.where((v <= c["0"]) | torch.isnan(v), torch.zeros_like(t), t)
-    return t.long()
+    c = _c(v.device)
+    t = torch.clamp(v, 0, 1)
+    inside = t == v
+    t.mul_(c["255"]).add_(c["0.5"]).floor_()
+    if t.numel() and torch.isnan(t.sum()):  # a sum is NaN iff a term is: the rare case costs the extra pass
+        torch.nan_to_num_(t, nan=0.0)
+    return t, inside
+
+
+def quantize_bytes(v):
+    """Q(v) of SPEC §2.2 as float32 integers 0..255."""
+    return _quantize(v)[0]
 
 
 def quantize_values(v):
@@ -44,24 +72,38 @@ def quantize_values(v):
     return grid_values(quantize_bytes(v))
 
 
+def mark_grid(t):
+    """Marks a tensor just computed on the 8-bit grid, so that a glnn.torch layer reading it skips the
+    checks and Q of user data (an in-place change of the tensor drops the mark: its version changes)."""
+    t._glnn_grid = t._version
+    return t
+
+
+def is_marked(t):
+    return getattr(t, "_glnn_grid", None) == t._version
+
+
 class _QuantizeSTE(torch.autograd.Function):
     """Forward: Q(v)/255 exactly.  Backward: the gradient of clamp(v, 0, 1) (straight through the rounding,
-    zero where Q's clamp cuts)."""
+    zero where Q's clamp cuts, and for NaN)."""
 
     @staticmethod
     def forward(ctx, v):
-        ctx.save_for_backward(v)
-        return quantize_values(v)
+        q, inside = _quantize(v)
+        ctx.save_for_backward(inside)
+        return grid_values(q)
 
     @staticmethod
     def backward(ctx, g):
-        (v,) = ctx.saved_tensors
-        return g * ((v >= 0) & (v <= 1)).to(g.dtype)
+        (inside,) = ctx.saved_tensors
+        return g * inside
 
 
 def quantize(v):
-    """Q(v)/255 with a straight-through gradient (docs/NUMERICS.md, "Training")."""
-    return _QuantizeSTE.apply(v)
+    """Q(v)/255 with a straight-through gradient (docs/NUMERICS.md, "Training"), marked as on the grid."""
+    if v.requires_grad and torch.is_grad_enabled():
+        return mark_grid(_QuantizeSTE.apply(v))
+    return mark_grid(quantize_values(v))
 
 
 class _ReplaceValue(torch.autograd.Function):
@@ -78,7 +120,7 @@ class _ReplaceValue(torch.autograd.Function):
 
 def with_value(approx, exact):
     """A tensor whose value is `exact` and whose gradient is that of `approx`."""
-    if not approx.requires_grad:
+    if not (approx.requires_grad and torch.is_grad_enabled()):
         return exact
     return _ReplaceValue.apply(approx, exact.detach())
 
@@ -86,9 +128,9 @@ def with_value(approx, exact):
 def activate(z, activation):
     """act(z) of SPEC §4.6 in float32, operation for operation as glnn_activate (src/internal.h);
     differentiable (clamps pass the gradient inside their range)."""
-    c = {k: t.to(z.device) for k, t in _C.items()}
     if activation == "default":
         return z
+    c = _c(z.device)
     if activation == "brelu6":
         return c["0.167"] * z
     if activation == "sigmoid_like":
@@ -104,21 +146,24 @@ def check_user_values(x, what):
     x = x.detach()
     if x.numel() == 0:
         return
-    bad = ~torch.isfinite(x)
+    lo, hi = torch.aminmax(x)
+    if float(lo) >= -1 / 510 and float(hi) <= 1 + 1 / 510:
+        return
+    flat = x.reshape(-1)
+    bad = ~torch.isfinite(flat)
     if bool(bad.any()):
-        i = int(bad.flatten().nonzero()[0])
-        raise ValueError("%s: %s at flat index %d (NCHW)" % (what, float(x.flatten()[i]), i))
-    lo, hi = float(x.min()), float(x.max())
-    if lo < -1 / 510 or hi > 1 + 1 / 510:
-        flat = x.flatten()
-        i = int(((flat < -1 / 510) | (flat > 1 + 1 / 510)).nonzero()[0])
-        raise ValueError("%s: value %g at flat index %d (NCHW) is outside [0, 1]: glnn values are q/255; divide "
-                         "8-bit data by 255" % (what, float(flat[i]), i))
+        i = int(bad.nonzero()[0])
+        raise ValueError("%s: %s at flat index %d (NCHW)" % (what, float(flat[i]), i))
+    i = int(((flat < -1 / 510) | (flat > 1 + 1 / 510)).nonzero()[0])
+    raise ValueError("%s: value %g at flat index %d (NCHW) is outside [0, 1]: glnn values are q/255; divide "
+                     "8-bit data by 255" % (what, float(flat[i]), i))
 
 
 def to_grid(x, what):
-    """Checks user data (check_user_values) and puts it on the 8-bit grid with Q, gradient straight
-    through."""
+    """User data onto the 8-bit grid: checked (check_user_values) and quantized with Q, gradient straight
+    through.  A tensor marked by a glnn.torch layer passes as it is."""
+    if is_marked(x):
+        return x
     check_user_values(x, what)
     return quantize(x.to(F32))
 
@@ -186,8 +231,14 @@ def conv2d_fast(x, weight, bias, residual, stride, padding, groups, activation):
     """The same Conv2D summed in any order (PyTorch's convolution): within a rounding of the exact sum,
     for training."""
     k = weight.shape[2]
-    xp, _, _ = pad_for(x, k, stride, padding)
-    z = F.conv2d(xp, weight, None, stride, 0, 1, x.shape[1] // weight.shape[1])
+    H, W = x.shape[-2:]
+    _, by, ay = axis(H, k, stride, padding)
+    _, bx, ax = axis(W, k, stride, padding)
+    groups = x.shape[1] // weight.shape[1]
+    if by == ay and bx == ax:
+        z = F.conv2d(x, weight, None, stride, (by, bx), 1, groups)
+    else:
+        z = F.conv2d(F.pad(x, (bx, ax, by, ay)), weight, None, stride, 0, 1, groups)
     if residual is not None:
         z = z + residual
     if bias is not None:
@@ -201,8 +252,31 @@ def pooling2d(x, operator, size, stride, padding):
     """MAX: the largest value of the window, padding counting as 0 (exact and differentiable).  AVERAGE:
     q = ⌊S/size² + 1/2⌋ for the integer window sum S, exactly; the gradient is that of the mean."""
     if operator == "max":
-        xp, _, _ = pad_for(x, size, stride, padding)
-        return F.max_pool2d(xp, size, stride)
+        # Padding reads 0 and every window holds an input value ≥ 0, so PyTorch's own padding (−∞) and its
+        # ceil mode (windows cut at the end) give the same maxima as zero padding.
+        H, W = x.shape[-2:]
+        ny, by, ay = axis(H, size, stride, padding)
+        nx, bx, ax = axis(W, size, stride, padding)
+        if x.requires_grad and torch.is_grad_enabled():
+            if by == ay and bx == ax and by <= size // 2 and bx <= size // 2:
+                return F.max_pool2d(x, size, stride, (by, bx))
+            if by == 0 and bx == 0:
+                y = F.max_pool2d(x, size, stride, 0, ceil_mode=True)
+                if tuple(y.shape[-2:]) == (ny, nx):
+                    return y
+            return F.max_pool2d(pad_for(x, size, stride, padding)[0], size, stride)
+        # Without gradient: the maximum over the k² strided views of the zero-padded input, faster than
+        # PyTorch's pooling for small windows.
+        xp = pad_for(x, size, stride, padding)[0]
+        if size * size > 16:
+            return F.max_pool2d(xp, size, stride)
+        ye, xe = (ny - 1) * stride + 1, (nx - 1) * stride + 1
+        y = None
+        for ky in range(size):
+            for kx in range(size):
+                tap = xp[:, :, ky:ky + ye:stride, kx:kx + xe:stride]
+                y = tap.clone() if y is None else torch.maximum(y, tap, out=y)
+        return y
     area = size * size
     with torch.no_grad():
         q = torch.round(x.detach().to(torch.float64) * 255.0)
@@ -306,7 +380,7 @@ def image_sampler(x, width, height, center_crop, linear_interp, rotation=0):
     p10, p11 = gather(tx[0], ty[1]), gather(tx[1], ty[1])
     fx = torch.tensor(tx[2], dtype=torch.float64).to(F32).reshape(1, 1, 1, -1).to(dev)
     fy = torch.tensor(ty[2], dtype=torch.float64).to(F32).reshape(1, 1, -1, 1).to(dev)
-    one, half = _C["1"].to(dev), _C["0.5"].to(dev)
+    one, half = _c(dev)["1"], _c(dev)["0.5"]
     top = (one - fx) * p00 + fx * p01
     bottom = (one - fx) * p10 + fx * p11
     v = torch.floor(((one - fy) * top + fy * bottom) + half)
@@ -340,7 +414,7 @@ def upsampling2d(x, factor, interpolation):
     iy0, iy1 = torch.tensor(ty[0], device=dev), torch.tensor(ty[1], device=dev)
     wx = torch.tensor(tx[2], dtype=torch.float64).to(F32).to(dev).reshape(1, 1, 1, -1)
     wy = torch.tensor(ty[2], dtype=torch.float64).to(F32).to(dev).reshape(1, 1, -1, 1)
-    one, half = _C["1"].to(dev), _C["0.5"].to(dev)
+    one, half = _c(dev)["1"], _c(dev)["0.5"]
 
     def blend(v):
         row = (one - wx) * v[:, :, :, ix0] + wx * v[:, :, :, ix1]

@@ -32,11 +32,16 @@ _LAYER_LIST = "Conv2D, Pooling2D, Dense, Softmax, ImageSampler, Upsampling2D, ch
 
 
 class _Tracer(fx.Tracer):
-    def __init__(self):
-        super().__init__(autowrap_functions=(_channel_shuffle,))
+    """glnn.torch layers are leaves; channel_shuffle records itself as a call_function node when it sees a
+    Proxy (so it needs no autowrap, which would replace the function by a wrapper in module globals)."""
 
     def is_leaf_module(self, m, qualname):
         return isinstance(m, LAYERS) or super().is_leaf_module(m, qualname)
+
+
+def _label(node):
+    """A node as the user knows it: a module call by the module's attribute path, others by fx's name."""
+    return node.target if node.op == "call_module" else node.name
 
 
 def _describe(node, root):
@@ -53,18 +58,18 @@ def _describe(node, root):
 class _Run(fx.Interpreter):
     """Runs the traced module on the example, keeping every node's value; a failing node is named."""
 
-    def __init__(self, gm):
-        super().__init__(gm)
-        self.values = {}
-
-    def run_node(self, n):
-        try:
-            v = super().run_node(n)
-        except Exception as e:
-            raise ExportError("export: node '%s' (%s) fails on the example input: %s" % (
-                n.name, _describe(n, self.module), e)) from e
-        self.values[n] = v
-        return v
+    def run_all(self, *args):
+        self.args_iter = iter(args)
+        self.env = {}
+        for n in self.module.graph.nodes:
+            if n.op == "output":
+                break
+            try:
+                self.env[n] = self.run_node(n)
+            except Exception as e:
+                raise ExportError("export: node '%s' (%s) fails on the example input: %s" % (
+                    _label(n), _describe(n, self.module), e)) from e
+        return self.env
 
 
 class _Source:
@@ -76,7 +81,7 @@ class _Source:
 
 
 def _refuse(node, root, why):
-    raise ExportError("export: node '%s' (%s) %s" % (node.name, _describe(node, root), why))
+    raise ExportError("export: node '%s' (%s) %s" % (_label(node), _describe(node, root), why))
 
 
 def _const_int(node, root, value, what):
@@ -124,15 +129,6 @@ def export(module, path, example_input, labels=None):
     if len(placeholders) != 1:
         raise ExportError("export: the module takes %d inputs (%s); a glnn model has one input, bound to its "
                           "first op" % (len(placeholders), ", ".join(n.name for n in placeholders)))
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            run = _Run(gm)
-            run.run(example_input)
-    finally:
-        module.train(was_training)
-    values = run.values
     root = gm
 
     sources = {}      # node → _Source
@@ -141,6 +137,7 @@ def export(module, path, example_input, labels=None):
     used_modules = {}
     inputs_of = {}    # op name → [(source, input index)]
     kind_of = {None: "input"}  # op name → 'image' / 'tensor' / 'vector' / 'probabilities'
+    flattens = []     # flatten nodes: allowed on 1×1 values, checked once the example has run
     for node in graph.nodes:
         if node.op == "placeholder":
             sources[node] = _Source(None, 0, node)
@@ -156,14 +153,15 @@ def export(module, path, example_input, labels=None):
                 sources[node] = _source_of(node, root, sources, node.args[0])
                 continue
             if isinstance(m, nn.Flatten):
-                _flatten(node, root, sources, values)
+                flattens.append(node)
+                sources[node] = _source_of(node, root, sources, node.args[0])
                 continue
             if not isinstance(m, LAYERS):
                 _refuse(node, root, "is not a glnn layer; glnn runs %s (glnn.torch)" % _LAYER_LIST)
             if id(m) in used_modules:
-                _refuse(node, root, "calls layer '%s' a second time (first: node '%s'); each glnn op runs once, "
-                        "use a layer per call" % (node.target, used_modules[id(m)]))
-            used_modules[id(m)] = node.name
+                _refuse(node, root, "calls layer '%s' a second time; each glnn op runs once, use a layer per call"
+                        % node.target)
+            used_modules[id(m)] = node
             name = m.name if m.name is not None else node.target
             if name in (o[0] for o in ops):
                 _refuse(node, root, "has the op name '%s' of an earlier layer; op names must be unique" % name)
@@ -185,7 +183,8 @@ def export(module, path, example_input, labels=None):
             _shuffle(node, root, sources, kind_of, node.args[0], n)
             continue
         if _is_flatten(node, root):
-            _flatten(node, root, sources, values)
+            flattens.append(node)
+            sources[node] = _source_of(node, root, sources, node.args[0])
             continue
         if node.op == "call_function" and node.target in (operator.add, operator.iadd, torch.add):
             _refuse(node, root, "adds values between layers; glnn has no add op: pass the value as a Conv2D "
@@ -209,6 +208,17 @@ def export(module, path, example_input, labels=None):
     for n in out_node.all_input_nodes:
         if n.op == "placeholder":
             raise ExportError("export: the module returns its input unchanged; a glnn model returns op outputs")
+
+    # The structure is glnn's: run the example (shapes, the layers' own checks, lazy sizes).
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            values = _Run(gm).run_all(example_input)
+    finally:
+        module.train(was_training)
+    for node in flattens:
+        _check_flatten(node, root, values)
 
     model = glnn.nnets.Model()
     data = glnn.WritableChunkCollection()
@@ -274,14 +284,12 @@ def _shuffle(node, root, sources, kind_of, arg, n):
     sources[node] = _Source(src.op, n if n > 1 else src.shuffle, node)
 
 
-def _flatten(node, root, sources, values):
-    arg = node.args[0]
-    v = values.get(arg)
+def _check_flatten(node, root, values):
+    v = values.get(node.args[0])
     if not isinstance(v, torch.Tensor) or v.dim() != 4 or v.shape[2] != 1 or v.shape[3] != 1:
         _refuse(node, root, "flattens a value of shape %s; glnn's Dense and Softmax take a 1×1×C tensor as it is "
                 "(flattening anything larger than 1×1 cannot run on glnn: pool or convolve down to 1×1 first)"
                 % (tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__,))
-    sources[node] = _source_of(node, root, sources, arg)
 
 
 def _output_kind(m):

@@ -200,7 +200,7 @@ class Pooling2D(nn.Module):
         if ny <= 0 or nx <= 0:
             raise _error("%s: output would be empty (input %d×%d, pool size %d, stride %d, %s padding)" % (
                 what, x.shape[3], x.shape[2], self.size, s, self.padding))
-        return num.pooling2d(x, self.operator, self.size, s, self.padding)
+        return num.mark_grid(num.pooling2d(x, self.operator, self.size, s, self.padding))
 
     def extra_repr(self):
         s = "%r, %d, stride=%d, padding=%r" % (self.operator, self.size, self.stride, self.padding)
@@ -335,7 +335,7 @@ class ImageSampler(nn.Module):
         x = _image_input(x, _what("ImageSampler", self.name))
         w, h = self.size
         with torch.no_grad():
-            return num.image_sampler(x, w, h, self.center_crop, self.linear_interp, self._rotation)
+            return num.mark_grid(num.image_sampler(x, w, h, self.center_crop, self.linear_interp, self._rotation))
 
     def extra_repr(self):
         s = "%r, center_crop=%s, linear_interp=%s" % (self.size, self.center_crop, self.linear_interp)
@@ -376,7 +376,7 @@ class Upsampling2D(nn.Module):
 
     def forward(self, x):
         x = _tensor_input(x, _what("Upsampling2D", self.name))
-        return num.upsampling2d(x, self.factor, self.interpolation)
+        return num.mark_grid(num.upsampling2d(x, self.factor, self.interpolation))
 
     def extra_repr(self):
         s = "factor=%d, interpolation=%r" % (self.factor, self.interpolation)
@@ -410,7 +410,8 @@ def channel_shuffle(x, n):
     quads = c // 4
     if quads % n:
         raise _error("channel_shuffle: shuffle %d does not divide the %d quads of the input" % (n, quads))
-    return num.shuffle_channels(x, n)
+    y = num.shuffle_channels(x, n)
+    return num.mark_grid(y) if num.is_marked(x) else y
 
 
 class ChannelShuffle(nn.Module):
