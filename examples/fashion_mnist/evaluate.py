@@ -29,22 +29,22 @@ DEFAULT_MODEL = HERE.parent.parent / "models" / "fashion_mnist.chunks"
 
 
 def classify(model_path, images, device):
-    """Probabilities (N, classes) from the C library, and the seconds spent per picture (binding, run,
-    reading the probabilities)."""
+    """Probabilities (N, classes) from the C library, and the median seconds spent on one picture
+    (binding it, running the model, reading the probabilities)."""
     data = glnn.ChunkFile(str(model_path))
     model = glnn.nnets.DeserializedModel(data)
     first = model.get_first_operation().name
     task = glnn.InferenceTask(model, data, device=device)
     task.connect(images[0], first)
     task.run()  # preparation (and, on a GPU, program compilation) is not counted
-    probs = []
-    start = time.perf_counter()
+    probs, times = [], []
     for img in images:
+        start = time.perf_counter()
         task.connect(img, first)
         task.run()
         probs.append(task.get_probabilities())
-    elapsed = time.perf_counter() - start
-    return np.array(probs), elapsed / len(images), task.device
+        times.append(time.perf_counter() - start)
+    return np.array(probs), float(np.median(times)), task.device
 
 
 def classify_torch(model_path, images, batch=500):
@@ -81,13 +81,14 @@ def main():
         print("%spicture %4d: %-12s (%5.1f %%)   true: %s" % (mark, i, names[pred[i]], 100 * probs[i, pred[i]],
                                                          names[labels[i]]))
     acc = float((pred == labels).mean())
-    print("%s: accuracy %.2f %% on %d test pictures (%d wrong), %.3f ms per picture" % (
+    print("%s: accuracy %.2f %% on %d test pictures (%d wrong), %.3f ms per picture (median)" % (
         device, 100 * acc, len(labels), int((pred != labels).sum()), 1000 * per_picture))
     if args.torch:
         tprobs, tper = classify_torch(args.model, images)
         tpred = tprobs.argmax(1)
         tacc = float((tpred == labels).mean())
-        print("glnn.torch (PyTorch, evaluation mode): accuracy %.2f %%, %.3f ms per picture; %d of %d predictions "
+        print("glnn.torch (PyTorch, evaluation mode): accuracy %.2f %%, %.3f ms per picture (batches of 500); "
+              "%d of %d predictions "
               "differ from the C library's, largest probability difference %.2g" % (
                   100 * tacc, 1000 * tper, int((tpred != pred).sum()), len(labels), np.abs(tprobs - probs).max()))
 
