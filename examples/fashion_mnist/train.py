@@ -11,7 +11,6 @@ Needs the glnn package (PYTHONPATH=build/python after `make build`), Debian's py
 dataset-fashion-mnist.
 """
 import argparse
-import os
 import pathlib
 import sys
 import time

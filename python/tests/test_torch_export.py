@@ -292,8 +292,8 @@ REFUSALS = [
     ("vector into a convolution", lambda: Seq(lambda s, x: s.c(s.d(s.p(x))), p=gt.Pooling2D("max", 6),
                                               d=gt.Dense(4, num_input_dims=8), c=conv(1, 4, 4)), TEN,
      r"node 'c' .* takes a tensor on input #0, but 'd' gives a vector \(a Dense output\)"),
-    ("rule break on the example", lambda: Seq(lambda s, x: s.a(x), a=conv(3, 8, 8, name="big")), torch.zeros(1, 8, 2, 2),
-     r"node 'a' .* fails on the example input: Conv2D 'big': output would be empty"),
+    ("rule break on the example", lambda: Seq(lambda s, x: s.a(x), a=conv(3, 8, 8, name="big")),
+     torch.zeros(1, 8, 2, 2), r"node 'a' .* fails on the example input: Conv2D 'big': output would be empty"),
 ]
 
 
@@ -322,7 +322,8 @@ def test_export_refuses_upsampling_until_the_library_has_it(tmp_path):
     if hasattr(nn, "Upsampling2D"):
         pytest.skip("skipped: this library has Upsampling2D, which exports")
     m = torch.nn.Sequential(gt.Upsampling2D(2), gt.Conv2D(1, 8, 8))
-    with pytest.raises(gt.ExportError, match=r"node '0' \(module glnn.torch.layers.Upsampling2D\) .* no Upsampling2D op yet"):
+    with pytest.raises(gt.ExportError,
+                       match=r"node '0' \(module glnn.torch.layers.Upsampling2D\) .* no Upsampling2D op yet"):
         gt.export(m, tmp_path / "x.chunks", TEN)
 
 
