@@ -3,7 +3,8 @@
 
 Every layer computes glnn's arithmetic: in training every activation lies on glnn's 8-bit grid (a
 straight-through gradient), and the evaluation at the end is bit for bit what the C library computes
-from the exported file.  CPU only; about 10 minutes on two cores (docs/PYTORCH.md, README.md).
+from the exported file.  CPU only, one thread by default (--threads): about 7 minutes on the 2-core
+development machine while others used it (docs/PYTORCH.md, README.md).
 
     /usr/bin/python3 examples/fashion_mnist/train.py [--epochs N] [--output models/fashion_mnist.chunks]
 
