@@ -5,8 +5,8 @@ the glnn Python package) on any device, with the time per picture.
     /usr/bin/python3 examples/fashion_mnist/evaluate.py [--device D] [--model FILE] [--show N] [--limit N]
                                                         [--torch]
 
---device: 'auto' (the GPU, else Mesa's software renderer), 'software', 'cpu', an EGL device index, or the
-reference device; default: GLNN_DEVICE, else auto.  --show N prints the first N pictures' classes beside
+--device: 'auto' (the GPU, else Mesa's software renderer), 'software', 'cpu', an EGL device index, or
+'reference' (the CPU reference, whatever this library calls it); default: GLNN_DEVICE, else auto.  --show N prints the first N pictures' classes beside
 their true labels.  --torch also evaluates the file with glnn.torch (PyTorch, evaluation mode) and
 compares the two.  Needs the glnn package (PYTHONPATH=build/python after `make build`), numpy and
 Debian's dataset-fashion-mnist; --torch needs python3-torch.
@@ -69,6 +69,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0, metavar="N", help="the first N test pictures only")
     ap.add_argument("--torch", action="store_true", help="also evaluate with glnn.torch and compare")
     args = ap.parse_args()
+    if args.device == "reference":
+        args.device = fmnist.reference_device()
     images, labels = fmnist.load("test")
     if args.limit:
         images, labels = images[:args.limit], labels[:args.limit]
