@@ -76,8 +76,8 @@ class _Source:
     """What a node's value is in glnn terms: output #0 of op `op` (None: the model input) seen through a
     shuffle."""
 
-    def __init__(self, op, shuffle=0, node=None):
-        self.op, self.shuffle, self.node = op, shuffle, node
+    def __init__(self, op, shuffle=0):
+        self.op, self.shuffle = op, shuffle
 
 
 def _refuse(node, root, why):
@@ -133,14 +133,13 @@ def export(module, path, example_input, labels=None):
 
     sources = {}      # node → _Source
     ops = []          # (name, layer, node) in execution order
-    op_by_node = {}   # layer node → op name
-    used_modules = {}
+    used_modules = set()
     inputs_of = {}    # op name → [(source, input index)]
     kind_of = {None: "input"}  # op name → 'image' / 'tensor' / 'vector' / 'probabilities'
     flattens = []     # flatten nodes: allowed on 1×1 values, checked once the example has run
     for node in graph.nodes:
         if node.op == "placeholder":
-            sources[node] = _Source(None, 0, node)
+            sources[node] = _Source(None)
             continue
         if node.op == "output":
             continue
@@ -161,7 +160,7 @@ def export(module, path, example_input, labels=None):
             if id(m) in used_modules:
                 _refuse(node, root, "calls layer '%s' a second time; each glnn op runs once, use a layer per call"
                         % node.target)
-            used_modules[id(m)] = node
+            used_modules.add(id(m))
             name = m.name if m.name is not None else node.target
             if name in (o[0] for o in ops):
                 _refuse(node, root, "has the op name '%s' of an earlier layer; op names must be unique" % name)
@@ -173,10 +172,9 @@ def export(module, path, example_input, labels=None):
             for src, index in conns:
                 _check_input(node, root, m, name, src, index, kind_of, ops)
             ops.append((name, m, node))
-            op_by_node[node] = name
             inputs_of[name] = conns
             kind_of[name] = _output_kind(m)
-            sources[node] = _Source(name, 0, node)
+            sources[node] = _Source(name)
             continue
         if node.op == "call_function" and node.target is _channel_shuffle:
             n = node.args[1] if len(node.args) > 1 else node.kwargs.get("n")
@@ -281,7 +279,7 @@ def _shuffle(node, root, sources, kind_of, arg, n):
         _refuse(node, root, "shuffles %s; glnn shuffles tensors only (SPEC §6)" % {
             "input": "the model input", "image": "an image", "vector": "a vector (a Dense output)",
             "probabilities": "probabilities"}[kind])
-    sources[node] = _Source(src.op, n if n > 1 else src.shuffle, node)
+    sources[node] = _Source(src.op, n if n > 1 else src.shuffle)
 
 
 def _check_flatten(node, root, values):
