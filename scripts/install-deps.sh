@@ -1,9 +1,11 @@
 #!/bin/sh
 # Installs the Debian 12 packages glnn needs to build and test, when some are missing.
 set -e
+# python3-torch: glnn.torch (PyTorch layers, export, import) and its tests; dataset-fashion-mnist: the
+# Fashion-MNIST pictures of the project's own model (examples/fashion_mnist, `make demo`, its tests).
 PACKAGES="build-essential cmake pkg-config libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
 libpng-dev libjpeg-dev libcmocka-dev python3-dev python3-numpy python3-pytest python3-setuptools
-clang libclang-rt-14-dev valgrind"
+clang libclang-rt-14-dev valgrind python3-torch dataset-fashion-mnist"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

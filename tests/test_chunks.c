@@ -592,6 +592,7 @@ static void test_read_floats(void **state) {
 
 static void test_reference_model(void **state) {
     (void)state;
+    if (!glnn_test_shared(REFERENCE_MODEL)) skip();
     glnn_error err;
     size_t file_size;
     uint8_t *file = slurp(REFERENCE_MODEL, &file_size);

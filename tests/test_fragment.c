@@ -796,6 +796,7 @@ static void top5(const float *p, int *top) {
 
 static void test_dog_classifier(void **state) {
     (void)state;
+    if (!glnn_test_shared(MODEL_PATH)) skip();
     glnn_error err;
     glnn_context *ctxs[2] = {glnn_test_cpu(), frag(0)};
     if (!ctxs[1]) skip();

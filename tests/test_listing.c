@@ -287,6 +287,7 @@ static void test_errors(void **state) {
 
 static void test_reference_model(void **state) {
     (void)state;
+    if (!glnn_test_shared(REFERENCE_MODEL)) skip();
     glnn_error err;
     glnn_chunks *c;
     assert_ok(glnn_chunks_read_file(REFERENCE_MODEL, &c, &err));

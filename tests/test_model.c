@@ -99,6 +99,7 @@ static void test_pooling_stride_defaults(void **state) {
 
 static void test_reference_listing_round_trip(void **state) {
     (void)state;
+    if (!glnn_test_shared(MODEL_PATH)) skip();
     glnn_error err;
     glnn_chunks *ch;
     glnn_model *m;
@@ -401,6 +402,7 @@ static void classify(glnn_context *ctx, glnn_model *m, const glnn_chunks *ch, co
 
 static void test_dog_classifier(void **state) {
     (void)state;
+    if (!glnn_test_shared(MODEL_PATH)) skip();
     glnn_error err;
     glnn_chunks *ch;
     glnn_model *m[2];
@@ -615,6 +617,7 @@ static void test_preparation_errors(void **state) {
  * preparation, before anything runs. */
 static void test_bad_model_files(void **state) {
     (void)state;
+    if (!glnn_test_shared(MODEL_PATH)) skip();
     glnn_error err;
     FILE *f = fopen(MODEL_PATH, "rb");
     assert_non_null(f);

@@ -63,6 +63,16 @@ glnn_context *glnn_test_gpu(void) {
     return gpu_ctx;
 }
 
+bool glnn_test_shared(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        fclose(f);
+        return true;
+    }
+    printf("skipped: needs %s (../shared: Beatmup's dog classifier and the test pictures), which is not there\n", path);
+    return false;
+}
+
 glnn_context *glnn_test_cpu(void) {
     if (!cpu_ctx) {
         glnn_context_options o;

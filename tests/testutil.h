@@ -4,6 +4,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -19,6 +20,10 @@ void glnn_test_assert_error(glnn_status got, const glnn_error *err, glnn_status 
 /* Fails the test with the message when s != GLNN_OK. */
 #define assert_ok(call) glnn_test_assert_ok((call), &err, __FILE__, __LINE__)
 void glnn_test_assert_ok(glnn_status s, const glnn_error *err, const char *file, int line);
+
+/* Whether a file of ../shared (Beatmup's dog classifier, the test pictures) that a test needs is there; when it
+ * is not, says so on stdout and the test calls skip(): the repository's tests pass without ../shared. */
+bool glnn_test_shared(const char *path);
 
 /* Deterministic pseudo-random numbers (xorshift). */
 typedef struct {

@@ -39,7 +39,7 @@ SHARED = _shared_dir()
 @pytest.fixture(scope="session")
 def shared():
     if SHARED is None:
-        pytest.skip("../shared (models, images) not found")
+        pytest.skip("skipped: needs ../shared (Beatmup's dog classifier and test pictures), which is not there")
     return SHARED
 
 
@@ -67,3 +67,48 @@ def gpu():
     if not _gpu_state["ok"]:
         pytest.skip("no GPU device: " + _gpu_state["why"])
     return "auto"
+
+
+# ---- glnn.torch and the Fashion-MNIST model (tests/test_torch*.py) ----
+
+def _reference_device():
+    """glnn's CPU reference device, named in one place: 'reference' where the library knows that name
+    (after the back-end restructuring, where 'cpu' is the fast SIMD back end), else 'cpu'."""
+    try:
+        glnn.device_info("reference")
+        return "reference"
+    except glnn.Error:
+        return "cpu"
+
+
+REFERENCE_DEVICE = _reference_device()
+
+
+@pytest.fixture(scope="session")
+def reference_device():
+    return REFERENCE_DEVICE
+
+
+@pytest.fixture
+def gpu_exact(gpu):
+    """(device, exact): the GPU device and whether it is Mesa's llvmpipe, where glnn's kernels match the
+    CPU reference bit for bit (elsewhere the budget of SPEC §2.5 applies)."""
+    return gpu, "llvmpipe" in glnn.device_info(gpu).lower()
+
+
+FASHION_MNIST_DIR = pathlib.Path(os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_test():
+    """(images uint8 (10000, 28, 28), labels) of the Fashion-MNIST test set, or skip when Debian's
+    dataset-fashion-mnist is not installed."""
+    sys.path.insert(0, str(ROOT / "examples" / "fashion_mnist"))
+    try:
+        import fmnist
+    finally:
+        sys.path.pop(0)
+    try:
+        return fmnist.load("test", FASHION_MNIST_DIR)
+    except fmnist.DatasetMissing as e:
+        pytest.skip("skipped: the Fashion-MNIST dataset is not installed (%s)" % e)

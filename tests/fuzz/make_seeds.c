@@ -305,12 +305,54 @@ static void bmp_seed(const char *name, const uint8_t *rgb, int w, int h, int bpp
     free(b);
 }
 
+/* A small picture (sw×sh RGB) re-encoded in every PNG, JPEG and BMP variant the decoders handle. */
+static void variant_seeds(const char *base, const uint8_t *small, int sw, int sh) {
+    char name[512];
+    struct {
+        const char *suffix;
+        int kind;
+    } variants[] = {{"rgb.png", 0},         {"grey.png", 1},       {"palette.png", 2},   {"rgba.png", 3},
+                    {"16bit.png", 4},       {"interlaced.png", 5}, {"greyalpha.png", 6}, {"baseline.jpg", 7},
+                    {"progressive.jpg", 8}, {"grey.jpg", 9},       {"24.bmp", 10},       {"32-top-down.bmp", 11},
+                    {"bitfields.bmp", 12}};
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        snprintf(name, sizeof name, "%s-%s", base, variants[v].suffix);
+        switch (variants[v].kind) {
+        case 0: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_RGB, 8, false); break;
+        case 1: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_GRAY, 8, false); break;
+        case 2: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_PALETTE, 8, false); break;
+        case 3: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_RGB_ALPHA, 8, false); break;
+        case 4: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_RGB, 16, false); break;
+        case 5: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_RGB, 8, true); break;
+        case 6: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_GRAY_ALPHA, 8, false); break;
+        case 7: jpeg_seed(name, small, sw, sh, false, false); break;
+        case 8: jpeg_seed(name, small, sw, sh, true, false); break;
+        case 9: jpeg_seed(name, small, sw, sh, false, true); break;
+        case 10: bmp_seed(name, small, sw, sh, 24, false, false); break;
+        case 11: bmp_seed(name, small, sw, sh, 32, true, false); break;
+        case 12: bmp_seed(name, small, sw, sh, 32, false, true); break;
+        }
+    }
+}
+
 /* Every picture of SHARED/images: as it is when small, and re-encoded at most 24×24 in every variant. */
 static void image_seeds(const char *shared) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/images", shared);
     DIR *d = opendir(dir);
-    if (!d) die(dir, strerror(errno));
+    if (!d) {
+        /* Without ../shared: the variants of a synthetic 24×16 picture (colour gradients). */
+        printf("fuzz_seeds: %s: %s (../shared is not there); picture seeds from a synthetic picture\n", dir,
+               strerror(errno));
+        uint8_t px[24 * 16 * 3];
+        for (int i = 0; i < 24 * 16; i++) {
+            px[3 * i] = (uint8_t)(i % 24 * 10);
+            px[3 * i + 1] = (uint8_t)(i / 24 * 15);
+            px[3 * i + 2] = (uint8_t)(i * 7);
+        }
+        variant_seeds("synthetic", px, 24, 16);
+        return;
+    }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
@@ -335,49 +377,24 @@ static void image_seeds(const char *shared) {
                 memcpy(small + ((size_t)y * (size_t)sw + (size_t)x) * 3,
                        px + (((int64_t)y * h / sh) * w + (int64_t)x * w / sw) * 3, 3);
         glnn_free(px);
-        struct {
-            const char *suffix;
-            int kind;
-        } variants[] = {{"rgb.png", 0},         {"grey.png", 1},       {"palette.png", 2},   {"rgba.png", 3},
-                        {"16bit.png", 4},       {"interlaced.png", 5}, {"greyalpha.png", 6}, {"baseline.jpg", 7},
-                        {"progressive.jpg", 8}, {"grey.jpg", 9},       {"24.bmp", 10},       {"32-top-down.bmp", 11},
-                        {"bitfields.bmp", 12}};
-        for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-            snprintf(name, sizeof name, "%s-%s", e->d_name, variants[v].suffix);
-            switch (variants[v].kind) {
-            case 0: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_RGB, 8, false); break;
-            case 1: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_GRAY, 8, false); break;
-            case 2: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_PALETTE, 8, false); break;
-            case 3: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_RGB_ALPHA, 8, false); break;
-            case 4: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_RGB, 16, false); break;
-            case 5: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_RGB, 8, true); break;
-            case 6: png_seed(name, small, sw, sh, PNG_COLOR_TYPE_GRAY_ALPHA, 8, false); break;
-            case 7: jpeg_seed(name, small, sw, sh, false, false); break;
-            case 8: jpeg_seed(name, small, sw, sh, true, false); break;
-            case 9: jpeg_seed(name, small, sw, sh, false, true); break;
-            case 10: bmp_seed(name, small, sw, sh, 24, false, false); break;
-            case 11: bmp_seed(name, small, sw, sh, 32, true, false); break;
-            case 12: bmp_seed(name, small, sw, sh, 32, false, true); break;
-            }
-        }
+        variant_seeds(e->d_name, small, sw, sh);
         free(small);
     }
     closedir(d);
 }
 
-int main(int argc, char **argv) {
-    if (argc != 3) die("usage", "fuzz_seeds SHARED_DIR OUT_DIR");
-    const char *shared = argv[1];
-    out_dir = argv[2];
-    mkdir(out_dir, 0777);
-
-    /* The reference model: its chunk file, its listing, and the listing with no weights for the model
-     * harness (which supplies weights itself). */
+/* The reference model: its chunk file, its listing, and the listing with no weights for the model
+ * harness (which supplies weights itself). */
+static void reference_model_seeds(const char *shared) {
     char path[4096];
     snprintf(path, sizeof path, "%s/models/dog_classifier.chunks", shared);
     size_t size;
     uint8_t *model = read_file(path, &size);
-    if (!model) die(path, strerror(errno));
+    if (!model) {
+        printf("fuzz_seeds: no seeds from the dog classifier: %s: %s (../shared is not there)\n", path,
+               strerror(errno));
+        return;
+    }
     write_seed("chunks", "dog_classifier.chunks", model, size);
     glnn_chunks *ch;
     glnn_error err;
@@ -404,6 +421,15 @@ int main(int argc, char **argv) {
     free(b.p);
     glnn_chunks_free(ch);
     free(model);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) die("usage", "fuzz_seeds SHARED_DIR OUT_DIR");
+    const char *shared = argv[1];
+    out_dir = argv[2];
+    mkdir(out_dir, 0777);
+
+    reference_model_seeds(shared);
 
     /* Small chunk files: empty, one empty-id record, a repeated id, a long id. */
     write_seed("chunks", "empty", "", 0);
