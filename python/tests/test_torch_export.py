@@ -66,7 +66,7 @@ def eval_all(module, x):
     """Every glnn layer's output in evaluation mode, by op name (layer name or attribute path)."""
     outs, hooks = {}, []
     for path, m in module.named_modules():
-        if isinstance(m, (gt.Conv2D, gt.Pooling2D, gt.Dense, gt.ImageSampler, gt.Softmax)):
+        if isinstance(m, (gt.Conv2D, gt.Pooling2D, gt.Dense, gt.ImageSampler, gt.Softmax, gt.Upsampling2D)):
             name = m.name if m.name is not None else path
             hooks.append(m.register_forward_hook(lambda m, i, o, name=name: outs.__setitem__(name, o)))
     module.eval()
@@ -318,13 +318,22 @@ def test_export_refuses_bad_labels_and_weights(tmp_path):
     assert not (tmp_path / "x.chunks").exists()
 
 
-def test_export_refuses_upsampling_until_the_library_has_it(tmp_path):
-    if hasattr(nn, "Upsampling2D"):
-        pytest.skip("skipped: this library has Upsampling2D, which exports")
-    m = torch.nn.Sequential(gt.Upsampling2D(2), gt.Conv2D(1, 8, 8))
-    with pytest.raises(gt.ExportError,
-                       match=r"node '0' \(module glnn.torch.layers.Upsampling2D\) .* no Upsampling2D op yet"):
-        gt.export(m, tmp_path / "x.chunks", TEN)
+def test_export_upsampling_runs_identically_in_the_c_library(tmp_path, reference_device, gpu_exact):
+    """Upsampling2D (SPEC §5.5) between convolutions: nearest and bilinear, factors 2 and 3 (3 is not exact in
+    binary: every step must be the reference's), exported and run by the C library."""
+    rng = np.random.default_rng(5)
+    x = grid(rng, 2, 8, 5, 6)
+    for factor, interpolation in ((2, "nearest"), (3, "bilinear"), (2, "bilinear")):
+        module = torch.nn.Sequential(gt.Conv2D(1, 8, 8), gt.Upsampling2D(factor, interpolation, name="up"),
+                                     gt.Conv2D(3, 8, 4, padding="same"))
+        randomize(module, 2)
+        path = tmp_path / ("up%d%s.chunks" % (factor, interpolation))
+        listing = gt.export(module, path, x)
+        assert "_type: upsampling2d" in listing and "interpolation: %s" % interpolation in listing
+        outs = eval_all(module, x)
+        assert outs["up"].shape[-2:] == (5 * factor, 6 * factor)
+        for device, exact in ((reference_device, True), gpu_exact):
+            assert_same(outs, c_outputs(path, x, device), exact)
 
 
 def test_export_accepts_flatten_identity_and_dropout_as_nothing(tmp_path):
