@@ -6,7 +6,9 @@
  * testutil.c); every op kind of GLNN_OPS gets a test here and must have rows.
  *
  * Columns are back ends (`columns` below): each row runs on the reference, then on every column that opens on this
- * machine (one that does not is skipped with a message), and every value is checked against SPEC §2.5's budget:
+ * machine (one that does not is skipped with a message) and runs its op kind (a column may be about one kind, as
+ * the fragment path's weights in textures are about Conv2D; rows asking for a kernel by kernel_hint run on the back
+ * ends that have kernels to choose), and every value is checked against SPEC §2.5's budget:
  * Conv2D, Pooling2D AVERAGE, ImageSampler and Upsampling2D bilinear within 1 LSB; MAX and nearest exact (ImageSampler
  * nearest may pick either neighbour within 10⁻³ pixel of a midpoint); Dense within its relative bound; Softmax within
  * 10⁻⁵ of the exact softmax.  For each op kind and back end the share of identical values is reported and must be at
@@ -33,6 +35,8 @@ typedef struct {
     const char *device; /* NULL: a GPU (GLNN_DEVICE unless it says "cpu", else "auto") */
     const char *path;
     const char *env;   /* "NAME=value" set while the context is created */
+    const char *kinds; /* the op kinds (class names, ", "-separated) it runs; NULL: every kind */
+    bool hints;        /* whether it has kernels to choose (rows with kernel_hint=N run only here) */
     const char *exact; /* budget labels this back end computes exactly beyond SPEC §2.5 (", "-separated) */
 } column;
 
@@ -40,12 +44,13 @@ typedef struct {
 #define GPU_EXACT "Pooling2D MAX, Pooling2D AVERAGE, ImageSampler nearest, Upsampling2D nearest"
 
 static const column columns[] = {
-    {"compute", NULL, "compute", NULL, GPU_EXACT},
-    {"fragment", NULL, "fragment", NULL, GPU_EXACT},
-    {"fragment, weights in textures", NULL, "fragment", "GLNN_FRAG_UNIFORMS=0", GPU_EXACT},
+    {"compute", NULL, "compute", NULL, NULL, true, GPU_EXACT},
+    {"fragment", NULL, "fragment", NULL, NULL, false, GPU_EXACT},
+    /* Where Conv2D weights are (the only op that has the choice), the other ops being the same as above. */
+    {"fragment, weights in textures", NULL, "fragment", "GLNN_FRAG_UNIFORMS=0", "Conv2D", false, GPU_EXACT},
     /* The fast CPU back end: device "cpu" once the reference is device "reference" (issue 13); skipped while "cpu"
      * opens the reference itself. */
-    {"cpu", "cpu", NULL, NULL, NULL},
+    {"cpu", "cpu", NULL, NULL, NULL, false, NULL},
 };
 
 static glnn_context *reference, *contexts[COUNT(columns)];
@@ -196,9 +201,9 @@ static void dense_grid(void) {
             }
 }
 
-/* ImageSampler: input sizes × output sizes × crop × interpolation × rotation; on the compute path every other case
- * also through storage buffers (devices without texture buffers).  The union of two sweeps: a wide one that keeps
- * half of the large inputs' cases, and one that keeps them all on fewer sizes. */
+/* ImageSampler: input sizes × output sizes × crop × interpolation × rotation; every other case also through storage
+ * buffers on the compute path (kernel_hint=1: the kernel of devices without texture buffers).  The union of two sweeps:
+ * a wide one that keeps half of the large inputs' cases, and one that keeps them all on fewer sizes. */
 static void sampler_rows(const int (*ins)[2], int n_ins, const int (*outs)[2], int n_outs, bool thin) {
     for (int ii = 0; ii < n_ins; ii++)
         for (int oi = 0; oi < n_outs; oi++)
@@ -284,7 +289,13 @@ static bool in_list(const char *list, const char *label) {
     return false;
 }
 
-/* Every row of one op kind on the reference and on every column. */
+/* Whether column k is open and runs the op kind (and the row, when given). */
+static bool runs(int k, const glnn_op_info *info, const char *row) {
+    if (!contexts[k] || (columns[k].kinds && !in_list(columns[k].kinds, info->class_name))) return false;
+    return !row || columns[k].hints || !strstr(row, "kernel_hint=");
+}
+
+/* Every row of one op kind on the reference and on every column that runs it. */
 static void test_op_kind(void **state) {
     const glnn_op_info *info = *state;
     char labels[MAX_LABELS][64];
@@ -308,7 +319,7 @@ static void test_op_kind(void **state) {
         glnn_status s = glnn_test_case_run(c, reference, &ref, &err);
         if (s != GLNN_OK) fail_msg("%s on the reference: %s", table[r], err.message);
         for (int k = 0; k < COUNT(columns); k++) {
-            if (!contexts[k]) continue;
+            if (!runs(k, info, table[r])) continue;
             s = glnn_test_case_run(c, contexts[k], &got, &err);
             if (glnn_test_unsupported(s, &err)) {
                 if (unsupported[k]++ < 5) printf("%s on %s: %s\n", table[r], columns[k].name, err.message);
@@ -324,7 +335,7 @@ static void test_op_kind(void **state) {
     printf("%s: %d rows\n", info->class_name, n_rows);
     if (n_rows == 0) fail_msg("no rows for %s in the table", info->class_name);
     for (int k = 0; k < COUNT(columns); k++) {
-        if (!contexts[k]) continue;
+        if (!runs(k, info, NULL)) continue;
         if (unsupported[k])
             printf("%s on %s: %d rows not supported\n", info->class_name, columns[k].name, unsupported[k]);
         for (int l = 0; l < n_labels; l++) {
