@@ -71,7 +71,7 @@ glnn_context *glnn_test_cpu(void) {
     if (!cpu_ctx) {
         glnn_context_options o;
         glnn_context_options_init(&o);
-        o.device = "cpu";
+        o.device = "reference";
         if (glnn_context_create(&o, &cpu_ctx, NULL) != GLNN_OK) abort();
     }
     return cpu_ctx;

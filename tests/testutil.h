@@ -31,6 +31,7 @@ float glnn_rng_uniform(glnn_rng *r, float lo, float hi);
  * NULL with a skip message when none can be created and GLNN_REQUIRE_GPU is unset, and NULL when
  * GLNN_TEST_NO_GPU is set (CPU-only runs under valgrind or leak checking). */
 glnn_context *glnn_test_gpu(void);
+/* The CPU reference, shared likewise: device "reference" (device "cpu" becomes the fast CPU back end, issue 13). */
 glnn_context *glnn_test_cpu(void);
 
 /* Ops with the parameters the tests vary (the rest as glnn_*_params_init leaves them); failing the test when
