@@ -228,6 +228,12 @@ static glnn_status listing_too_many_ops(glnn_error *err) {
 static glnn_status listing_enumeration(glnn_error *err) {
     return parse_listing("ops:\n" CONV_BLOCK "   padding: diagonal\n", err);
 }
+static glnn_status listing_upsampling_factor(glnn_error *err) {
+    return parse_listing("ops:\n - _name: u\n   _type: upsampling2d\n   factor: 20\n", err);
+}
+static glnn_status listing_upsampling_interpolation(glnn_error *err) {
+    return parse_listing("ops:\n - _name: u\n   _type: upsampling2d\n   factor: 4\n   interpolation: cubic\n", err);
+}
 
 /* ---- files: images ---------------------------------------------------------------------------------------- */
 
@@ -372,6 +378,30 @@ static glnn_status sampler_rotation(glnn_error *err) {
     glnn_status s = glnn_image_sampler_set_rotation(op, 4, err);
     glnn_op_release(op);
     return s;
+}
+static glnn_status upsampling_params(int factor, int interpolation, glnn_error *err) {
+    glnn_upsampling2d_params p;
+    glnn_upsampling2d_params_init(&p);
+    p.name = "u";
+    p.factor = factor;
+    p.interpolation = (glnn_interpolation)interpolation;
+    glnn_op *op = NULL;
+    glnn_status s = glnn_upsampling2d_create(&p, &op, err);
+    glnn_op_release(op);
+    return s;
+}
+static glnn_status upsampling_factor_one(glnn_error *err) {
+    return upsampling_params(1, GLNN_INTERPOLATION_BILINEAR, err);
+}
+static glnn_status upsampling_factor_17(glnn_error *err) {
+    return upsampling_params(17, GLNN_INTERPOLATION_NEAREST, err);
+}
+static glnn_status upsampling_interpolation(glnn_error *err) {
+    return upsampling_params(2, 5, err);
+}
+static glnn_status interpolation_word(glnn_error *err) {
+    glnn_interpolation i;
+    return glnn_interpolation_parse("cubic", &i, err);
 }
 static glnn_status padding_word(glnn_error *err) {
     glnn_padding p;
@@ -908,6 +938,35 @@ static glnn_status limit_pool_counter(glnn_error *err) {
     return s;
 }
 
+static glnn_status shape_upsampling_image(glnn_error *err) {
+    glnn_upsampling2d_params p;
+    glnn_upsampling2d_params_init(&p);
+    p.name = "u";
+    glnn_op *op;
+    SETUP(glnn_upsampling2d_create(&p, &op, &setup_err));
+    glnn_tensor *in = make_tensor(glnn_test_cpu(), GLNN_KIND_IMAGE, 4, 4, 3), *out = NULL;
+    glnn_status s = glnn_op_run(glnn_test_cpu(), op, NULL, &in, 1, &out, err);
+    glnn_tensor_free(in);
+    glnn_tensor_free(out);
+    glnn_op_release(op);
+    return s;
+}
+static glnn_status limit_upsampling_output(glnn_error *err) {
+    /* 1024×1024×12 upsampled 16 times: 3 GiB, above the CPU reference's tensor limit. */
+    glnn_upsampling2d_params p;
+    glnn_upsampling2d_params_init(&p);
+    p.name = "u";
+    p.factor = 16;
+    glnn_op *op;
+    SETUP(glnn_upsampling2d_create(&p, &op, &setup_err));
+    glnn_tensor *in = make_tensor(glnn_test_cpu(), GLNN_KIND_TENSOR, 1024, 1024, 12), *out = NULL;
+    glnn_status s = glnn_op_run(glnn_test_cpu(), op, NULL, &in, 1, &out, err);
+    glnn_tensor_free(in);
+    glnn_tensor_free(out);
+    glnn_op_release(op);
+    return s;
+}
+
 static glnn_status limit_bind_image(glnn_error *err) {
     /* Refused before the pixels are read or copied. */
     glnn_model *m = conv_model();
@@ -968,6 +1027,8 @@ static const bad_case cases[] = {
     C(listing_too_many_keys, FMT, "listing line 1026", "more than 1024 keys", "block of line 2"),
     C(listing_too_many_ops, MEM, "listing line 8194", "operation 4097", "at most 4096"),
     C(listing_enumeration, FMT, "listing line 7", "key 'padding'", "invalid padding 'diagonal'"),
+    C(listing_upsampling_factor, ARG, "listing line 2", "Upsampling2D 'u'", "factor must be between 2 and 16, got 20"),
+    C(listing_upsampling_interpolation, FMT, "listing line 5", "key 'interpolation'", "invalid interpolation 'cubic'"),
     /* files: images */
     C(image_empty, FMT, "decode image", "empty data"),
     C(image_gif, FMT, "decode image", "unsupported format GIF"),
@@ -993,6 +1054,10 @@ static const bad_case cases[] = {
     C(dense_dims, ARG, "Dense 'd'", "number of output dims must be positive, got 0"),
     C(sampler_size, ARG, "ImageSampler 's'", "output size must be positive, got 0×4"),
     C(sampler_rotation, ARG, "ImageSampler 's'", "rotation must be 0, 1, 2 or 3", "got 4"),
+    C(upsampling_factor_one, ARG, "Upsampling2D 'u'", "factor must be between 2 and 16, got 1"),
+    C(upsampling_factor_17, ARG, "Upsampling2D 'u'", "factor must be between 2 and 16, got 17"),
+    C(upsampling_interpolation, ARG, "Upsampling2D 'u'", "invalid interpolation '5'"),
+    C(interpolation_word, ARG, "invalid interpolation 'cubic'"),
     C(padding_word, ARG, "invalid padding 'diagonal'"),
     C(context_limit, ARG, "create context", "max_sampled_channels must be 0 or more, got -5"),
     C(context_set_limit, ARG, "set max_sampled_channels", "0 or more, got -1"),
@@ -1052,6 +1117,7 @@ static const bad_case cases[] = {
     C(shape_output_count, ARG, "download tensor", "32 values given for a 2×2×4 tensor"),
     C(shape_weights_size, FMT, "Conv2D 'c': filters", "size mismatch", "expected 64 bytes, got 48"),
     C(shape_bind_overflow, ARG, "bind tensor", "invalid size"),
+    C(shape_upsampling_image, ARG, "Upsampling2D 'u'", "expects a tensor on input #0, got an image"),
     /* API misuse: objects reused where they do not belong */
     C(reuse_op_twice, ARG, "append", "'c' is already in the model"),
     C(reuse_input_of_other_context, ARG, "run 'c'", "input #0 belongs to another context"),
@@ -1069,6 +1135,8 @@ static const bad_case cases[] = {
     C(limit_dense_dims, MEM, "Dense 'd': output", "1×1×1073741824 vector", "above the CPU reference's limit"),
     C(limit_bind_image, MEM, "bind image", "50000×50000×3 needs 10000000000 bytes", "above the largest tensor"),
     C(limit_pool_counter, ARG, "Pooling2D 'p'", "pool size 2147483647 is too large", "overflows 64 bits"),
+    C(limit_upsampling_output, MEM, "Upsampling2D 'u': output", "16384×16384×12 tensor",
+      "above the CPU reference's limit"),
 };
 
 static void test_bad_input_table(void **state) {

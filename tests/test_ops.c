@@ -1,10 +1,9 @@
-/* Pooling2D, Dense, Softmax and ImageSampler (SPEC §5): parameters, construction and preparation errors,
- * hand-computed results on the CPU reference (and on the GPU when there is one), GPU against CPU on random
- * inputs within the budget of SPEC §2.5, counters and listing keys. */
+/* Pooling2D, Dense, Softmax, ImageSampler and Upsampling2D (SPEC §5): parameters, construction and preparation
+ * errors, hand-computed results on the CPU reference (and on the GPU when there is one), counters, listing keys.
+ * Every op on random inputs on every back end against the reference is test_backends' table. */
 #include "testutil.h"
 
 #include "internal.h"
-#include "backends/gpu/compute/compute.h"
 #include "ops/image_sampler.h"
 
 #include <math.h>
@@ -81,11 +80,6 @@ static void assert_keys(const glnn_op *op, const char *expected) {
     char buf[512] = "";
     glnn_op_write_keys(op, emit_key, buf);
     assert_string_equal(buf, expected);
-}
-
-static void fill_bytes(glnn_rng *r, uint8_t *p, int64_t n) {
-    for (int64_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(glnn_rng_u32(r) >> 24);
 }
 
 static void assert_counters(const glnn_op *op, int64_t macs, int64_t fetches) {
@@ -371,79 +365,6 @@ static void test_pooling_counters(void **state) {
     free(zeros);
 }
 
-static void test_pooling_gpu_vs_cpu(void **state) {
-    (void)state;
-    glnn_context *gpu = glnn_test_gpu(), *cpu = glnn_test_cpu();
-    if (!gpu) skip();
-    static const int shapes[][3] = {{1, 1, 4},    {4, 4, 4},   {7, 9, 8},    {9, 6, 12}, {13, 17, 4},
-                                    {16, 16, 32}, {2, 11, 16}, {31, 31, 16}, {5, 5, 64}};
-    glnn_rng r = {12345};
-    int64_t values = 0, exact = 0, cases = 0;
-    for (int si = 0; si < COUNT(shapes); si++)
-        for (int o = 0; o < 2; o++)
-            for (int pad = 0; pad < 2; pad++)
-                for (int size = 2; size <= 5; size++)
-                    for (int stride = 0; stride <= 3; stride++) {
-                        const int h = shapes[si][0], w = shapes[si][1], c = shapes[si][2];
-                        if (o == GLNN_POOLING_AVERAGE && pad == GLNN_PADDING_SAME) continue;
-                        if (pad == GLNN_PADDING_VALID && (h < size || w < size)) continue;
-                        glnn_op *op = glnn_test_pool("p", (glnn_pooling_operator)o, size, stride, (glnn_padding)pad);
-                        uint8_t *in = malloc((size_t)h * w * c);
-                        fill_bytes(&r, in, (int64_t)h * w * c);
-                        glnn_tensor *tg = make_tensor(gpu, h, w, c, in), *tc = make_tensor(cpu, h, w, c, in);
-                        int64_t ng, nc;
-                        uint8_t *og = run_u8(gpu, op, NULL, tg, &ng), *oc = run_u8(cpu, op, NULL, tc, &nc);
-                        assert_int_equal(ng, nc);
-                        for (int64_t i = 0; i < nc; i++) {
-                            int d = abs((int)og[i] - (int)oc[i]);
-                            if (d > (o == GLNN_POOLING_MAX ? 0 : 1))
-                                fail_msg("%s size %d stride %d %s on %dx%dx%d: value %lld GPU %d CPU %d",
-                                         o ? "AVERAGE" : "MAX", size, stride, pad ? "SAME" : "VALID", h, w, c,
-                                         (long long)i, og[i], oc[i]);
-                            exact += d == 0;
-                        }
-                        values += nc;
-                        cases++;
-                        free(og);
-                        free(oc);
-                        free(in);
-                        glnn_tensor_free(tg);
-                        glnn_tensor_free(tc);
-                        glnn_op_release(op);
-                    }
-    /* Global pooling (size = H, stride 1, VALID): SPEC §8.5's 31×31×16, the reference model's 3×3×192, and
-     * a 100×100 window (S up to 2,550,000). */
-    static const int globals[][2] = {{31, 16}, {3, 192}, {100, 8}};
-    for (int gi = 0; gi < COUNT(globals); gi++)
-        for (int o = 0; o < 2; o++) {
-            const int hw = globals[gi][0], c = globals[gi][1];
-            glnn_op *op = glnn_test_pool("g", (glnn_pooling_operator)o, hw, 1, GLNN_PADDING_VALID);
-            uint8_t *in = malloc((size_t)hw * hw * c);
-            fill_bytes(&r, in, (int64_t)hw * hw * c);
-            glnn_tensor *tg = make_tensor(gpu, hw, hw, c, in), *tc = make_tensor(cpu, hw, hw, c, in);
-            int64_t ng, nc;
-            uint8_t *og = run_u8(gpu, op, NULL, tg, &ng), *oc = run_u8(cpu, op, NULL, tc, &nc);
-            assert_int_equal(nc, c);
-            assert_int_equal(ng, c);
-            for (int i = 0; i < c; i++) {
-                if (og[i] != oc[i])
-                    fail_msg("global pooling %d on %dx%dx%d: channel %d GPU %d CPU %d", o, hw, hw, c, i, og[i], oc[i]);
-                exact++;
-            }
-            values += c;
-            cases++;
-            free(og);
-            free(oc);
-            free(in);
-            glnn_tensor_free(tg);
-            glnn_tensor_free(tc);
-            glnn_op_release(op);
-        }
-    print_message("Pooling2D GPU vs CPU: %lld cases, %lld values, %.4f%% exact\n", (long long)cases, (long long)values,
-                  100.0 * (double)exact / (double)values);
-    assert_int_equal(exact, values); /* both operators are computed in integers on the GPU */
-}
-
 /* ---- Dense ---------------------------------------------------------------------------------------------- */
 
 static glnn_op *make_dense(const char *name, int n_out, bool use_bias) {
@@ -704,69 +625,6 @@ static void test_dense_counters(void **state) {
     }
     free(a);
     glnn_chunks_free(data);
-}
-
-static void test_dense_gpu_vs_cpu(void **state) {
-    (void)state;
-    glnn_error err;
-    glnn_context *gpu = glnn_test_gpu(), *cpu = glnn_test_cpu();
-    if (!gpu) skip();
-    static const int dims[][2] = {{4, 4},   {16, 8},  {192, 120}, {1000, 12}, {8, 256},
-                                  {64, 64}, {16, 10}, {10, 3},    {7, 1}};
-    glnn_rng r = {777};
-    int64_t values = 0, exact = 0;
-    double worst = 0; /* largest |GPU − CPU| / bound */
-    for (int di = 0; di < COUNT(dims); di++)
-        for (int vec = 0; vec < 2; vec++)
-            for (int bias = 0; bias < 2; bias++) {
-                const int n_in = dims[di][0], n_out = dims[di][1];
-                if (!vec && n_in % 4) continue; /* tensors have a multiple of 4 channels */
-                float *a = malloc((size_t)n_in * n_out * sizeof(float)), *b = malloc((size_t)n_out * sizeof(float));
-                float *xf = malloc((size_t)n_in * sizeof(float));
-                uint8_t *xq = malloc((size_t)n_in);
-                for (int i = 0; i < n_in * n_out; i++)
-                    a[i] = glnn_rng_uniform(&r, -1, 1);
-                for (int i = 0; i < n_out; i++)
-                    b[i] = glnn_rng_uniform(&r, -2, 2);
-                fill_bytes(&r, xq, n_in);
-                for (int i = 0; i < n_in; i++)
-                    xf[i] = vec ? glnn_rng_uniform(&r, -3, 3) : xq[i] / 255.0f;
-                glnn_chunks *data;
-                assert_ok(glnn_chunks_create(&data, &err));
-                assert_ok(glnn_chunks_set_weights(data, "d", a, (int64_t)n_in * n_out, b, n_out, &err));
-                glnn_op *op = make_dense("d", n_out, bias);
-                glnn_tensor *tg = vec ? make_vector(gpu, n_in, xf) : make_tensor(gpu, 1, 1, n_in, xq);
-                glnn_tensor *tc = vec ? make_vector(cpu, n_in, xf) : make_tensor(cpu, 1, 1, n_in, xq);
-                int64_t ng, nc;
-                float *yg = run_f32(gpu, op, data, tg, &ng), *yc = run_f32(cpu, op, data, tc, &nc);
-                assert_int_equal(ng, n_out);
-                assert_int_equal(nc, n_out);
-                for (int o = 0; o < n_out; o++) {
-                    double bound = bias ? fabs(b[o]) : 0;
-                    for (int i = 0; i < n_in; i++)
-                        bound += fabs((double)a[o * n_in + i] * xf[i]);
-                    bound = 1e-4 * bound + 1e-6;
-                    double d = fabs((double)yg[o] - (double)yc[o]);
-                    if (d > bound)
-                        fail_msg("Dense %d->%d %s%s: output %d GPU %.9g CPU %.9g (bound %.3g)", n_in, n_out,
-                                 vec ? "vector" : "tensor", bias ? " +bias" : "", o, yg[o], yc[o], bound);
-                    if (d / bound > worst) worst = d / bound;
-                    exact += yg[o] == yc[o];
-                    values++;
-                }
-                free(yg);
-                free(yc);
-                glnn_tensor_free(tg);
-                glnn_tensor_free(tc);
-                glnn_op_release(op);
-                glnn_chunks_free(data);
-                free(a);
-                free(b);
-                free(xf);
-                free(xq);
-            }
-    print_message("Dense GPU vs CPU: %lld values, %.2f%% bit-exact, worst difference %.3f of the budget\n",
-                  (long long)values, 100.0 * (double)exact / (double)values, worst);
 }
 
 /* ---- Softmax -------------------------------------------------------------------------------------------- */
@@ -1111,54 +969,345 @@ static void test_sampler_rotation(void **state) {
             }
 }
 
-static void test_sampler_gpu_vs_cpu(void **state) {
+/* ---- Upsampling2D --------------------------------------------------------------------------------------- */
+
+static glnn_op *make_upsampling(const char *name, int factor, glnn_interpolation interpolation) {
+    glnn_error err;
+    glnn_upsampling2d_params p;
+    glnn_upsampling2d_params_init(&p);
+    p.name = name;
+    p.factor = factor;
+    p.interpolation = interpolation;
+    glnn_op *op;
+    assert_ok(glnn_upsampling2d_create(&p, &op, &err));
+    return op;
+}
+
+static void test_upsampling_params(void **state) {
     (void)state;
-    glnn_context *gpu = glnn_test_gpu(), *cpu = glnn_test_cpu();
-    if (!gpu) skip();
-    static const int in_sizes[][2] = {{1, 1}, {2, 2}, {5, 5}, {23, 37}, {61, 100}, {240, 320}, {385, 385}};
-    static const int out_sizes[][2] = {{1, 1}, {3, 3}, {16, 16}, {17, 31}, {40, 64}, {385, 385}, {7, 200}};
-    glnn_rng r = {4242};
-    int64_t values[2] = {0, 0}, exact[2] = {0, 0};
-    for (int ii = 0; ii < COUNT(in_sizes); ii++) {
-        const int h = in_sizes[ii][0], w = in_sizes[ii][1];
-        uint8_t *px = malloc((size_t)h * w * 3);
-        fill_bytes(&r, px, (int64_t)h * w * 3);
-        glnn_tensor *ig = make_image(gpu, h, w, px), *ic = make_image(cpu, h, w, px);
-        for (int oi = 0; oi < COUNT(out_sizes); oi++)
-            for (int crop = 0; crop < 2; crop++)
-                for (int linear = 0; linear < 2; linear++)
-                    for (int rot = 0; rot < 4; rot++) {
-                        if ((ii + oi + rot) % 2 && h * w > 10000) continue; /* keep the big ones few */
-                        const int ho = out_sizes[oi][0], wo = out_sizes[oi][1];
-                        glnn_op *op = make_sampler(wo, ho, crop, linear, rot);
-                        /* Every other case also through storage buffers (devices without texture buffers). */
-                        for (int storage = 0; storage < 1 + (ii + oi + crop + linear + rot) % 2; storage++) {
-                            glnn_image_sampler_force_storage_buffers(op, storage);
-                            int64_t ng, nc;
-                            uint8_t *og = run_u8(gpu, op, NULL, ig, &ng), *oc = run_u8(cpu, op, NULL, ic, &nc);
-                            assert_int_equal(ng, nc);
-                            for (int64_t i = 0; i < nc; i++) {
-                                int d = abs((int)og[i] - (int)oc[i]);
-                                /* Nearest: the GPU uses the positions computed on the host, so it is exact. */
-                                if (d > linear)
-                                    fail_msg("%dx%d -> %dx%d crop %d linear %d rotation %d storage %d: value %lld GPU "
-                                             "%d CPU %d",
-                                             w, h, wo, ho, crop, linear, rot, storage, (long long)i, og[i], oc[i]);
-                                exact[linear] += d == 0;
-                            }
-                            values[linear] += nc;
-                            free(og);
-                            free(oc);
-                        }
-                        glnn_op_release(op);
-                    }
-        glnn_tensor_free(ig);
-        glnn_tensor_free(ic);
-        free(px);
+    glnn_error err;
+    glnn_upsampling2d_params p, q;
+    glnn_upsampling2d_params_init(&p);
+    assert_null(p.name);
+    assert_int_equal(p.factor, 2);
+    assert_int_equal(p.interpolation, GLNN_INTERPOLATION_NEAREST);
+    p.name = "up";
+    glnn_op *op;
+    assert_ok(glnn_upsampling2d_create(&p, &op, &err));
+    assert_ok(glnn_upsampling2d_get_params(op, &q, &err));
+    assert_string_equal(q.name, "up");
+    assert_int_equal(q.factor, 2);
+    assert_int_equal(q.interpolation, GLNN_INTERPOLATION_NEAREST);
+    assert_int_equal(glnn_op_get_kind(op), GLNN_OP_UPSAMPLING2D);
+    assert_string_equal(glnn_op_type_name(op), "upsampling2d");
+    assert_string_equal(glnn_op_name(op), "up");
+    assert_int_equal(glnn_op_input_count(op), 1);
+    assert_int_equal(glnn_op_output_count(op), 1);
+    assert_keys(op, "factor: 2\ninterpolation: nearest\n");
+    char buf[64];
+    glnn_op_describe(op, buf, sizeof buf);
+    assert_string_equal(buf, "x2 nearest");
+    /* Counters need the output size. */
+    int64_t v;
+    assert_error(glnn_op_count_multiply_adds(op, &v, &err), &err, GLNN_ERR_STATE, "up");
+    glnn_pooling2d_params pp;
+    assert_error(glnn_pooling2d_get_params(op, &pp, &err), &err, GLNN_ERR_ARGUMENT, "not a Pooling2D");
+    glnn_op *pool = glnn_test_pool("p", GLNN_POOLING_MAX, 2, 0, GLNN_PADDING_VALID);
+    assert_error(glnn_upsampling2d_get_params(pool, &q, &err), &err, GLNN_ERR_ARGUMENT, "not an Upsampling2D");
+    assert_error(glnn_upsampling2d_get_params(op, NULL, &err), &err, GLNN_ERR_ARGUMENT, "Upsampling2D");
+    glnn_op_release(pool);
+    glnn_op_release(op);
+
+    /* The largest factor, bilinear; the same op from its description (glnn_op_create), parameters in order. */
+    op = make_upsampling("up16", 16, GLNN_INTERPOLATION_BILINEAR);
+    assert_keys(op, "factor: 16\ninterpolation: bilinear\n");
+    glnn_op_release(op);
+    const glnn_op_info *info = glnn_op_info_find("upsampling2d");
+    assert_non_null(info);
+    assert_int_equal(info->kind, GLNN_OP_UPSAMPLING2D);
+    assert_string_equal(info->class_name, "Upsampling2D");
+    assert_int_equal(info->n_params, 2);
+    assert_string_equal(info->params[0].key, "factor");
+    assert_false(info->params[0].required);
+    assert_int_equal(info->params[0].default_value, 2);
+    assert_string_equal(info->params[1].key, "interpolation");
+    assert_int_equal(info->params[1].type, GLNN_PARAM_ENUM);
+    assert_ptr_equal(glnn_op_info_at(GLNN_OP_UPSAMPLING2D - 1), info);
+    const int values[2] = {5, GLNN_INTERPOLATION_BILINEAR};
+    assert_ok(glnn_op_create("upsampling2d", "gen", values, 2, &op, &err));
+    assert_ok(glnn_upsampling2d_get_params(op, &q, &err));
+    assert_int_equal(q.factor, 5);
+    assert_int_equal(q.interpolation, GLNN_INTERPOLATION_BILINEAR);
+    int value;
+    assert_ok(glnn_op_get_param(op, 0, &value, &err));
+    assert_int_equal(value, 5);
+    assert_ok(glnn_op_get_param(op, 1, &value, &err));
+    assert_int_equal(value, GLNN_INTERPOLATION_BILINEAR);
+    glnn_op_describe(op, buf, sizeof buf);
+    assert_string_equal(buf, "x5 bilinear");
+    glnn_op_release(op);
+    /* Enumeration words. */
+    glnn_interpolation it;
+    assert_ok(glnn_interpolation_parse("BiLinear", &it, &err));
+    assert_int_equal(it, GLNN_INTERPOLATION_BILINEAR);
+    assert_string_equal(glnn_interpolation_name(GLNN_INTERPOLATION_NEAREST), "nearest");
+    assert_string_equal(glnn_interpolation_name(GLNN_INTERPOLATION_BILINEAR), "bilinear");
+}
+
+/* SPEC §5.5: invalid name; factor < 2 or > 16; interpolation not one of the two — in that order. */
+static void test_upsampling_construction_errors(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_upsampling2d_params p;
+    glnn_upsampling2d_params_init(&p);
+    p.name = "u";
+    glnn_op *op = NULL;
+    glnn_upsampling2d_params bad = p;
+    bad.name = "";
+    bad.factor = 1;
+    bad.interpolation = (glnn_interpolation)7;
+    assert_error(glnn_upsampling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Upsampling2D",
+                 "invalid operation name");
+    bad.name = NULL;
+    assert_error(glnn_upsampling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "invalid operation name");
+    bad.name = "u";
+    assert_error(glnn_upsampling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Upsampling2D 'u'",
+                 "factor must be between 2 and 16, got 1");
+    bad.factor = 17;
+    assert_error(glnn_upsampling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "got 17");
+    bad.factor = -3;
+    assert_error(glnn_upsampling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "got -3");
+    bad.factor = 0;
+    assert_error(glnn_upsampling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "got 0");
+    bad.factor = 16;
+    assert_error(glnn_upsampling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "Upsampling2D 'u'",
+                 "invalid interpolation '7'");
+    bad.interpolation = (glnn_interpolation)-1;
+    assert_error(glnn_upsampling2d_create(&bad, &op, &err), &err, GLNN_ERR_ARGUMENT, "invalid interpolation '-1'");
+    assert_null(op);
+    assert_error(glnn_upsampling2d_create(NULL, &op, &err), &err, GLNN_ERR_ARGUMENT, "Upsampling2D");
+    assert_error(glnn_upsampling2d_create(&p, NULL, &err), &err, GLNN_ERR_ARGUMENT, "Upsampling2D");
+    /* The generic constructor: the same checks, the same messages. */
+    const int values[2] = {1, GLNN_INTERPOLATION_NEAREST};
+    assert_error(glnn_op_create("upsampling2d", "u", values, 2, &op, &err), &err, GLNN_ERR_ARGUMENT, "Upsampling2D 'u'",
+                 "factor must be between 2 and 16, got 1");
+    assert_error(glnn_op_create("upsampling2d", "u", values, 1, &op, &err), &err, GLNN_ERR_ARGUMENT,
+                 "create Upsampling2D", "1 parameter values given for 2 parameters");
+    /* The bounds themselves are valid. */
+    bad.interpolation = GLNN_INTERPOLATION_BILINEAR;
+    for (int f = 2; f <= 16; f += 14) {
+        bad.factor = f;
+        assert_ok(glnn_upsampling2d_create(&bad, &op, &err));
+        glnn_op_release(op);
     }
-    print_message("ImageSampler GPU vs CPU: bilinear %lld values, %.4f%% exact; nearest %lld values, %.4f%% exact\n",
-                  (long long)values[1], 100.0 * (double)exact[1] / (double)values[1], (long long)values[0],
-                  100.0 * (double)exact[0] / (double)values[0]);
+}
+
+/* Hand-computed results (SPEC §5.5) on a 2×2×4 input, factor 2, and on a 1×3×4 row, factor 3.  Bilinear samples
+ * p = (j + 0.5)/f − 0.5 clamped to [0, n − 1]: for n = 2, f = 2 the weights of pixel 1 are 0, 1/4, 3/4, 1 along
+ * each axis; x first, then y, result ⌊v + 0.5⌋. */
+static void test_upsampling_hand(void **state) {
+    (void)state;
+    glnn_error err;
+    /* Channel 0: 0 100 / 200 255; channel 1: 10 11 / 12 13; channel 2: 7; channel 3: 255 0 / 0 255. */
+    static const uint8_t in[2 * 2 * 4] = {0, 10, 7, 255, 100, 11, 7, 0, 200, 12, 7, 0, 255, 13, 7, 255};
+    /* Channel 0: rows of x-blends 0 25 75 100 (top) and 200 213.75 241.25 255 (bottom), then
+     * y1 = 3/4 top + 1/4 bottom = 50 72.1875 116.5625 138.75, y2 = 1/4 top + 3/4 bottom = 150 166.5625 199.6875
+     * 216.25. */
+    static const uint8_t bil0[4][4] = {
+        {0, 25, 75, 100}, {50, 72, 117, 139}, {150, 167, 200, 216}, {200, 214, 241, 255}};
+    /* Channel 1: 10 10.25 10.75 11 / 10.5 10.75 11.25 11.5 / 11.5 11.75 12.25 12.5 / 12 12.25 12.75 13: halves
+     * round up. */
+    static const uint8_t bil1[4][4] = {{10, 10, 11, 11}, {11, 11, 11, 12}, {12, 12, 12, 13}, {12, 12, 13, 13}};
+    /* Channel 3: 255 191.25 63.75 0 / 191.25 159.375 95.625 63.75 / 63.75 95.625 159.375 191.25 / 0 63.75 191.25
+     * 255. */
+    static const uint8_t bil3[4][4] = {{255, 191, 64, 0}, {191, 159, 96, 64}, {64, 96, 159, 191}, {0, 64, 191, 255}};
+    /* A 1×3 row, factor 3: p = −1/3, 0, 1/3, 2/3, 1, 4/3, 5/3, 2, 7/3; rows all alike (n = 1: pixel 0). */
+    static const uint8_t row[3 * 4] = {0, 255, 9, 30, 30, 0, 9, 30, 90, 255, 9, 30};
+    static const uint8_t row_bil[2][9] = {{0, 0, 10, 20, 30, 50, 70, 90, 90},
+                                          {255, 255, 170, 85, 0, 85, 170, 255, 255}};
+    static const uint8_t row_near[2][9] = {{0, 0, 0, 30, 30, 30, 90, 90, 90}, {255, 255, 255, 0, 0, 0, 255, 255, 255}};
+    glnn_context *ctx[2];
+    int nc = contexts(ctx);
+    for (int c = 0; c < nc; c++) {
+        glnn_tensor *t = make_tensor(ctx[c], 2, 2, 4, in);
+        int64_t n;
+        glnn_op *op = make_upsampling("near", 2, GLNN_INTERPOLATION_NEAREST);
+        uint8_t *out = run_u8(ctx[c], op, NULL, t, &n);
+        assert_int_equal(n, 4 * 4 * 4);
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++)
+                assert_memory_equal(out + (y * 4 + x) * 4, in + ((y / 2) * 2 + x / 2) * 4, 4);
+        glnn_shape s;
+        assert_ok(glnn_op_output_shape(op, 0, &s, &err));
+        assert_int_equal(s.kind, GLNN_KIND_TENSOR);
+        assert_int_equal(s.h, 4);
+        assert_int_equal(s.w, 4);
+        assert_int_equal(s.c, 4);
+        free(out);
+        glnn_op_release(op);
+
+        op = make_upsampling("bil", 2, GLNN_INTERPOLATION_BILINEAR);
+        out = run_u8(ctx[c], op, NULL, t, &n);
+        assert_int_equal(n, 4 * 4 * 4);
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++) {
+                const uint8_t *px = out + (y * 4 + x) * 4;
+                if (px[0] != bil0[y][x] || px[1] != bil1[y][x] || px[2] != 7 || px[3] != bil3[y][x])
+                    fail_msg("%s: output (%d, %d) is %d %d %d %d, expected %d %d 7 %d", glnn_context_path(ctx[c]), x, y,
+                             px[0], px[1], px[2], px[3], bil0[y][x], bil1[y][x], bil3[y][x]);
+            }
+        free(out);
+        glnn_op_release(op);
+        glnn_tensor_free(t);
+
+        t = make_tensor(ctx[c], 1, 3, 4, row);
+        for (int bilinear = 0; bilinear < 2; bilinear++) {
+            op = make_upsampling("row", 3, bilinear ? GLNN_INTERPOLATION_BILINEAR : GLNN_INTERPOLATION_NEAREST);
+            out = run_u8(ctx[c], op, NULL, t, &n);
+            assert_int_equal(n, 3 * 9 * 4);
+            for (int y = 0; y < 3; y++)
+                for (int x = 0; x < 9; x++) {
+                    const uint8_t *px = out + (y * 9 + x) * 4;
+                    const uint8_t(*want)[9] = bilinear ? row_bil : row_near;
+                    assert_int_equal(px[0], want[0][x]);
+                    assert_int_equal(px[1], want[1][x]);
+                    assert_int_equal(px[2], 9);
+                    assert_int_equal(px[3], 30);
+                }
+            free(out);
+            glnn_op_release(op);
+        }
+        glnn_tensor_free(t);
+    }
+}
+
+static void test_upsampling_prepare_errors(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_context *cpu = glnn_test_cpu();
+    glnn_op *op = make_upsampling("u", 3, GLNN_INTERPOLATION_BILINEAR);
+    glnn_tensor *out = NULL, *none = NULL;
+    assert_error(glnn_op_run(cpu, op, NULL, NULL, 0, &out, &err), &err, GLNN_ERR_STATE,
+                 "input #0 of 'u' is not provided");
+    assert_error(glnn_op_run(cpu, op, NULL, &none, 1, &out, &err), &err, GLNN_ERR_STATE,
+                 "input #0 of 'u' is not provided");
+    uint8_t px[4 * 5 * 8] = {0};
+    glnn_tensor *img = make_image(cpu, 2, 2, px);
+    assert_error(glnn_op_run(cpu, op, NULL, &img, 1, &out, &err), &err, GLNN_ERR_ARGUMENT, "Upsampling2D 'u'",
+                 "expects a tensor on input #0, got an image");
+    float f[8] = {0};
+    glnn_tensor *vec = make_vector(cpu, 8, f);
+    assert_error(glnn_op_run(cpu, op, NULL, &vec, 1, &out, &err), &err, GLNN_ERR_ARGUMENT, "got a vector");
+    assert_null(out);
+    assert_false(op->prepared);
+    /* Prepared on 4×5×8: 12×15×8, 4·H_out·W_out·C multiply-adds (bilinear), 4× H_out·W_out·C/4 fetches.  A failed
+     * preparation then leaves the op as it was. */
+    glnn_tensor *t = make_tensor(cpu, 4, 5, 8, px);
+    assert_ok(glnn_op_run(cpu, op, NULL, &t, 1, &out, &err));
+    assert_counters(op, 4 * 12 * 15 * 8, 12 * 15 * 8);
+    glnn_tensor_free(out);
+    out = NULL;
+    assert_error(glnn_op_run(cpu, op, NULL, &img, 1, &out, &err), &err, GLNN_ERR_ARGUMENT, "got an image");
+    glnn_shape s;
+    assert_ok(glnn_op_output_shape(op, 0, &s, &err));
+    assert_int_equal(s.h, 12);
+    assert_int_equal(s.w, 15);
+    assert_int_equal(s.c, 8);
+    assert_counters(op, 4 * 12 * 15 * 8, 12 * 15 * 8);
+    /* An output tensor of the wrong shape. */
+    glnn_tensor *wrong = make_tensor(cpu, 12, 14, 8, NULL);
+    assert_error(glnn_op_run(cpu, op, NULL, &t, 1, &wrong, &err), &err, GLNN_ERR_ARGUMENT, "run 'u'",
+                 "the output tensor must be 12×15×8");
+    glnn_tensor_free(wrong);
+    glnn_tensor_free(t);
+    glnn_tensor_free(img);
+    glnn_tensor_free(vec);
+    glnn_op_release(op);
+}
+
+/* Counters (SPEC §5.5): nearest 0 multiply-adds and H_out·W_out·C/4 fetches, bilinear 4·H_out·W_out·C and four
+ * times the fetches; on every context. */
+static void test_upsampling_counters(glnn_context *ctx) {
+    glnn_error err;
+    uint8_t *zeros = calloc(3 * 7 * 16, 1);
+    glnn_tensor *t = make_tensor(ctx, 3, 7, 16, zeros), *out = NULL;
+    for (int bilinear = 0; bilinear < 2; bilinear++) {
+        glnn_op *op = make_upsampling("u", 16, bilinear ? GLNN_INTERPOLATION_BILINEAR : GLNN_INTERPOLATION_NEAREST);
+        assert_ok(glnn_op_run(ctx, op, NULL, &t, 1, &out, &err));
+        const int64_t v = 48 * 112 * 16;
+        assert_counters(op, bilinear ? 4 * v : 0, bilinear ? v : v / 4);
+        glnn_tensor_free(out);
+        out = NULL;
+        glnn_op_release(op);
+    }
+    glnn_tensor_free(t);
+    free(zeros);
+}
+
+/* Listing keys `factor` and `interpolation`: read, defaults when absent, printed in key order; the printed text
+ * reads back the same. */
+static void test_upsampling_listing(void **state) {
+    (void)state;
+    glnn_error err;
+    static const char listing[] = "connections:\n"
+                                  " - from: a\n   to: b\n"
+                                  "ops:\n"
+                                  " - _name: a\n   _type: upsampling2d\n   factor: 3\n   interpolation: bilinear\n"
+                                  " - _name: b\n   _type: upsampling2d\n   factor: 2\n   interpolation: nearest\n";
+    glnn_model *m;
+    assert_ok(glnn_model_deserialize(listing, strlen(listing), &m, &err));
+    glnn_upsampling2d_params q;
+    assert_ok(glnn_upsampling2d_get_params(glnn_model_find(m, "a"), &q, &err));
+    assert_int_equal(q.factor, 3);
+    assert_int_equal(q.interpolation, GLNN_INTERPOLATION_BILINEAR);
+    char *text;
+    size_t n;
+    assert_ok(glnn_model_serialize(m, &text, &n, &err));
+    assert_string_equal(text, listing);
+    glnn_model *again;
+    assert_ok(glnn_model_deserialize(text, n, &again, &err));
+    char *text2;
+    assert_ok(glnn_model_serialize(again, &text2, &n, &err));
+    assert_string_equal(text2, text);
+    glnn_free(text);
+    glnn_free(text2);
+    glnn_model_free(again);
+    /* Run: 1×2×4 → 3×6×4 → 6×12×4, against the two ops run by hand. */
+    uint8_t in[2 * 4] = {0, 60, 120, 180, 255, 90, 30, 240};
+    assert_ok(glnn_model_bind_tensor_u8(m, "a", 0, in, 1, 2, 4, &err));
+    assert_ok(glnn_model_add_output(m, "b", 0, &err));
+    glnn_context *cpu = glnn_test_cpu();
+    assert_ok(glnn_model_run(m, cpu, NULL, &err));
+    uint8_t got[6 * 12 * 4];
+    assert_ok(glnn_model_get_output_u8(m, "b", 0, got, sizeof got, &err));
+    glnn_op *a = make_upsampling("a", 3, GLNN_INTERPOLATION_BILINEAR), *b = make_upsampling("b", 2, 0);
+    glnn_tensor *t = make_tensor(cpu, 1, 2, 4, in), *mid = NULL;
+    assert_ok(glnn_op_run(cpu, a, NULL, &t, 1, &mid, &err));
+    int64_t count;
+    uint8_t *want = run_u8(cpu, b, NULL, mid, &count);
+    assert_int_equal(count, sizeof got);
+    assert_memory_equal(got, want, sizeof got);
+    free(want);
+    glnn_tensor_free(mid);
+    glnn_tensor_free(t);
+    glnn_op_release(a);
+    glnn_op_release(b);
+    glnn_model_free(m);
+    /* Keys left out take the defaults: factor 2, nearest. */
+    static const char bare[] = "ops:\n - _name: u\n   _type: upsampling2d\n";
+    assert_ok(glnn_model_deserialize(bare, strlen(bare), &m, &err));
+    assert_ok(glnn_upsampling2d_get_params(glnn_model_op_at(m, 0), &q, &err));
+    assert_int_equal(q.factor, 2);
+    assert_int_equal(q.interpolation, GLNN_INTERPOLATION_NEAREST);
+    assert_ok(glnn_model_serialize(m, &text, &n, &err));
+    assert_string_equal(text, "connections:\nops:\n - _name: u\n   _type: upsampling2d\n   factor: 2\n"
+                              "   interpolation: nearest\n");
+    glnn_free(text);
+    glnn_model_free(m);
+    glnn_context *ctx[2];
+    int nc = contexts(ctx);
+    for (int c = 0; c < nc; c++)
+        test_upsampling_counters(ctx[c]);
 }
 
 int main(void) {
@@ -1169,17 +1318,19 @@ int main(void) {
         cmocka_unit_test(test_pooling_same),
         cmocka_unit_test(test_pooling_prepare_errors),
         cmocka_unit_test(test_pooling_counters),
-        cmocka_unit_test(test_pooling_gpu_vs_cpu),
         cmocka_unit_test(test_dense_params),
         cmocka_unit_test(test_dense_hand),
         cmocka_unit_test(test_dense_errors),
         cmocka_unit_test(test_dense_counters),
-        cmocka_unit_test(test_dense_gpu_vs_cpu),
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_sampler_params),
         cmocka_unit_test(test_sampler_hand),
         cmocka_unit_test(test_sampler_rotation),
-        cmocka_unit_test(test_sampler_gpu_vs_cpu),
+        cmocka_unit_test(test_upsampling_params),
+        cmocka_unit_test(test_upsampling_construction_errors),
+        cmocka_unit_test(test_upsampling_hand),
+        cmocka_unit_test(test_upsampling_prepare_errors),
+        cmocka_unit_test(test_upsampling_listing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
