@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages glnn needs to build and test, when some are missing.
 set -e
 PACKAGES="build-essential cmake pkg-config libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
-libpng-dev libjpeg-dev libcmocka-dev python3-dev python3-numpy python3-pytest python3-setuptools
+libpng-dev libjpeg-dev libcmocka-dev python3-dev python3-numpy python3-pytest python3-setuptools python3-venv
 clang libclang-rt-14-dev valgrind"
 missing=""
 for p in $PACKAGES; do
