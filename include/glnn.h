@@ -375,7 +375,8 @@ glnn_status glnn_model_add_output(glnn_model *m, const char *op, int output, gln
 int glnn_model_op_count(const glnn_model *m);
 glnn_op *glnn_model_op_at(const glnn_model *m, int index);
 glnn_op *glnn_model_find(const glnn_model *m, const char *name);
-/* Binds user data to an op input that has no connection. */
+/* Binds user data to an op input that has no connection: an image (1, 3 or 4 channels of bytes) or a tensor as bytes
+ * or as floats, which must lie in [0, 1] (SPEC §2.2, glnn_quantize_f32).  The data are copied. */
 glnn_status glnn_model_bind_image(glnn_model *m, const char *op, int input, const uint8_t *pixels, int64_t h, int64_t w,
                                   int channels, glnn_error *err);
 glnn_status glnn_model_bind_tensor_u8(glnn_model *m, const char *op, int input, const uint8_t *data, int64_t h,
