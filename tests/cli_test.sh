@@ -173,14 +173,6 @@ assert p.shape == (120,) and p.dtype == np.float32 and abs(p.sum() - 1) < 1e-4 a
         "$TMP/o/bg.softmax.npy"
     check run-output-unknown 1 "$GLNN" run --device $REF --output nosuch "$MODEL" "$IMG" &&
         expect run-output-unknown err "no operation 'nosuch'"
-    check missing-image 1 "$GLNN" run --device $REF "$MODEL" "$TMP/none.png" && expect missing-image err "none.png"
-    head -c 500000 "$MODEL" >"$TMP/cut.chunks"
-    check truncated-model 1 "$GLNN" run --device $REF "$TMP/cut.chunks" "$IMG" &&
-        expect truncated-model err "truncated chunk record"
-    check truncated-no-result 1 "$GLNN" run --device $REF --json "$TMP/cut.chunks" "$IMG" && [ ! -s "$TMP/out" ] ||
-        fail "truncated-no-result: output printed"
-    printf 'not an image' >"$TMP/bad.png"
-    check bad-image 1 "$GLNN" run --device $REF "$MODEL" "$TMP/bad.png" && expect bad-image err "bad.png"
 
     # ---- bench: from any folder, the model case found where glnn is ----
     check bench-list 0 "$GLNN" bench --list && expect bench-list out "dog_classifier" &&
@@ -195,6 +187,28 @@ assert "conv1x1_64_128" in names and names[-1] == "dog_classifier", names'
         --model '$(pwd)/$MODEL' --image '$(pwd)/$IMG'" && expect bench-model-option out "dog_classifier"
 else
     skip "../shared's dog classifier and pictures not found: model, run and bench cases"
+fi
+# Bad input on the dog classifier, else on the project's own model (models/fashion_mnist.chunks) with a 1x1 grey
+# picture made here.
+ERR_MODEL=
+if have_model; then
+    ERR_MODEL=$MODEL ERR_IMG=$IMG
+elif [ -f models/fashion_mnist.chunks ]; then
+    ERR_MODEL=models/fashion_mnist.chunks ERR_IMG=$TMP/grey.bmp
+    printf 'BM\066\000\000\000\000\000\000\000\066\000\000\000\050\000\000\000\001\000\000\000\001\000\000\000\001\000\030\000\000\000\000\000\004\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\200\200\200\000' >"$ERR_IMG"
+    check run-own-model 0 "$GLNN" run --device $REF "$ERR_MODEL" "$ERR_IMG" && expect run-own-model out "%"
+fi
+if [ -n "$ERR_MODEL" ]; then
+    check missing-image 1 "$GLNN" run --device $REF "$ERR_MODEL" "$TMP/none.png" && expect missing-image err "none.png"
+    head -c 200000 "$ERR_MODEL" >"$TMP/cut.chunks"
+    check truncated-model 1 "$GLNN" run --device $REF "$TMP/cut.chunks" "$ERR_IMG" &&
+        expect truncated-model err "truncated chunk record"
+    check truncated-no-result 1 "$GLNN" run --device $REF --json "$TMP/cut.chunks" "$ERR_IMG" && [ ! -s "$TMP/out" ] ||
+        fail "truncated-no-result: output printed"
+    printf 'not an image' >"$TMP/bad.png"
+    check bad-image 1 "$GLNN" run --device $REF "$ERR_MODEL" "$TMP/bad.png" && expect bad-image err "bad.png"
+else
+    skip "no model: the bad-input cases of run"
 fi
 check bench-nomatch 2 "$GLNN" bench --device $REF --filter nosuchcase && expect bench-nomatch err "matches no case"
 # --filter takes comma-separated parts of case names; the reference is timed by the wall clock.

@@ -3,7 +3,9 @@
 
 #include <string.h>
 
-#define DEFAULT_MODEL "models/dog_classifier.chunks"
+/* The model case by default: the first of these found (cli_find_data: installed, in the source tree, in ../shared),
+ * on butterfly.bmp, else on a synthetic picture. */
+static const char *const default_models[] = {"models/dog_classifier.chunks", "models/fashion_mnist.chunks"};
 #define DEFAULT_PICTURE "images/butterfly.bmp"
 
 /* The Conv2D suite: names are stable so that results compare across versions.  The model case follows. */
@@ -20,7 +22,7 @@ static const bench_case suite[] = {
 };
 #define N_CASES (sizeof suite / sizeof suite[0] + 1)
 
-/* The model case: --model on --image, else the dog classifier on butterfly.bmp where glnn finds them. */
+/* The model case: --model on --image, else a default model on butterfly.bmp or a synthetic picture. */
 typedef struct model_case {
     bench_case c;
     char name[128], model[1024], image[1024];
@@ -32,17 +34,16 @@ static void find_model_case(const cli_options *o, model_case *mc) {
     mc->c.name = mc->name;
     mc->c.model = mc->model;
     mc->c.image = mc->image;
-    snprintf(mc->name, sizeof mc->name, "dog_classifier");
-    if (o->model) {
-        snprintf(mc->model, sizeof mc->model, "%s", o->model);
-        cli_stem(o->model, mc->name, sizeof mc->name);
-    } else if (!cli_find_data(DEFAULT_MODEL, mc->model, sizeof mc->model)) {
-        mc->missing = "the dog classifier was not found (installed, in the source tree or in ../shared): give --model";
-    }
+    bool found = o->model != NULL;
+    if (found) snprintf(mc->model, sizeof mc->model, "%s", o->model);
+    for (size_t i = 0; !found && i < sizeof default_models / sizeof default_models[0]; i++)
+        found = cli_find_data(default_models[i], mc->model, sizeof mc->model);
+    cli_stem(found ? mc->model : default_models[0], mc->name, sizeof mc->name);
+    if (!found) mc->missing = "no model found (installed, in the source tree or in ../shared): give --model";
     if (o->image)
         snprintf(mc->image, sizeof mc->image, "%s", o->image);
-    else if (!cli_find_data(DEFAULT_PICTURE, mc->image, sizeof mc->image) && !mc->missing)
-        mc->missing = "butterfly.bmp was not found: give --image";
+    else if (!cli_find_data(DEFAULT_PICTURE, mc->image, sizeof mc->image))
+        mc->c.image = NULL; /* a synthetic picture */
 }
 
 static const bench_case *case_at(const model_case *mc, size_t i) {

@@ -42,7 +42,8 @@ static const command_spec commands[] = {
     {"bench", "", "the benchmark suite: Conv2D layers and a whole model, checked against the reference",
      "Times each case (median and minimum over --runs runs after a 200 ms warm-up) and compares its result with the "
      "reference; a Conv2D layer more than 1 LSB off is refused.  The model case runs --model on --image (default: "
-     "the dog classifier and butterfly.bmp where glnn finds them: installed, in the source tree or in ../shared).",
+     "the dog classifier, else the project's models/fashion_mnist.chunks, where glnn finds them: installed, in the "
+     "source tree or in ../shared; on butterfly.bmp, else on a synthetic picture).",
      C_BENCH, 0, 0, cmd_bench},
 };
 
