@@ -63,5 +63,6 @@ setup(
     cmdclass={"build_ext": BuildWithCMake},
     packages=find_packages("python", exclude=["tests", "tests.*"]),
     package_dir={"": "python"},
+    package_data={"glnn": ["*.pyi", "py.typed"]},
     options={"build": {"build_base": BUILD}, "egg_info": {"egg_base": BUILD}},
 )

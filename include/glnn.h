@@ -117,8 +117,9 @@ glnn_status glnn_tensor_create(glnn_context *ctx, glnn_shape shape, glnn_tensor 
 void glnn_tensor_free(glnn_tensor *t);
 glnn_shape glnn_tensor_shape(const glnn_tensor *t);
 int64_t glnn_shape_count(glnn_shape shape); /* h·w·c */
-/* `count` must equal h·w·c.  Float data is quantized with Q (SPEC §2.2); a NaN is an error naming its
- * flat index.  Vectors take float data as is and bytes as q/255. */
+/* `count` must equal h·w·c.  Float data is quantized with Q (SPEC §2.2) and must lie in [0, 1]: a value outside
+ * [−1/510, 1 + 1/510], a NaN or ±∞ is an error naming its flat index (glnn_quantize_f32).  Vectors take float
+ * data as is (a NaN is still an error) and bytes as q/255. */
 glnn_status glnn_tensor_upload_u8(glnn_tensor *t, const uint8_t *data, int64_t count, glnn_error *err);
 glnn_status glnn_tensor_upload_f32(glnn_tensor *t, const float *data, int64_t count, glnn_error *err);
 glnn_status glnn_tensor_download_u8(const glnn_tensor *t, uint8_t *data, int64_t count, glnn_error *err);
@@ -129,6 +130,11 @@ glnn_status glnn_image_create(glnn_context *ctx, const uint8_t *pixels, int64_t 
 
 /* SPEC §2.2: Q(v) = floor(255·clamp(v, 0, 1) + 0.5), Q(NaN) = 0. */
 uint8_t glnn_quantize(float v);
+/* Quantizes `count` floats of user data with Q into bytes, as every float upload does (tensors, bound tensors,
+ * float images in bindings): values must lie in [0, 1] (within half a step: [−1/510, 1 + 1/510]); anything else,
+ * NaN and ±∞ included, is a GLNN_ERR_ARGUMENT naming the flat index and the value of the first one and saying how
+ * to fix it (8-bit data divided by 255, or passed as bytes).  `out` is untouched on error. */
+glnn_status glnn_quantize_f32(const float *data, uint8_t *out, int64_t count, glnn_error *err);
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Chunk collections (SPEC §9)                                                                          */
@@ -150,6 +156,10 @@ bool glnn_chunks_remove(glnn_chunks *chunks, const char *id, size_t id_len);
 size_t glnn_chunks_count(const glnn_chunks *chunks);
 /* The i-th id in ascending byte-wise order. */
 void glnn_chunks_id_at(const glnn_chunks *chunks, size_t i, const char **id, size_t *id_len);
+/* Class names of the chunk `labels` (SPEC §9): one per line, a final LF adds no name, a CR before an LF is dropped.
+ * The count is 0 without such a chunk.  label_at points into the chunk (no terminator); false past the last. */
+size_t glnn_chunks_label_count(const glnn_chunks *chunks);
+bool glnn_chunks_label_at(const glnn_chunks *chunks, size_t index, const char **name, size_t *length);
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Operations                                                                                           */
@@ -365,7 +375,8 @@ glnn_status glnn_model_add_output(glnn_model *m, const char *op, int output, gln
 int glnn_model_op_count(const glnn_model *m);
 glnn_op *glnn_model_op_at(const glnn_model *m, int index);
 glnn_op *glnn_model_find(const glnn_model *m, const char *name);
-/* Binds user data to an op input that has no connection. */
+/* Binds user data to an op input that has no connection: an image (1, 3 or 4 channels of bytes) or a tensor as bytes
+ * or as floats, which must lie in [0, 1] (SPEC §2.2, glnn_quantize_f32).  The data are copied. */
 glnn_status glnn_model_bind_image(glnn_model *m, const char *op, int input, const uint8_t *pixels, int64_t h, int64_t w,
                                   int channels, glnn_error *err);
 glnn_status glnn_model_bind_tensor_u8(glnn_model *m, const char *op, int input, const uint8_t *data, int64_t h,
@@ -395,6 +406,28 @@ glnn_status glnn_model_op_time(const glnn_model *m, int index, double *ms, glnn_
 /* GPU milliseconds of the op at `index` in the last run, from timer queries (EXT_disjoint_timer_query);
  * GLNN_ERR_DEVICE on a CPU context, a driver without timer queries or a disjoint measurement. */
 glnn_status glnn_model_op_gpu_time(const glnn_model *m, int index, double *ms, glnn_error *err);
+/* The connections, in the order they were added. */
+typedef struct glnn_connection_info {
+    const char *source, *dest; /* op names, valid while the model holds these ops */
+    int output, input;         /* output of source, input of dest */
+    int shuffle;               /* SPEC §6; 0 and 1 mean none */
+} glnn_connection_info;
+int glnn_model_connection_count(const glnn_model *m);
+glnn_status glnn_model_connection_at(const glnn_model *m, int index, glnn_connection_info *out, glnn_error *err);
+/* What the prepared model knows of the op at `index`, and its times in the last run (a per-op profile). */
+typedef struct glnn_op_stats {
+    glnn_shape output; /* output #0; kind 0 for an op without outputs (Softmax) */
+    int64_t multiply_adds, texel_fetches;
+    int64_t weights; /* float32 values read from the model data: filters or matrix, and the bias when used */
+    double ms;       /* last run: milliseconds from the op's start until the device finished it; -1 before */
+    double gpu_ms;   /* last run: GPU milliseconds from timer queries; -1 where none was measured */
+} glnn_op_stats;
+/* GLNN_ERR_STATE until the model is prepared. */
+glnn_status glnn_model_op_stats(const glnn_model *m, int index, glnn_op_stats *out, glnn_error *err);
+/* The op table (index, name, type, parameters, inputs with their shuffle steps, output shape, multiply-adds,
+ * weights) and a line of totals (connections, counters, weights, memory), as `glnn model` prints it; shapes and
+ * counts only once prepared.  Writes at most `size` bytes including the terminator; returns the full length. */
+size_t glnn_model_summary(const glnn_model *m, char *buf, size_t size);
 /* Listing text (SPEC §8.4), NUL-terminated, freed with glnn_free(). */
 glnn_status glnn_model_serialize(const glnn_model *m, char **text, size_t *length, glnn_error *err);
 glnn_status glnn_model_deserialize(const char *text, size_t length, glnn_model **out, glnn_error *err);

@@ -4,7 +4,7 @@ set -e
 # python3-torch: glnn.torch (PyTorch layers, export, import) and its tests; dataset-fashion-mnist: the
 # Fashion-MNIST pictures of the project's own model (examples/fashion_mnist, `make demo`, its tests).
 PACKAGES="build-essential cmake pkg-config libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
-libpng-dev libjpeg-dev libcmocka-dev python3-dev python3-numpy python3-pytest python3-setuptools
+libpng-dev libjpeg-dev libcmocka-dev python3-dev python3-numpy python3-pytest python3-setuptools python3-venv
 clang libclang-rt-14-dev valgrind python3-torch dataset-fashion-mnist"
 missing=""
 for p in $PACKAGES; do

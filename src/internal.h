@@ -35,6 +35,12 @@ static inline float glnn_activate(glnn_activation a, float z) {
     }
 }
 
+/* SPEC §2.2 on float user data: an error unless every value lies in [−1/510, 1 + 1/510] (NaN and ±∞ included),
+ * naming `what`, the flat index and the value of the first one and how to fix it. */
+glnn_status glnn_check_user_floats(const char *what, const float *data, int64_t count, glnn_error *err);
+/* The check, then Q of every value into out. */
+glnn_status glnn_quantize_user(const char *what, const float *data, uint8_t *out, int64_t count, glnn_error *err);
+
 /* ---- geometry: the one place (core/geometry.c) ---- */
 typedef struct glnn_axis {
     int64_t n;      /* output length; ≤ 0 means empty (VALID with input < k) */

@@ -1453,12 +1453,16 @@ static void test_upload_f32(void **state) {
     glnn_context *ctx[2];
     int n = contexts(ctx);
     for (int d = 0; d < n; d++) {
-        /* Q on upload: §2.2 table values and ±∞ */
+        /* Q on upload: §2.2 table values in [0, 1] and the half step of slack on either side; −0.3, 1.7 and ±∞
+         * are errors (tests/test_ux.c has the rest). */
         glnn_tensor *t = new_tensor(ctx[d], 1, 2, 4, NULL);
-        const float f[8] = {0.25f, 0.5f, 0.501f, 0.998f, -0.3f, 1.7f, INFINITY, -INFINITY};
-        static const uint8_t q[8] = {64, 128, 128, 254, 0, 255, 255, 0};
+        const float f[8] = {0.25f, 0.5f, 0.501f, 0.998f, -1.0f / 511, 1 + 1.0f / 511, 0, 1};
+        static const uint8_t q[8] = {64, 128, 128, 254, 0, 255, 0, 255};
         assert_ok(glnn_tensor_upload_f32(t, f, 8, &err));
         assert_bytes(t, q, 8, "upload_f32");
+        const float outside[8] = {0.25f, 0.5f, 0.501f, 0.998f, -0.3f, 1.7f, INFINITY, -INFINITY};
+        assert_error(glnn_tensor_upload_f32(t, outside, 8, &err), &err, GLNN_ERR_ARGUMENT, "index 4", "-0.3");
+        assert_bytes(t, q, 8, "tensor after a refused upload");
         /* A NaN is an error naming the flat index of the first NaN; the tensor keeps its contents. */
         float g[8] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, NAN, 0.7f, NAN};
         assert_error(glnn_tensor_upload_f32(t, g, 8, &err), &err, GLNN_ERR_ARGUMENT, "NaN", "index 5");

@@ -69,16 +69,29 @@ static glnn_status setup_conv(const bench_case *c, bench_setup *b, glnn_error *e
     return s;
 }
 
+/* The case's picture; without one, a 64x64 gradient made here (the model's ImageSampler resizes it). */
+static glnn_status load_picture(const bench_case *c, uint8_t **pixels, int64_t *h, int64_t *w, glnn_error *err) {
+    if (c->image) return glnn_image_load(c->image, pixels, h, w, err);
+    *h = *w = 64;
+    if (!(*pixels = malloc(64 * 64 * 3))) return glnn_fail(err, GLNN_ERR_MEMORY, "bench %s: out of memory", c->name);
+    for (int i = 0; i < 64 * 64 * 3; i++)
+        (*pixels)[i] = (uint8_t)(i / 3 % 64 * 4 + i % 3 * 40);
+    return GLNN_OK;
+}
+
 /* A model file with a picture bound to its first op; the last 8-bit output is compared. */
 static glnn_status setup_model(const bench_case *c, bench_setup *b, glnn_error *err) {
     uint8_t *pixels = NULL;
     int64_t h, w;
     glnn_status s = glnn_chunks_read_file(c->model, &b->chunks, err);
     if (s == GLNN_OK) s = glnn_model_from_chunks(b->chunks, &b->model, err);
-    if (s == GLNN_OK) s = glnn_image_load(c->image, &pixels, &h, &w, err);
+    if (s == GLNN_OK) s = load_picture(c, &pixels, &h, &w, err);
     if (s == GLNN_OK)
         s = glnn_model_bind_image(b->model, glnn_op_name(glnn_model_op_at(b->model, 0)), 0, pixels, h, w, 3, err);
-    glnn_free(pixels);
+    if (c->image)
+        glnn_free(pixels);
+    else
+        free(pixels);
     for (int i = glnn_model_op_count(b->model) - 1; s == GLNN_OK && i >= 0 && !b->out_op; i--) {
         glnn_op *op = glnn_model_op_at(b->model, i);
         glnn_op_kind k = glnn_op_get_kind(op);

@@ -11,7 +11,7 @@ typedef struct bench_case {
     int cin, cout, groups;
     int h, w;
     const char *model; /* a model file instead of a single Conv2D */
-    const char *image; /* the picture for a model */
+    const char *image; /* the picture for a model; NULL: a synthetic one */
     bool large;        /* only with --filter on software renderers */
 } bench_case;
 

@@ -1,4 +1,5 @@
-/* glnn model: every operation with its kind, parameters, output shape and multiply-adds. */
+/* glnn model: a model's operations, connections, shapes, counts, weights and memory, as a table, JSON or a Graphviz
+ * graph. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -29,49 +30,198 @@ static glnn_status bind_probe_input(glnn_model *m, const cli_options *o, glnn_er
     return s;
 }
 
+static int print_summary(const glnn_model *m) {
+    size_t n = glnn_model_summary(m, NULL, 0);
+    char *text = malloc(n + 1);
+    if (!text) {
+        fputs("glnn: model: out of memory\n", stderr);
+        return CLI_RUNTIME_ERROR;
+    }
+    glnn_model_summary(m, text, n + 1);
+    fputs(text, stdout);
+    free(text);
+    return CLI_OK;
+}
+
+/* ---- JSON ---------------------------------------------------------------------------------------------- */
+
+/* {"param": value, ...} from the op's description: enumerations as their words, booleans as true / false. */
+static void json_params(const glnn_op *op) {
+    const glnn_op_info *info = glnn_op_get_info(op);
+    printf("{");
+    for (int i = 0; i < info->n_params; i++) {
+        const glnn_param_info *p = &info->params[i];
+        int v = 0;
+        glnn_op_get_param(op, i, &v, NULL);
+        printf("%s\"%s\": ", i ? ", " : "", p->name);
+        if (p->type == GLNN_PARAM_BOOL)
+            printf("%s", v ? "true" : "false");
+        else if (p->type == GLNN_PARAM_ENUM)
+            cli_json_string(stdout, p->enumeration->words[v]);
+        else
+            printf("%d", v);
+    }
+    printf("}");
+}
+
+/* Where each input of op comes from: a connection, or the data the command bound to the first op. */
+static void json_inputs(const glnn_model *m, int index) {
+    const glnn_op *op = glnn_model_op_at(m, index);
+    printf("[");
+    bool any = false;
+    for (int j = 0; j < glnn_model_connection_count(m); j++) {
+        glnn_connection_info c;
+        glnn_model_connection_at(m, j, &c, NULL);
+        if (strcmp(c.dest, glnn_op_name(op)) != 0) continue;
+        printf("%s{\"input\": %d, \"source\": ", any ? ", " : "", c.input);
+        cli_json_string(stdout, c.source);
+        printf(", \"output\": %d, \"shuffle\": %d}", c.output, c.shuffle);
+        any = true;
+    }
+    if (index == 0) printf("%s{\"input\": 0, \"data\": true}", any ? ", " : "");
+    printf("]");
+}
+
+static void print_json(const glnn_model *m, const char *path) {
+    printf("{\"model\": ");
+    cli_json_string(stdout, path);
+    printf(", \"operations\": [");
+    int64_t macs = 0, fetches = 0, weights = 0, memory = 0;
+    for (int i = 0; i < glnn_model_op_count(m); i++) {
+        const glnn_op *op = glnn_model_op_at(m, i);
+        glnn_op_stats st;
+        char summary[256];
+        glnn_model_op_stats(m, i, &st, NULL);
+        glnn_op_describe(op, summary, sizeof summary);
+        printf("%s\n  {\"index\": %d, \"name\": ", i ? "," : "", i);
+        cli_json_string(stdout, glnn_op_name(op));
+        printf(", \"type\": \"%s\", \"summary\": ", glnn_op_type_name(op));
+        cli_json_string(stdout, summary);
+        printf(", \"parameters\": ");
+        json_params(op);
+        printf(", \"inputs\": ");
+        json_inputs(m, i);
+        printf(", \"output\": ");
+        if (st.output.kind)
+            cli_json_shape(stdout, st.output);
+        else
+            printf("null");
+        printf(", \"multiply_adds\": %lld, \"texel_fetches\": %lld, \"weights\": %lld}", (long long)st.multiply_adds,
+               (long long)st.texel_fetches, (long long)st.weights);
+        macs += st.multiply_adds;
+        fetches += st.texel_fetches;
+        weights += st.weights;
+    }
+    glnn_model_memory_size(m, &memory, NULL);
+    printf("\n], \"connections\": %d, \"multiply_adds\": %lld, \"texel_fetches\": %lld, \"weights\": %lld, "
+           "\"memory_bytes\": %lld}\n",
+           glnn_model_connection_count(m), (long long)macs, (long long)fetches, (long long)weights, (long long)memory);
+}
+
+/* ---- Graphviz ------------------------------------------------------------------------------------------ */
+
+/* A double-quoted DOT string. */
+static void dot_string(const char *s) {
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '\n') {
+            fputs("\\n", stdout);
+            continue;
+        }
+        if (*s == '"' || *s == '\\') putchar('\\');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+/* A node per op: its name, class and summary, and its output shape. */
+static void print_dot_nodes(const glnn_model *m) {
+    for (int i = 0; i < glnn_model_op_count(m); i++) {
+        const glnn_op *op = glnn_model_op_at(m, i);
+        glnn_op_stats st;
+        char summary[256], shape[64] = "", text[512];
+        glnn_model_op_stats(m, i, &st, NULL);
+        glnn_op_describe(op, summary, sizeof summary);
+        if (st.output.kind)
+            cli_shape_text(st.output, shape, sizeof shape);
+        else if (glnn_op_get_kind(op) == GLNN_OP_SOFTMAX)
+            snprintf(shape, sizeof shape, "probabilities");
+        snprintf(text, sizeof text, "%s\n%s %s\n%s", glnn_op_name(op), glnn_op_get_info(op)->class_name, summary,
+                 shape);
+        printf("  ");
+        dot_string(glnn_op_name(op));
+        printf(" [label=");
+        dot_string(text);
+        printf("];\n");
+    }
+}
+
+/* An edge per connection, labelled with the source's shape; a second input (a residual) dashed, a shuffled
+ * connection coloured and labelled with its step. */
+static void print_dot_edges(const glnn_model *m) {
+    for (int j = 0; j < glnn_model_connection_count(m); j++) {
+        glnn_connection_info c;
+        glnn_op_stats st;
+        char shape[64] = "", text[128];
+        glnn_model_connection_at(m, j, &c, NULL);
+        glnn_op *source = glnn_model_find(m, c.source);
+        for (int i = 0; i < glnn_model_op_count(m); i++)
+            if (glnn_model_op_at(m, i) == source && glnn_model_op_stats(m, i, &st, NULL) == GLNN_OK && st.output.kind)
+                cli_shape_text(st.output, shape, sizeof shape);
+        int n = snprintf(text, sizeof text, "%s%s", shape, c.input > 0 ? " (residual)" : "");
+        if (c.shuffle > 1) snprintf(text + n, sizeof text - (size_t)n, "\nshuffle %d", c.shuffle);
+        printf("  ");
+        dot_string(c.source);
+        printf(" -> ");
+        dot_string(c.dest);
+        printf(" [label=");
+        dot_string(text);
+        printf("%s%s];\n", c.input > 0 ? ", style=dashed" : "",
+               c.shuffle > 1 ? ", color=\"#1f6fb4\", penwidth=1.6" : "");
+    }
+}
+
+static void print_dot(const glnn_model *m, const char *path, const cli_options *o) {
+    char stem[256], text[64] = "input picture";
+    cli_stem(path, stem, sizeof stem);
+    printf("digraph ");
+    dot_string(stem);
+    printf(" {\n  rankdir=TB;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f4f4f4\", "
+           "fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=9];\n");
+    if (o->input_h) snprintf(text, sizeof text, "input data\n%dx%d", o->input_h, o->input_w);
+    printf("  \"(input)\" [shape=ellipse, fillcolor=\"#dde8f4\", label=");
+    dot_string(text);
+    printf("];\n  \"(input)\" -> ");
+    dot_string(glnn_op_name(glnn_model_op_at(m, 0)));
+    printf(";\n");
+    print_dot_nodes(m);
+    print_dot_edges(m);
+    printf("}\n");
+}
+
 int cmd_model(const cli_options *o) {
-    if (o->n_positional != 1) return cli_usage_error("model needs one MODEL.chunks");
+    const char *path = o->positional[0];
+    if (o->dot && o->json) return cli_usage_error(o, "--dot and --json exclude each other");
     glnn_error err;
     glnn_chunks *chunks = NULL;
     glnn_model *m = NULL;
     glnn_context *ctx = NULL;
     cli_options co = *o;
-    if (!co.device) co.device = "cpu"; /* shapes and counts need no GPU */
-    int rc = 1;
-    if (glnn_chunks_read_file(o->positional[0], &chunks, &err) != GLNN_OK ||
-        glnn_model_from_chunks(chunks, &m, &err) != GLNN_OK || bind_probe_input(m, o, &err) != GLNN_OK ||
-        cli_open_context(&co, &ctx, &err) != GLNN_OK || glnn_model_prepare(m, ctx, chunks, &err) != GLNN_OK) {
+    if (!co.device) co.device = "reference"; /* shapes and counts need no GPU */
+    int rc = CLI_RUNTIME_ERROR;
+    if (glnn_chunks_read_file(path, &chunks, &err) != GLNN_OK || glnn_model_from_chunks(chunks, &m, &err) != GLNN_OK ||
+        bind_probe_input(m, o, &err) != GLNN_OK || cli_open_context(&co, &ctx, &err) != GLNN_OK ||
+        glnn_model_prepare(m, ctx, chunks, &err) != GLNN_OK) {
         rc = cli_fail(&err);
-        goto done;
+    } else if (o->dot) {
+        print_dot(m, path, o);
+        rc = CLI_OK;
+    } else if (o->json) {
+        print_json(m, path);
+        rc = CLI_OK;
+    } else {
+        rc = print_summary(m);
     }
-    printf("%-4s %-16s %-14s %-44s %-14s %14s %12s\n", "#", "name", "type", "parameters", "output", "multiply-adds",
-           "fetches");
-    for (int i = 0; i < glnn_model_op_count(m); i++) {
-        glnn_op *op = glnn_model_op_at(m, i);
-        char shape[64] = "-";
-        glnn_shape s;
-        if (glnn_op_output_count(op) > 0 && glnn_op_output_shape(op, 0, &s, NULL) == GLNN_OK) {
-            if (s.kind == GLNN_KIND_VECTOR)
-                snprintf(shape, sizeof shape, "%lld", (long long)s.c);
-            else
-                snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)s.h, (long long)s.w, (long long)s.c);
-        }
-        int64_t macs = 0, fetches = 0;
-        glnn_op_count_multiply_adds(op, &macs, NULL);
-        glnn_op_count_texel_fetches(op, &fetches, NULL);
-        printf("%-4d %-16s %-14s ", i, glnn_op_name(op), glnn_op_type_name(op));
-        char params[128];
-        glnn_op_describe(op, params, sizeof params);
-        printf("%-44s %-14s %14lld %12lld\n", params, shape, (long long)macs, (long long)fetches);
-    }
-    int64_t macs, fetches, bytes;
-    glnn_model_count_multiply_adds(m, &macs, NULL);
-    glnn_model_count_texel_fetches(m, &fetches, NULL);
-    glnn_model_memory_size(m, &bytes, NULL);
-    printf("%d operations; %lld multiply-adds (%.1f M); %lld texel fetches; memory %.2f MiB (tensors and weights)\n",
-           glnn_model_op_count(m), (long long)macs, (double)macs / 1e6, (long long)fetches, (double)bytes / 1048576.0);
-    rc = 0;
-done:
     glnn_model_free(m);
     glnn_chunks_free(chunks);
     glnn_context_free(ctx);

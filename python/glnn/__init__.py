@@ -20,5 +20,7 @@ from . import _glnn
 from ._glnn import *  # noqa: F401,F403  (the public names of the extension)
 from ._glnn import __version__, nnets  # noqa: F401
 from . import _ops  # noqa: F401  (the operation classes of glnn.nnets, from the library's op descriptions)
+from ._task import InferenceTask
 
-__all__ = [name for name in dir(_glnn) if not name.startswith("_")]
+nnets.InferenceTask = InferenceTask
+__all__ = sorted([name for name in dir(_glnn) if not name.startswith("_")] + ["InferenceTask"])

@@ -8,9 +8,13 @@
 
 static unsigned long long version_counter;
 
-unsigned long long glnnpy_next_version(void) { return ++version_counter; }
+unsigned long long glnnpy_next_version(void) {
+    return ++version_counter;
+}
 
-int glnnpy_is_chunks(PyObject *obj) { return PyObject_TypeCheck(obj, &glnnpy_ChunkCollectionType); }
+int glnnpy_is_chunks(PyObject *obj) {
+    return PyObject_TypeCheck(obj, &glnnpy_ChunkCollectionType);
+}
 
 glnn_chunks *glnnpy_chunks_get(glnnpy_ChunksObject *c) {
     if (c->chunks) return c->chunks;
@@ -84,27 +88,29 @@ static int chunks_contains(glnnpy_ChunksObject *self, PyObject *key) {
     return lookup(self, key, NULL);
 }
 
-/* The ids as a list of str. */
-static PyObject *chunks_keys(glnnpy_ChunksObject *self, PyObject *noargs) {
-    (void)noargs;
+/* The ids (labels 0) or the class names of the chunk 'labels' (SPEC §9; labels 1) as a list of str. */
+static PyObject *string_list(glnnpy_ChunksObject *self, int labels) {
     glnn_chunks *c = glnnpy_chunks_get(self);
     if (!c) return NULL;
-    size_t n = glnn_chunks_count(c);
+    size_t n = labels ? glnn_chunks_label_count(c) : glnn_chunks_count(c);
     PyObject *list = PyList_New((Py_ssize_t)n);
-    if (!list) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const char *id;
-        size_t len;
-        glnn_chunks_id_at(c, i, &id, &len);
-        PyObject *s = id_str(id, len);
-        if (!s) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+    for (size_t i = 0; list && i < n; i++) {
+        const char *text = "";
+        size_t len = 0;
+        if (labels)
+            glnn_chunks_label_at(c, i, &text, &len);
+        else
+            glnn_chunks_id_at(c, i, &text, &len);
+        PyObject *s = labels ? PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "replace") : id_str(text, len);
+        if (!s)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, (Py_ssize_t)i, s);
     }
     return list;
 }
+
+GLNNPY_NOARGS_METHOD(chunks_keys, glnnpy_ChunksObject, string_list, 0)
 
 static PyObject *chunks_iter(glnnpy_ChunksObject *self) {
     PyObject *keys = chunks_keys(self, NULL);
@@ -133,15 +139,8 @@ static PyObject *chunks_items_or_values(glnnpy_ChunksObject *self, int items) {
     return list;
 }
 
-static PyObject *chunks_items(glnnpy_ChunksObject *self, PyObject *noargs) {
-    (void)noargs;
-    return chunks_items_or_values(self, 1);
-}
-
-static PyObject *chunks_values(glnnpy_ChunksObject *self, PyObject *noargs) {
-    (void)noargs;
-    return chunks_items_or_values(self, 0);
-}
+GLNNPY_NOARGS_METHOD(chunks_items, glnnpy_ChunksObject, chunks_items_or_values, 1)
+GLNNPY_NOARGS_METHOD(chunks_values, glnnpy_ChunksObject, chunks_items_or_values, 0)
 
 static PyObject *chunks_get_method(glnnpy_ChunksObject *self, PyObject *args) {
     PyObject *key, *dflt = Py_None, *payload = NULL;
@@ -208,6 +207,20 @@ static PyObject *chunks_repr(glnnpy_ChunksObject *self) {
                       : PyUnicode_FromFormat("<%s: %zu chunks>", type, n);
 }
 
+/* The class names of the chunk 'labels' (SPEC §9), [] without one. */
+static PyObject *chunks_get_labels(glnnpy_ChunksObject *self, void *closure) {
+    (void)closure;
+    return string_list(self, 1);
+}
+
+/* A ChunkFile's path as given; None for a collection in memory. */
+static PyObject *chunks_get_path(glnnpy_ChunksObject *self, void *closure) {
+    (void)closure;
+    PyObject *path = self->path ? self->path : Py_None;
+    Py_INCREF(path);
+    return path;
+}
+
 static PyObject *chunks_get_closed(glnnpy_ChunksObject *self, void *closure) {
     (void)closure;
     return PyBool_FromLong(self->chunks == NULL);
@@ -222,30 +235,50 @@ static PySequenceMethods chunks_as_sequence = {
     .sq_contains = (objobjproc)chunks_contains,
 };
 
+PyDoc_STRVAR(chunks_keys_doc, "keys($self, /)\n--\n\n-> list of str\n\nChunk ids in byte-wise ascending order.");
+PyDoc_STRVAR(chunks_values_doc, "values($self, /)\n--\n\n-> list of bytes\n\nPayloads, in id order.");
+PyDoc_STRVAR(chunks_items_doc, "items($self, /)\n--\n\n-> list of (str, bytes)\n\n(id, payload) pairs.");
+PyDoc_STRVAR(chunks_get_method_doc, "get($self, id, default=None, /)\n--\n\n-> bytes\n\nThe payload or default.");
+PyDoc_STRVAR(chunks_chunk_exists_doc,
+             "chunk_exists($self, id, /)\n--\n\n-> bool\n\nWhether the chunk is present (an empty chunk is).");
+PyDoc_STRVAR(chunks_chunk_size_doc,
+             "chunk_size($self, id, /)\n--\n\n-> int\n\nPayload size in bytes; KeyError when absent (an empty "
+             "chunk has size 0).");
+PyDoc_STRVAR(chunks_read_floats_doc,
+             "read_floats($self, id, /)\n--\n\n-> numpy.ndarray\n\nThe payload as little-endian float32 values "
+             "(weights, biases).");
+
 static PyMethodDef chunks_methods[] = {
-    {"keys", (PyCFunction)chunks_keys, METH_NOARGS, "keys($self, /)\n--\n\n-> list of str\n\nChunk ids in byte-wise ascending order."},
-    {"values", (PyCFunction)chunks_values, METH_NOARGS, "values($self, /)\n--\n\n-> list of bytes\n\nPayloads, in id order."},
-    {"items", (PyCFunction)chunks_items, METH_NOARGS, "items($self, /)\n--\n\n-> list of (str, bytes)\n\n(id, payload) pairs."},
-    {"get", (PyCFunction)chunks_get_method, METH_VARARGS, "get($self, id, default=None, /)\n--\n\n-> bytes\n\nThe payload or default."},
-    {"chunk_exists", (PyCFunction)chunks_chunk_exists, METH_O, "chunk_exists($self, id, /)\n--\n\n-> bool\n\nWhether the chunk is present (an empty chunk is)."},
-    {"chunk_size", (PyCFunction)chunks_chunk_size, METH_O,
-     "chunk_size($self, id, /)\n--\n\n-> int\n\nPayload size in bytes; KeyError when absent (an empty chunk has size 0)."},
-    {"read_floats", (PyCFunction)chunks_read_floats, METH_O,
-     "read_floats($self, id, /)\n--\n\n-> numpy.ndarray\n\nThe payload as little-endian float32 values (weights, biases)."},
+    {"keys", (PyCFunction)chunks_keys, METH_NOARGS, chunks_keys_doc},
+    {"values", (PyCFunction)chunks_values, METH_NOARGS, chunks_values_doc},
+    {"items", (PyCFunction)chunks_items, METH_NOARGS, chunks_items_doc},
+    {"get", (PyCFunction)chunks_get_method, METH_VARARGS, chunks_get_method_doc},
+    {"chunk_exists", (PyCFunction)chunks_chunk_exists, METH_O, chunks_chunk_exists_doc},
+    {"chunk_size", (PyCFunction)chunks_chunk_size, METH_O, chunks_chunk_size_doc},
+    {"read_floats", (PyCFunction)chunks_read_floats, METH_O, chunks_read_floats_doc},
     {NULL, NULL, 0, NULL},
 };
 
+PyDoc_STRVAR(chunks_get_path_doc, "The file's path for a ChunkFile (read-only); None for a collection in memory.");
+PyDoc_STRVAR(chunks_get_closed_doc, "True once closed.");
+PyDoc_STRVAR(chunks_get_labels_doc,
+             "The class names of the chunk 'labels' (SPEC §9) as a list of str, one per line: a final newline adds "
+             "no name, a CR before a newline is dropped; [] without such a chunk.");
+
 static PyGetSetDef chunks_getset[] = {
-    {"closed", (getter)chunks_get_closed, NULL, "True once closed.", NULL},
+    {"closed", (getter)chunks_get_closed, NULL, chunks_get_closed_doc, NULL},
+    {"path", (getter)chunks_get_path, NULL, chunks_get_path_doc, NULL},
+    {"labels", (getter)chunks_get_labels, NULL, chunks_get_labels_doc, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+PyDoc_STRVAR(chunkcollection_type_doc,
+             "Base class of ChunkFile and WritableChunkCollection: a mapping from chunk ids (str, or bytes)\n"
+             "to payloads (bytes), in byte-wise ascending id order (SPEC §9).  Not instantiable.");
+
 PyTypeObject glnnpy_ChunkCollectionType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "glnn.ChunkCollection",
-    .tp_basicsize = sizeof(glnnpy_ChunksObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    .tp_doc = "Base class of ChunkFile and WritableChunkCollection: a mapping from chunk ids (str, or bytes)\n"
-              "to payloads (bytes), in byte-wise ascending id order (SPEC §9).  Not instantiable.",
+    GLNNPY_TYPE_HEAD("glnn.ChunkCollection", glnnpy_ChunksObject, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+                     chunkcollection_type_doc),
     .tp_dealloc = (destructor)chunks_dealloc,
     .tp_repr = (reprfunc)chunks_repr,
     .tp_as_mapping = &chunks_as_mapping,
@@ -273,7 +306,7 @@ static int chunkfile_read(glnnpy_ChunksObject *self) {
     Py_END_ALLOW_THREADS
     Py_DECREF(path);
     if (s != GLNN_OK) {
-        glnnpy_raise(&err);
+        glnnpy_raise_file(&err, self->path);
         return -1;
     }
     glnnpy_lock();
@@ -284,6 +317,14 @@ static int chunkfile_read(glnnpy_ChunksObject *self) {
     glnnpy_unlock();
     return 0;
 }
+
+PyDoc_STRVAR(chunkfile_type_doc,
+             "ChunkFile(path, open_now=True)\n"
+             "--\n"
+             "\n"
+             "A chunk file (SPEC §9), read into memory: a read-only mapping from ids to bytes.  The model\n"
+             "listing is the chunk '' (empty id).  A truncated or malformed file raises glnn.ArgumentError\n"
+             "naming the byte offset.  close() (or leaving a `with` block) releases it; open() reads it again.");
 
 static PyObject *chunkfile_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"path", "open_now", NULL};
@@ -339,38 +380,25 @@ static PyObject *chunkfile_exit(glnnpy_ChunksObject *self, PyObject *args) {
     return chunkfile_close(self, NULL);
 }
 
-static PyObject *chunkfile_get_path(glnnpy_ChunksObject *self, void *closure) {
-    (void)closure;
-    Py_INCREF(self->path);
-    return self->path;
-}
+PyDoc_STRVAR(chunkfile_open_doc, "open($self, /)\n--\n\n(Re)reads the file.");
+PyDoc_STRVAR(chunkfile_close_doc,
+             "close($self, /)\n--\n\nReleases the content; any later access raises glnn.ArgumentError until open().");
+PyDoc_STRVAR(chunkfile_enter_doc, "__enter__($self, /)\n--\n\nThe open file itself.");
+PyDoc_STRVAR(chunkfile_exit_doc, "__exit__($self, *exc_info, /)\n--\n\nCloses the file.");
 
 static PyMethodDef chunkfile_methods[] = {
-    {"open", (PyCFunction)chunkfile_open, METH_NOARGS, "open($self, /)\n--\n\n(Re)reads the file."},
-    {"close", (PyCFunction)chunkfile_close, METH_NOARGS,
-     "close($self, /)\n--\n\nReleases the content; any later access raises glnn.ArgumentError until open()."},
-    {"__enter__", (PyCFunction)chunkfile_enter, METH_NOARGS, "__enter__($self, /)\n--\n\nThe open file itself."},
-    {"__exit__", (PyCFunction)chunkfile_exit, METH_VARARGS, "__exit__($self, *exc_info, /)\n--\n\nCloses the file."},
+    {"open", (PyCFunction)chunkfile_open, METH_NOARGS, chunkfile_open_doc},
+    {"close", (PyCFunction)chunkfile_close, METH_NOARGS, chunkfile_close_doc},
+    {"__enter__", (PyCFunction)chunkfile_enter, METH_NOARGS, chunkfile_enter_doc},
+    {"__exit__", (PyCFunction)chunkfile_exit, METH_VARARGS, chunkfile_exit_doc},
     {NULL, NULL, 0, NULL},
 };
 
-static PyGetSetDef chunkfile_getset[] = {
-    {"path", (getter)chunkfile_get_path, NULL, "The file's path (read-only).", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
 PyTypeObject glnnpy_ChunkFileType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "glnn.ChunkFile",
-    .tp_basicsize = sizeof(glnnpy_ChunksObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "ChunkFile(path, open_now=True)\n\n"
-              "A chunk file (SPEC §9), read into memory: a read-only mapping from ids to bytes.  The model\n"
-              "listing is the chunk '' (empty id).  A truncated or malformed file raises glnn.ArgumentError\n"
-              "naming the byte offset.  close() (or leaving a `with` block) releases it; open() reads it again.",
+    GLNNPY_TYPE_HEAD("glnn.ChunkFile", glnnpy_ChunksObject, Py_TPFLAGS_DEFAULT, chunkfile_type_doc),
     .tp_base = &glnnpy_ChunkCollectionType,
     .tp_new = chunkfile_new,
     .tp_methods = chunkfile_methods,
-    .tp_getset = chunkfile_getset,
 };
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -474,6 +502,16 @@ static int writable_update(glnnpy_ChunksObject *self, PyObject *mapping) {
     return 0;
 }
 
+PyDoc_STRVAR(writablechunkcollection_type_doc,
+             "WritableChunkCollection(chunks=None)\n"
+             "--\n"
+             "\n"
+             "An in-memory chunk collection: a mutable mapping from ids to bytes, optionally filled from another\n"
+             "mapping (e.g. a ChunkFile).  Values set may be bytes, str (stored as UTF-8: the listing under\n"
+             "the id '', 'labels'), numpy float arrays (stored as little-endian float32: weights '<op>/w',\n"
+             "biases '<op>/b'), other numpy arrays (raw bytes) or sequences of numbers (float32).\n"
+             "save(path) writes a chunk file.");
+
 static PyObject *writable_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"chunks", NULL};
     PyObject *init = NULL;
@@ -523,24 +561,20 @@ static PyMappingMethods writable_as_mapping = {
     .mp_ass_subscript = (objobjargproc)writable_set,
 };
 
+PyDoc_STRVAR(writable_save_doc,
+             "save($self, path, /)\n--\n\nWrites a chunk file, records in ascending id order; a failed write "
+             "leaves an existing file intact.");
+PyDoc_STRVAR(writable_update_method_doc, "update($self, mapping, /)\n--\n\nSets every (id, value) of mapping.");
+
 static PyMethodDef writable_methods[] = {
-    {"save", (PyCFunction)writable_save, METH_O,
-     "save($self, path, /)\n--\n\nWrites a chunk file, records in ascending id order; a failed write leaves an existing file "
-     "intact."},
-    {"update", (PyCFunction)writable_update_method, METH_O, "update($self, mapping, /)\n--\n\nSets every (id, value) of mapping."},
+    {"save", (PyCFunction)writable_save, METH_O, writable_save_doc},
+    {"update", (PyCFunction)writable_update_method, METH_O, writable_update_method_doc},
     {NULL, NULL, 0, NULL},
 };
 
 PyTypeObject glnnpy_WritableChunkCollectionType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "glnn.WritableChunkCollection",
-    .tp_basicsize = sizeof(glnnpy_ChunksObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "WritableChunkCollection(chunks=None)\n\n"
-              "An in-memory chunk collection: a mutable mapping from ids to bytes, optionally filled from another\n"
-              "mapping (e.g. a ChunkFile).  Values set may be bytes, str (stored as UTF-8: the listing under\n"
-              "the id '', 'labels'), numpy float arrays (stored as little-endian float32: weights '<op>/w',\n"
-              "biases '<op>/b'), other numpy arrays (raw bytes) or sequences of numbers (float32).\n"
-              "save(path) writes a chunk file.",
+    GLNNPY_TYPE_HEAD("glnn.WritableChunkCollection", glnnpy_ChunksObject, Py_TPFLAGS_DEFAULT,
+                     writablechunkcollection_type_doc),
     .tp_base = &glnnpy_ChunkCollectionType,
     .tp_new = writable_new,
     .tp_as_mapping = &writable_as_mapping,

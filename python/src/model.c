@@ -16,15 +16,6 @@ typedef struct {
     unsigned long long prep_version;
 } ModelObject;
 
-typedef struct {
-    PyObject_HEAD
-    ModelObject *model;
-    glnnpy_ChunksObject *data; /* NULL: no model data */
-    glnnpy_device dev;
-} TaskObject;
-
-static int is_model(PyObject *obj) { return PyObject_TypeCheck(obj, &glnnpy_ModelType); }
-
 /* ---------------------------------------------------------------------------------------------------- */
 /* Operation arguments                                                                                  */
 
@@ -64,25 +55,33 @@ static int check_op_object(PyObject *obj, const char *what) {
 /* ---------------------------------------------------------------------------------------------------- */
 /* Model                                                                                                */
 
-static ModelObject *model_alloc(PyTypeObject *type, glnn_model *m) {
-    ModelObject *self = (ModelObject *)type->tp_alloc(type, 0);
-    if (!self) {
-        glnnpy_lock();
-        glnn_model_free(m);
-        glnnpy_unlock();
-        return NULL;
-    }
-    self->model = m;
-    return self;
+/* A model object (allocated first, so that its dealloc frees whatever the library makes), or NULL. */
+static ModelObject *model_alloc(PyTypeObject *type) {
+    return (ModelObject *)type->tp_alloc(type, 0);
 }
+
+/* The object when the library made its model, else NULL with the library's error (the object is freed). */
+static PyObject *model_made(ModelObject *self, glnn_status s, const glnn_error *err) {
+    if (s == GLNN_OK) return (PyObject *)self;
+    Py_DECREF(self);
+    return glnnpy_raise(err);
+}
+
+PyDoc_STRVAR(model_type_doc,
+             "Model()\n"
+             "--\n"
+             "\n"
+             "A neural network (SPEC §7): ops in execution order (the order they are added; never reordered),\n"
+             "connections between their outputs and inputs, and registered outputs.  Ops may be given by\n"
+             "object or by name.  Run it with an InferenceTask; len(model), iteration, `name in model` and\n"
+             "model[name or index] give access to the ops.");
 
 static PyObject *model_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kw, ":Model", kwlist)) return NULL;
-    glnn_model *m = NULL;
+    ModelObject *self = model_alloc(type);
     glnn_error err;
-    if (glnn_model_create(&m, &err) != GLNN_OK) return glnnpy_raise(&err);
-    return (PyObject *)model_alloc(type, m);
+    return self ? model_made(self, glnn_model_create(&self->model, &err), &err) : NULL;
 }
 
 static void model_dealloc(ModelObject *self) {
@@ -152,12 +151,19 @@ static PyObject *model_add_connection(ModelObject *self, PyObject *args, PyObjec
     return status_result(s, &err);
 }
 
-static PyObject *model_add_output(ModelObject *self, PyObject *args, PyObject *kw) {
+/* The arguments (op, output=0) of a method; `format` ends with its name ("O|i:add_output").  The op's name (new
+ * bytes), or NULL. */
+static PyObject *op_and_output(ModelObject *self, PyObject *args, PyObject *kw, const char *format, int *output) {
     static char *kwlist[] = {"op", "output", NULL};
     PyObject *op;
-    int output = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|i:add_output", kwlist, &op, &output)) return NULL;
-    PyObject *name = op_ref(self, op, "add_output");
+    *output = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, format, kwlist, &op, output)) return NULL;
+    return op_ref(self, op, strchr(format, ':') + 1);
+}
+
+static PyObject *model_add_output(ModelObject *self, PyObject *args, PyObject *kw) {
+    int output;
+    PyObject *name = op_and_output(self, args, kw, "O|i:add_output", &output);
     if (!name) return NULL;
     glnn_error err;
     glnnpy_lock();
@@ -168,11 +174,8 @@ static PyObject *model_add_output(ModelObject *self, PyObject *args, PyObject *k
 }
 
 static PyObject *model_get_output_data(ModelObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"op", "output", NULL};
-    PyObject *op;
-    int output = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|i:get_output_data", kwlist, &op, &output)) return NULL;
-    PyObject *name = op_ref(self, op, "get_output_data");
+    int output;
+    PyObject *name = op_and_output(self, args, kw, "O|i:get_output_data", &output);
     if (!name) return NULL;
     const char *n = PyBytes_AS_STRING(name);
     glnn_error err;
@@ -257,31 +260,17 @@ static PyObject *model_serialize(ModelObject *self, PyObject *noargs) {
     return r;
 }
 
-static PyObject *model_counter(ModelObject *self, int which) {
-    int64_t n = 0;
-    glnn_error err;
-    glnnpy_lock();
-    glnn_status s = which == 0   ? glnn_model_count_multiply_adds(self->model, &n, &err)
-                    : which == 1 ? glnn_model_count_texel_fetches(self->model, &n, &err)
-                                 : glnn_model_memory_size(self->model, &n, &err);
-    glnnpy_unlock();
-    if (s != GLNN_OK) return glnnpy_raise(&err);
-    return PyLong_FromLongLong((long long)n);
+static PyObject *model_count(ModelObject *self, glnnpy_counter which) {
+    return glnnpy_count(self->model, NULL, which);
 }
 
-static PyObject *model_count_multiply_adds(ModelObject *self, PyObject *noargs) {
-    (void)noargs;
-    return model_counter(self, 0);
-}
-
-static PyObject *model_count_texel_fetches(ModelObject *self, PyObject *noargs) {
-    (void)noargs;
-    return model_counter(self, 1);
-}
+GLNNPY_COUNTER_METHODS(model, ModelObject, model_count,
+                       "of one run, summed over the ops (SPEC §4.8, §5); available once the model is prepared "
+                       "(after a run or InferenceTask.prepare()).")
 
 static PyObject *model_memory_size(ModelObject *self, void *closure) {
     (void)closure;
-    return model_counter(self, 2);
+    return model_count(self, GLNNPY_MEMORY_SIZE);
 }
 
 /* The op at `index` (negative counts from the end), or NULL with IndexError. */
@@ -323,15 +312,8 @@ static PyObject *model_get_operation(ModelObject *self, PyObject *key) {
     return op;
 }
 
-static PyObject *model_get_first_operation(ModelObject *self, PyObject *noargs) {
-    (void)noargs;
-    return model_op_at(self, 0);
-}
-
-static PyObject *model_get_last_operation(ModelObject *self, PyObject *noargs) {
-    (void)noargs;
-    return model_op_at(self, -1);
-}
+GLNNPY_NOARGS_METHOD(model_get_first_operation, ModelObject, model_op_at, 0)
+GLNNPY_NOARGS_METHOD(model_get_last_operation, ModelObject, model_op_at, -1)
 
 static Py_ssize_t model_length(ModelObject *self) {
     glnnpy_lock();
@@ -410,48 +392,269 @@ static PyObject *model_get_operations(ModelObject *self, void *closure) {
     return model_operations(self);
 }
 
+/* The op table of glnn_model_summary (as `glnn model` prints it), without its last newline. */
 static PyObject *model_repr(ModelObject *self) {
-    Py_ssize_t n = model_length(self);
-    return PyUnicode_FromFormat("<%s with %zd operation%s>", Py_TYPE(self)->tp_name, n, n == 1 ? "" : "s");
+    glnnpy_lock();
+    size_t n = glnn_model_summary(self->model, NULL, 0);
+    char *text = malloc(n + 1);
+    if (text) glnn_model_summary(self->model, text, n + 1);
+    glnnpy_unlock();
+    if (!text) return PyErr_NoMemory();
+    PyObject *r = PyUnicode_DecodeUTF8(text, (Py_ssize_t)(n > 0 && text[n - 1] == '\n' ? n - 1 : n), "replace");
+    free(text);
+    return r;
 }
 
+/* summary(file=None): prints the op table to file (sys.stdout when None). */
+static PyObject *model_summary(ModelObject *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"file", NULL};
+    PyObject *file = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:summary", kwlist, &file)) return NULL;
+    if (file == Py_None && !(file = PySys_GetObject("stdout"))) {
+        PyErr_SetString(PyExc_RuntimeError, "summary: no sys.stdout");
+        return NULL;
+    }
+    PyObject *text = model_repr(self);
+    int failed = !text || PyFile_WriteObject(text, file, Py_PRINT_RAW) < 0 || PyFile_WriteString("\n", file) < 0;
+    Py_XDECREF(text);
+    if (failed) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* ---- what glnn.InferenceTask (python/glnn/_task.py) asks of a model: binding data, preparing and running on a
+ * device, the figures of the last run ---- */
+
+/* Opens the context of dev for the calling thread (contexts are kept); its description into buf. */
+static int open_device(const glnnpy_device *dev, char *description, size_t size) {
+    glnn_error err;
+    glnn_status s;
+    Py_BEGIN_ALLOW_THREADS
+    glnnpy_lock_nogil();
+    glnn_context *ctx = NULL;
+    s = glnnpy_context_get(dev, &ctx, &err);
+    if (s == GLNN_OK) snprintf(description, size, "%s", glnn_context_device_name(ctx));
+    glnnpy_unlock_nogil();
+    Py_END_ALLOW_THREADS
+    if (s == GLNN_OK) return 0;
+    glnnpy_raise(&err);
+    return -1;
+}
+
+/* _open_device(device, max_sampled_channels): (the device's name, its description) once its context is open, so that
+ * a device that does not exist is an error when a task is made, not when it first runs. */
+static PyObject *open_device_function(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *device;
+    int limit;
+    glnnpy_device dev;
+    char description[256] = "";
+    if (!PyArg_ParseTuple(args, "Oi:InferenceTask", &device, &limit) ||
+        glnnpy_device_from_object(device, limit, &dev) < 0 || open_device(&dev, description, sizeof description) < 0)
+        return NULL;
+    return Py_BuildValue("(ss)", dev.name, description);
+}
+
+/* Whether input #input of the op named n takes an image (input #0 of an ImageSampler or of an image Conv2D); -1 with
+ * ArgumentError when the model has no such op. */
+static int takes_image(ModelObject *self, const char *n, int input, PyObject *op) {
+    glnnpy_lock();
+    glnn_op *target = glnn_model_find(self->model, n);
+    glnn_conv2d_params p;
+    int image = target && input == 0 &&
+                (glnn_op_get_kind(target) == GLNN_OP_IMAGE_SAMPLER ||
+                 (glnn_conv2d_get_params(target, &p, NULL) == GLNN_OK && p.num_input_channels == 3));
+    glnnpy_unlock();
+    if (!target) glnnpy_argument_error("connect: operation %R not found in the model", op);
+    return target ? image : -1;
+}
+
+/* _bind(image, op, input_index): binds user data to an op input (InferenceTask.connect). */
+static PyObject *model_bind(ModelObject *self, PyObject *args) {
+    PyObject *image, *op;
+    int input = 0, is_float = 0;
+    if (!PyArg_ParseTuple(args, "OOi:connect", &image, &op, &input)) return NULL;
+    PyObject *name = op_ref(self, op, "connect");
+    int image_input = name ? takes_image(self, PyBytes_AS_STRING(name), input, op) : -1;
+    PyArrayObject *a = image_input < 0 ? NULL
+                       : image_input   ? glnnpy_data_array(image, "connect: the image", 2, 3, &is_float)
+                                       : glnnpy_data_array(image, "connect: the tensor", 3, 3, &is_float);
+    if (a && image_input && is_float) { /* images are bytes: floats are quantized here, by the library's rule */
+        PyArrayObject *q = glnnpy_quantize_array(a, "connect: the image");
+        Py_DECREF(a);
+        a = q;
+        is_float = 0;
+    }
+    if (!a) {
+        Py_XDECREF(name);
+        return NULL;
+    }
+    const char *n = PyBytes_AS_STRING(name);
+    npy_intp *d = PyArray_DIMS(a);
+    int64_t h = d[0], w = d[1], c = PyArray_NDIM(a) == 3 ? d[2] : 1;
+    glnn_error err;
+    glnn_status s;
+    glnnpy_lock();
+    if (image_input)
+        s = glnn_model_bind_image(self->model, n, input, PyArray_DATA(a), h, w, (int)(c > 1000 ? 1000 : c), &err);
+    else if (is_float)
+        s = glnn_model_bind_tensor_f32(self->model, n, input, PyArray_DATA(a), h, w, c, &err);
+    else
+        s = glnn_model_bind_tensor_u8(self->model, n, input, PyArray_DATA(a), h, w, c, &err);
+    glnnpy_unlock();
+    Py_DECREF(a);
+    Py_DECREF(name);
+    return status_result(s, &err);
+}
+
+/* Prepares the model on ctx when needed (always when not running): another context, other data or changed data
+ * prepare it again.  Under the lock. */
+static glnn_status prepare_for(ModelObject *mo, glnn_context *ctx, glnn_chunks *chunks, unsigned long long version,
+                               int run, glnn_error *err) {
+    if (run && mo->prep_valid && mo->prep_ctx == ctx && mo->prep_version == version) return GLNN_OK;
+    mo->prep_valid = 0;
+    glnn_status s = glnn_model_prepare(mo->model, ctx, chunks, err);
+    if (s == GLNN_OK) {
+        mo->prep_valid = 1;
+        mo->prep_ctx = ctx;
+        mo->prep_version = version;
+    }
+    return s;
+}
+
+/* _execute(data, device, max_sampled_channels, run): prepares (when needed) and, with run, runs the model on the
+ * device, with the GIL released. */
+static PyObject *model_execute(ModelObject *self, PyObject *args) {
+    PyObject *data_obj, *device;
+    int limit, run;
+    glnnpy_device dev;
+    if (!PyArg_ParseTuple(args, "OOip:_execute", &data_obj, &device, &limit, &run) ||
+        glnnpy_device_from_object(device, limit, &dev) < 0)
+        return NULL;
+    if (data_obj != Py_None && !glnnpy_is_chunks(data_obj))
+        return PyErr_Format(PyExc_TypeError, "_execute: data is not a chunk collection");
+    glnnpy_ChunksObject *data = data_obj == Py_None ? NULL : (glnnpy_ChunksObject *)data_obj;
+    glnn_status s = GLNN_OK;
+    glnn_error err;
+    int closed;
+    Py_BEGIN_ALLOW_THREADS
+    glnnpy_lock_nogil();
+    glnn_chunks *chunks = data ? data->chunks : NULL;
+    glnn_context *ctx = NULL;
+    closed = data && !chunks;
+    if (!closed) s = glnnpy_context_get(&dev, &ctx, &err);
+    if (!closed && s == GLNN_OK) s = prepare_for(self, ctx, chunks, data ? data->version : 0, run, &err);
+    if (!closed && s == GLNN_OK && run) s = glnn_model_run(self->model, ctx, chunks, &err);
+    glnnpy_unlock_nogil();
+    Py_END_ALLOW_THREADS
+    if (closed) {
+        glnnpy_chunks_get(data); /* raises "closed" */
+        return NULL;
+    }
+    return status_result(s, &err);
+}
+
+/* _profile(): per op of the last run, (name, type, ms, gpu_ms, multiply_adds, texel_fetches, weights); ms is -1
+ * before a run, gpu_ms where no timer query measured the op. */
+static PyObject *model_profile(ModelObject *self, PyObject *noargs) {
+    (void)noargs;
+    glnn_error err;
+    glnn_status s = GLNN_OK;
+    glnnpy_lock();
+    int n = glnn_model_op_count(self->model);
+    glnn_op_stats *st = calloc((size_t)(n > 0 ? n : 1), sizeof *st);
+    glnn_op **ops = calloc((size_t)(n > 0 ? n : 1), sizeof *ops);
+    for (int p = 0; st && ops && s == GLNN_OK && p < n; p++) {
+        s = glnn_model_op_stats(self->model, p, &st[p], &err);
+        ops[p] = glnn_model_op_at(self->model, p);
+        glnn_op_retain(ops[p]); /* the names stay valid once the lock is released */
+    }
+    glnnpy_unlock();
+    PyObject *list = !st || !ops ? PyErr_NoMemory() : s != GLNN_OK ? glnnpy_raise(&err) : PyList_New(n);
+    for (int p = 0; list && p < n; p++) {
+        PyObject *item =
+            Py_BuildValue("(ssddLLL)", glnn_op_name(ops[p]), glnn_op_type_name(ops[p]), st[p].ms, st[p].gpu_ms,
+                          (long long)st[p].multiply_adds, (long long)st[p].texel_fetches, (long long)st[p].weights);
+        if (!item)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, p, item);
+    }
+    glnnpy_lock();
+    for (int p = 0; ops && p < n; p++)
+        glnn_op_release(ops[p]); /* NULL for the ops not reached */
+    glnnpy_unlock();
+    free(st);
+    free(ops);
+    return list;
+}
+
+PyDoc_STRVAR(model_append_doc,
+             "append($self, /, op, connect=False)\n--\n\nAdds op at the end; with connect, also connects output #0 "
+             "of the previous last op to input #0 of op.  The model keeps its own reference to op.");
+PyDoc_STRVAR(model_add_operation_doc,
+             "add_operation($self, /, before_op_name, op)\n--\n\nInserts op just before another op (given by name "
+             "or object).");
+PyDoc_STRVAR(model_add_connection_doc,
+             "add_connection($self, /, source, dest, output=0, input=0, shuffle=0)\n--\n\nConnects output #output "
+             "of source to input #input of dest (ops given by name or object), with an optional channel shuffle "
+             "(SPEC §6).");
+PyDoc_STRVAR(model_add_output_doc,
+             "add_output($self, /, op, output=0)\n--\n\nKeeps an output readable after a run (repeats are ignored).");
+PyDoc_STRVAR(model_get_output_data_doc,
+             "get_output_data($self, /, op, output=0)\n--\n\n-> numpy.ndarray\n\nA registered output after a run, "
+             "as float32 q/255: shape (H, W, C) for tensors and images, (N,) for Dense vectors (their float "
+             "values).");
+PyDoc_STRVAR(model_get_probabilities_doc,
+             "get_probabilities($self, /, op=None)\n--\n\n-> numpy.ndarray\n\nThe float32 probabilities of a "
+             "Softmax (default: the model's last Softmax) after a run.");
+PyDoc_STRVAR(model_serialize_doc,
+             "serialize($self, /)\n--\n\n-> str\n\nThe model listing (SPEC §8.4); DeserializedModel(text) rebuilds "
+             "the same model.");
+PyDoc_STRVAR(model_get_first_operation_doc,
+             "get_first_operation($self, /)\n--\n\n-> Operation\n\nThe first op in execution order.");
+PyDoc_STRVAR(model_get_last_operation_doc,
+             "get_last_operation($self, /)\n--\n\n-> Operation\n\nThe last op in execution order.");
+PyDoc_STRVAR(model_summary_doc,
+             "summary($self, /, file=None)\n--\n\nPrints the op table to file (default sys.stdout), as `glnn "
+             "model` does: each op's type, parameters, inputs (with shuffle steps), output shape, multiply-adds "
+             "and weights, then the totals; shapes and counts once the model is prepared.  repr(model) is the same "
+             "table.");
+PyDoc_STRVAR(model_get_operation_doc,
+             "get_operation($self, name, /)\n--\n\n-> Operation\n\nThe op of that name (model[name] and "
+             "model[index] work too).");
+
 static PyMethodDef model_methods[] = {
-    {"append", (PyCFunction)(void (*)(void))model_append, METH_VARARGS | METH_KEYWORDS,
-     "append($self, /, op, connect=False)\n--\n\nAdds op at the end; with connect, also connects output #0 of the previous last "
-     "op to input #0 of op.  The model keeps its own reference to op."},
+    {"_bind", (PyCFunction)model_bind, METH_VARARGS, NULL},
+    {"_execute", (PyCFunction)model_execute, METH_VARARGS, NULL},
+    {"_profile", (PyCFunction)model_profile, METH_NOARGS, NULL},
+    {"append", (PyCFunction)(void (*)(void))model_append, METH_VARARGS | METH_KEYWORDS, model_append_doc},
     {"add_operation", (PyCFunction)(void (*)(void))model_add_operation, METH_VARARGS | METH_KEYWORDS,
-     "add_operation($self, /, before_op_name, op)\n--\n\nInserts op just before another op (given by name or object)."},
+     model_add_operation_doc},
     {"add_connection", (PyCFunction)(void (*)(void))model_add_connection, METH_VARARGS | METH_KEYWORDS,
-     "add_connection($self, /, source, dest, output=0, input=0, shuffle=0)\n--\n\nConnects output #output of source to input "
-     "#input of dest (ops given by name or object), with an optional channel shuffle (SPEC §6)."},
-    {"add_output", (PyCFunction)(void (*)(void))model_add_output, METH_VARARGS | METH_KEYWORDS,
-     "add_output($self, /, op, output=0)\n--\n\nKeeps an output readable after a run (repeats are ignored)."},
+     model_add_connection_doc},
+    {"add_output", (PyCFunction)(void (*)(void))model_add_output, METH_VARARGS | METH_KEYWORDS, model_add_output_doc},
     {"get_output_data", (PyCFunction)(void (*)(void))model_get_output_data, METH_VARARGS | METH_KEYWORDS,
-     "get_output_data($self, /, op, output=0)\n--\n\n-> numpy.ndarray\n\nA registered output after a run, as float32 q/255: shape "
-     "(H, W, C) for tensors and images, (N,) for Dense vectors (their float values)."},
+     model_get_output_data_doc},
     {"get_probabilities", (PyCFunction)(void (*)(void))model_get_probabilities, METH_VARARGS | METH_KEYWORDS,
-     "get_probabilities($self, /, op=None)\n--\n\n-> numpy.ndarray\n\nThe float32 probabilities of a Softmax (default: the model's "
-     "last Softmax) after a run."},
-    {"serialize", (PyCFunction)model_serialize, METH_NOARGS,
-     "serialize($self, /)\n--\n\n-> str\n\nThe model listing (SPEC §8.4); DeserializedModel(text) rebuilds the same model."},
-    {"count_multiply_adds", (PyCFunction)model_count_multiply_adds, METH_NOARGS,
-     "count_multiply_adds($self, /)\n--\n\n-> int\n\nSum over all ops; available once the model is prepared (after a run or "
-     "InferenceTask.prepare())."},
-    {"count_texel_fetches", (PyCFunction)model_count_texel_fetches, METH_NOARGS,
-     "count_texel_fetches($self, /)\n--\n\n-> int\n\nSum over all ops; available once the model is prepared."},
-    {"get_first_operation", (PyCFunction)model_get_first_operation, METH_NOARGS, "get_first_operation($self, /)\n--\n\n-> Operation\n\nThe first op in execution order."},
-    {"get_last_operation", (PyCFunction)model_get_last_operation, METH_NOARGS, "get_last_operation($self, /)\n--\n\n-> Operation\n\nThe last op in execution order."},
-    {"get_operation", (PyCFunction)model_get_operation, METH_O,
-     "get_operation($self, name, /)\n--\n\n-> Operation\n\nThe op of that name (model[name] and model[index] work too)."},
+     model_get_probabilities_doc},
+    {"serialize", (PyCFunction)model_serialize, METH_NOARGS, model_serialize_doc},
+    {"count_multiply_adds", (PyCFunction)model_count_multiply_adds, METH_NOARGS, model_count_multiply_adds_doc},
+    {"count_texel_fetches", (PyCFunction)model_count_texel_fetches, METH_NOARGS, model_count_texel_fetches_doc},
+    {"get_first_operation", (PyCFunction)model_get_first_operation, METH_NOARGS, model_get_first_operation_doc},
+    {"get_last_operation", (PyCFunction)model_get_last_operation, METH_NOARGS, model_get_last_operation_doc},
+    {"summary", (PyCFunction)(void (*)(void))model_summary, METH_VARARGS | METH_KEYWORDS, model_summary_doc},
+    {"get_operation", (PyCFunction)model_get_operation, METH_O, model_get_operation_doc},
     {NULL, NULL, 0, NULL},
 };
 
+PyDoc_STRVAR(model_memory_size_doc,
+             "Bytes of device memory held by the prepared model's tensors and weights (read-only; the model must "
+             "be prepared).");
+PyDoc_STRVAR(model_get_operations_doc, "The ops in execution order (a new list).");
+
 static PyGetSetDef model_getset[] = {
-    {"memory_size", (getter)model_memory_size, NULL,
-     "Bytes of device memory held by the prepared model's tensors and weights (read-only; the model must "
-     "be prepared).",
-     NULL},
-    {"operations", (getter)model_get_operations, NULL, "The ops in execution order (a new list).", NULL},
+    {"memory_size", (getter)model_memory_size, NULL, model_memory_size_doc, NULL},
+    {"operations", (getter)model_get_operations, NULL, model_get_operations_doc, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -465,14 +668,7 @@ static PySequenceMethods model_as_sequence = {
 };
 
 PyTypeObject glnnpy_ModelType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "glnn.nnets.Model",
-    .tp_basicsize = sizeof(ModelObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    .tp_doc = "Model()\n\n"
-              "A neural network (SPEC §7): ops in execution order (the order they are added; never reordered),\n"
-              "connections between their outputs and inputs, and registered outputs.  Ops may be given by\n"
-              "object or by name.  Run it with an InferenceTask; len(model), iteration, `name in model` and\n"
-              "model[name or index] give access to the ops.",
+    GLNNPY_TYPE_HEAD("glnn.nnets.Model", ModelObject, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, model_type_doc),
     .tp_new = model_new,
     .tp_dealloc = (destructor)model_dealloc,
     .tp_repr = (reprfunc)model_repr,
@@ -484,297 +680,66 @@ PyTypeObject glnnpy_ModelType = {
 };
 
 /* ---------------------------------------------------------------------------------------------------- */
+PyDoc_STRVAR(deserializedmodel_type_doc,
+             "DeserializedModel(listing)\n"
+             "--\n"
+             "\n"
+             "A Model built from its listing text (SPEC §8): a str or bytes, or a chunk collection whose chunk ''"
+             "\n"
+             "holds the listing.  Syntax errors raise glnn.ArgumentError naming the line.");
+
 /* DeserializedModel                                                                                    */
 
 static PyObject *deserialized_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"listing", NULL};
     PyObject *listing;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O:DeserializedModel", kwlist, &listing)) return NULL;
-    glnn_model *m = NULL;
-    glnn_error err;
-    glnn_status s;
     if (glnnpy_is_chunks(listing)) {
         glnn_chunks *c = glnnpy_chunks_get((glnnpy_ChunksObject *)listing);
-        if (!c) return NULL;
+        ModelObject *self = c ? model_alloc(type) : NULL;
+        if (!self) return NULL;
+        glnn_error err;
         glnnpy_lock();
-        s = glnn_model_from_chunks(c, &m, &err);
+        glnn_status s = glnn_model_from_chunks(c, &self->model, &err);
         glnnpy_unlock();
-    } else {
-        PyObject *text = PyUnicode_Check(listing) ? PyUnicode_AsEncodedString(listing, "utf-8", "surrogateescape")
-                         : PyBytes_Check(listing) ? (Py_INCREF(listing), listing)
-                                                  : NULL;
-        if (!text) {
-            if (!PyErr_Occurred())
-                PyErr_Format(PyExc_TypeError,
-                             "DeserializedModel: the listing is a str, bytes or a chunk collection, not %.100s",
-                             Py_TYPE(listing)->tp_name);
-            return NULL;
-        }
-        s = glnn_model_deserialize(PyBytes_AS_STRING(text), (size_t)PyBytes_GET_SIZE(text), &m, &err);
-        Py_DECREF(text);
+        return model_made(self, s, &err);
     }
-    if (s != GLNN_OK) return glnnpy_raise(&err);
-    return (PyObject *)model_alloc(type, m);
+    PyObject *text = PyUnicode_Check(listing) ? PyUnicode_AsEncodedString(listing, "utf-8", "surrogateescape")
+                     : PyBytes_Check(listing) ? (Py_INCREF(listing), listing)
+                                              : NULL;
+    if (!text && !PyErr_Occurred())
+        PyErr_Format(PyExc_TypeError,
+                     "DeserializedModel: the listing is a str, bytes or a chunk collection, not %.100s",
+                     Py_TYPE(listing)->tp_name);
+    ModelObject *self = text ? model_alloc(type) : NULL;
+    glnn_error err;
+    glnn_status s =
+        self ? glnn_model_deserialize(PyBytes_AS_STRING(text), (size_t)PyBytes_GET_SIZE(text), &self->model, &err)
+             : GLNN_OK;
+    Py_XDECREF(text);
+    return self ? model_made(self, s, &err) : NULL;
 }
 
 PyTypeObject glnnpy_DeserializedModelType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "glnn.nnets.DeserializedModel",
-    .tp_basicsize = sizeof(ModelObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    .tp_doc = "DeserializedModel(listing)\n\n"
-              "A Model built from its listing text (SPEC §8): a str or bytes, or a chunk collection whose chunk ''\n"
-              "holds the listing.  Syntax errors raise glnn.ArgumentError naming the line.",
+    GLNNPY_TYPE_HEAD("glnn.nnets.DeserializedModel", ModelObject, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+                     deserializedmodel_type_doc),
     .tp_base = &glnnpy_ModelType,
     .tp_new = deserialized_new,
 };
 
 /* ---------------------------------------------------------------------------------------------------- */
-/* InferenceTask                                                                                        */
-
-static PyObject *task_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"model", "data", "device", "max_sampled_channels", NULL};
-    PyObject *model, *data = Py_None, *device = Py_None;
-    int limit = -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOi:InferenceTask", kwlist, &model, &data, &device, &limit))
-        return NULL;
-    if (!is_model(model)) {
-        PyErr_Format(PyExc_TypeError, "InferenceTask: model must be a glnn.nnets.Model, not %.100s",
-                     Py_TYPE(model)->tp_name);
-        return NULL;
-    }
-    if (data != Py_None && !glnnpy_is_chunks(data)) {
-        PyErr_Format(PyExc_TypeError,
-                     "InferenceTask: data must be a ChunkFile, a WritableChunkCollection or None, not %.100s",
-                     Py_TYPE(data)->tp_name);
-        return NULL;
-    }
-    glnnpy_device dev;
-    if (glnnpy_device_from_object(device, limit, &dev) < 0) return NULL;
-    TaskObject *self = (TaskObject *)type->tp_alloc(type, 0);
-    if (!self) return NULL;
-    Py_INCREF(model);
-    self->model = (ModelObject *)model;
-    if (data != Py_None) {
-        Py_INCREF(data);
-        self->data = (glnnpy_ChunksObject *)data;
-    }
-    self->dev = dev;
-    return (PyObject *)self;
-}
-
-static void task_dealloc(TaskObject *self) {
-    Py_XDECREF(self->model);
-    Py_XDECREF(self->data);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-static PyObject *task_connect(TaskObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"image", "op", "input_index", NULL};
-    PyObject *image, *op;
-    int input = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|i:connect", kwlist, &image, &op, &input)) return NULL;
-    ModelObject *mo = self->model;
-    PyObject *name = op_ref(mo, op, "connect");
-    if (!name) return NULL;
-    const char *n = PyBytes_AS_STRING(name);
-    glnnpy_lock();
-    glnn_op *target = glnn_model_find(mo->model, n);
-    int takes_image = 0;
-    if (target && input == 0) {
-        glnn_op_kind kind = glnn_op_get_kind(target);
-        glnn_conv2d_params p;
-        takes_image = kind == GLNN_OP_IMAGE_SAMPLER ||
-                      (kind == GLNN_OP_CONV2D && glnn_conv2d_get_params(target, &p, NULL) == GLNN_OK &&
-                       p.num_input_channels == 3);
-    }
-    glnnpy_unlock();
-    if (!target) {
-        Py_DECREF(name);
-        return glnnpy_argument_error("connect: operation %R not found in the model", op);
-    }
-    int is_float = 0;
-    PyArrayObject *a = glnnpy_data_array(image, takes_image ? "connect: the image" : "connect: the tensor",
-                                         takes_image ? 2 : 3, 3, &is_float);
-    if (!a) {
-        Py_DECREF(name);
-        return NULL;
-    }
-    if (takes_image && is_float) {
-        PyArrayObject *q = glnnpy_quantize_array(a, "connect: the image");
-        Py_DECREF(a);
-        if (!q) {
-            Py_DECREF(name);
-            return NULL;
-        }
-        a = q;
-        is_float = 0;
-    }
-    npy_intp *d = PyArray_DIMS(a);
-    int64_t h = d[0], w = d[1], c = PyArray_NDIM(a) == 3 ? d[2] : 1;
-    glnn_error err;
-    glnn_status s;
-    glnnpy_lock();
-    if (takes_image)
-        s = glnn_model_bind_image(mo->model, n, input, PyArray_DATA(a), h, w, (int)(c > 1000 ? 1000 : c), &err);
-    else if (is_float)
-        s = glnn_model_bind_tensor_f32(mo->model, n, input, PyArray_DATA(a), h, w, c, &err);
-    else
-        s = glnn_model_bind_tensor_u8(mo->model, n, input, PyArray_DATA(a), h, w, c, &err);
-    glnnpy_unlock();
-    Py_DECREF(a);
-    Py_DECREF(name);
-    return status_result(s, &err);
-}
-
-/* Prepares (when needed, or always with force) and, with run, runs the model.  The GIL is released. */
-static int task_execute(TaskObject *self, int run) {
-    ModelObject *mo = self->model;
-    glnnpy_ChunksObject *data = self->data;
-    glnn_status s = GLNN_OK;
-    glnn_error err;
-    int closed = 0;
-    Py_BEGIN_ALLOW_THREADS
-    glnnpy_lock_nogil();
-    glnn_chunks *chunks = data ? data->chunks : NULL;
-    unsigned long long version = data ? data->version : 0;
-    glnn_context *ctx = NULL;
-    if (data && !chunks) {
-        closed = 1;
-    } else {
-        s = glnnpy_context_get(&self->dev, &ctx, &err);
-        if (s == GLNN_OK && (!run || !mo->prep_valid || mo->prep_ctx != ctx || mo->prep_version != version)) {
-            mo->prep_valid = 0;
-            s = glnn_model_prepare(mo->model, ctx, chunks, &err);
-            if (s == GLNN_OK) {
-                mo->prep_valid = 1;
-                mo->prep_ctx = ctx;
-                mo->prep_version = version;
-            }
-        }
-        if (s == GLNN_OK && run) s = glnn_model_run(mo->model, ctx, chunks, &err);
-    }
-    glnnpy_unlock_nogil();
-    Py_END_ALLOW_THREADS
-    if (closed) {
-        glnnpy_chunks_get(data);
-        return -1;
-    }
-    if (s != GLNN_OK) {
-        glnnpy_raise(&err);
-        return -1;
-    }
-    return 0;
-}
-
-static PyObject *task_run(TaskObject *self, PyObject *noargs) {
-    (void)noargs;
-    if (task_execute(self, 1) < 0) return NULL;
-    Py_RETURN_NONE;
-}
-
-static PyObject *task_prepare(TaskObject *self, PyObject *noargs) {
-    (void)noargs;
-    if (task_execute(self, 0) < 0) return NULL;
-    Py_RETURN_NONE;
-}
-
-static PyObject *task_get_probabilities(TaskObject *self, PyObject *args, PyObject *kw) {
-    return model_get_probabilities(self->model, args, kw);
-}
-
-static PyObject *task_get_output_data(TaskObject *self, PyObject *args, PyObject *kw) {
-    return model_get_output_data(self->model, args, kw);
-}
-
-static PyObject *task_get_model(TaskObject *self, void *closure) {
-    (void)closure;
-    Py_INCREF(self->model);
-    return (PyObject *)self->model;
-}
-
-static PyObject *task_get_data(TaskObject *self, void *closure) {
-    (void)closure;
-    PyObject *d = self->data ? (PyObject *)self->data : Py_None;
-    Py_INCREF(d);
-    return d;
-}
-
-static PyObject *task_get_device(TaskObject *self, void *closure) {
-    (void)closure;
-    glnn_error err;
-    glnn_status s;
-    char name[256] = "";
-    Py_BEGIN_ALLOW_THREADS
-    glnnpy_lock_nogil();
-    glnn_context *ctx = NULL;
-    s = glnnpy_context_get(&self->dev, &ctx, &err);
-    if (s == GLNN_OK) snprintf(name, sizeof name, "%s", glnn_context_device_name(ctx));
-    glnnpy_unlock_nogil();
-    Py_END_ALLOW_THREADS
-    if (s != GLNN_OK) return glnnpy_raise(&err);
-    return PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "replace");
-}
-
-static PyObject *task_repr(TaskObject *self) {
-    return PyUnicode_FromFormat("<glnn.InferenceTask on device '%s'>", self->dev.name);
-}
-
-static PyMethodDef task_methods[] = {
-    {"connect", (PyCFunction)(void (*)(void))task_connect, METH_VARARGS | METH_KEYWORDS,
-     "connect($self, /, image, op, input_index=0)\n--\n\n"
-     "Binds user data to an op input that has no connection.  Input #0 of an ImageSampler or of an image "
-     "Conv2D takes an image: uint8 (H, W, 3), (H, W, 4) (alpha dropped), (H, W, 1) or (H, W) (grey), or "
-     "floats in [0, 1].  Other inputs take a tensor (H, W, C), C a multiple of 4, as uint8 or floats "
-     "(quantized with Q).  The data are copied."},
-    {"run", (PyCFunction)task_run, METH_NOARGS,
-     "run($self, /)\n--\n\nRuns the model on the task's device (prepared first when needed), with the GIL released."},
-    {"prepare", (PyCFunction)task_prepare, METH_NOARGS,
-     "prepare($self, /)\n--\n\nChecks the model, computes shapes and reads the weights without running (counters become "
-     "available)."},
-    {"get_probabilities", (PyCFunction)(void (*)(void))task_get_probabilities, METH_VARARGS | METH_KEYWORDS,
-     "get_probabilities($self, /, op=None)\n--\n\n-> numpy.ndarray\n\nSame as model.get_probabilities()."},
-    {"get_output_data", (PyCFunction)(void (*)(void))task_get_output_data, METH_VARARGS | METH_KEYWORDS,
-     "get_output_data($self, /, op, output=0)\n--\n\n-> numpy.ndarray\n\nSame as model.get_output_data()."},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef task_getset[] = {
-    {"model", (getter)task_get_model, NULL, "The model (read-only).", NULL},
-    {"data", (getter)task_get_data, NULL, "The model data (read-only).", NULL},
-    {"device", (getter)task_get_device, NULL,
-     "Description of the device the task runs on, e.g. 'cpu reference' (creates its context).", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
-PyTypeObject glnnpy_InferenceTaskType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "glnn.InferenceTask",
-    .tp_basicsize = sizeof(TaskObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "InferenceTask(model, data, device=None, max_sampled_channels=-1)\n\n"
-              "Runs `model` with the weights of `data` (a ChunkFile or WritableChunkCollection, or None for a\n"
-              "model without weights) on a device: None (the GLNN_DEVICE environment variable, else 'auto'),\n"
-              "'auto', 'cpu', 'software' or a device index (see glnn.devices()).  max_sampled_channels sets\n"
-              "the GPU sampling limit (SPEC §4.10; -1: the device's default, 0: none).  The device's context\n"
-              "is created on first use and belongs to the calling thread: run a task from the thread that\n"
-              "created its context.",
-    .tp_new = task_new,
-    .tp_dealloc = (destructor)task_dealloc,
-    .tp_repr = (reprfunc)task_repr,
-    .tp_methods = task_methods,
-    .tp_getset = task_getset,
-};
-
-/* ---------------------------------------------------------------------------------------------------- */
 
 int glnnpy_model_init(PyObject *module, PyObject *nnets) {
-    if (PyType_Ready(&glnnpy_ModelType) < 0 || PyType_Ready(&glnnpy_DeserializedModelType) < 0 ||
-        PyType_Ready(&glnnpy_InferenceTaskType) < 0)
-        return -1;
+    if (PyType_Ready(&glnnpy_ModelType) < 0 || PyType_Ready(&glnnpy_DeserializedModelType) < 0) return -1;
     Py_INCREF(&glnnpy_ModelType);
     if (PyModule_AddObject(nnets, "Model", (PyObject *)&glnnpy_ModelType) < 0) return -1;
     Py_INCREF(&glnnpy_DeserializedModelType);
     if (PyModule_AddObject(nnets, "DeserializedModel", (PyObject *)&glnnpy_DeserializedModelType) < 0) return -1;
-    Py_INCREF(&glnnpy_InferenceTaskType);
-    if (PyModule_AddObject(module, "InferenceTask", (PyObject *)&glnnpy_InferenceTaskType) < 0) return -1;
+    static PyMethodDef open_device_def = {"_open_device", open_device_function, METH_VARARGS, NULL};
+    PyObject *f = PyCFunction_NewEx(&open_device_def, NULL, NULL);
+    if (!f || PyModule_AddObject(module, "_open_device", f) < 0) {
+        Py_XDECREF(f);
+        return -1;
+    }
     return 0;
 }

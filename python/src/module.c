@@ -3,6 +3,7 @@
 #define GLNNPY_MAIN
 #include "glnnpy.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <ctype.h>
@@ -16,11 +17,11 @@
 
 PyObject *glnnpy_Error, *glnnpy_ArgumentError;
 
-/* Sets `cls(message)` with a `status` attribute naming the library status. */
-static PyObject *raise_with_status(PyObject *cls, PyObject *message, const char *status) {
-    if (!message) return NULL;
-    PyObject *exc = PyObject_CallOneArg(cls, message);
-    Py_DECREF(message);
+/* Sets `cls(*args)` (a message, or a tuple of arguments) with a `status` attribute naming the library status. */
+static PyObject *raise_with_status(PyObject *cls, PyObject *args, const char *status) {
+    if (!args) return NULL;
+    PyObject *exc = PyTuple_Check(args) ? PyObject_Call(cls, args, NULL) : PyObject_CallOneArg(cls, args);
+    Py_DECREF(args);
     if (!exc) return NULL;
     PyObject *st = PyUnicode_FromString(status);
     if (!st || PyObject_SetAttrString(exc, "status", st) < 0) {
@@ -39,26 +40,30 @@ PyObject *glnnpy_raise(const glnn_error *err) {
      * caller's values: ArgumentError (a ValueError).  Everything else is a glnn.Error (a RuntimeError). */
     glnn_status s = err->status == GLNN_OK ? GLNN_ERR_STATE : err->status;
     PyObject *cls = (s == GLNN_ERR_ARGUMENT || s == GLNN_ERR_FORMAT || s == GLNN_ERR_NOT_FOUND) ? glnnpy_ArgumentError
-                                                                                                 : glnnpy_Error;
+                                                                                                : glnnpy_Error;
     const char *msg = err->message[0] ? err->message : "unknown error";
     size_t n = strnlen(msg, sizeof err->message);
     return raise_with_status(cls, PyUnicode_DecodeUTF8(msg, (Py_ssize_t)n, "replace"), glnn_status_name(s));
 }
 
-PyObject *glnnpy_argument_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    PyObject *msg = PyUnicode_FromFormatV(fmt, ap);
-    va_end(ap);
-    return raise_with_status(glnnpy_ArgumentError, msg, glnn_status_name(GLNN_ERR_ARGUMENT));
+PyObject *glnnpy_raise_file(const glnn_error *err, PyObject *path) {
+    if (err->status != GLNN_ERR_NOT_FOUND) return glnnpy_raise(err);
+    /* FileNotFoundError(ENOENT, message, path), as open() raises it. */
+    size_t n = strnlen(err->message, sizeof err->message);
+    return raise_with_status(PyExc_FileNotFoundError,
+                             Py_BuildValue("(iNO)", ENOENT,
+                                           PyUnicode_DecodeUTF8(err->message, (Py_ssize_t)n, "replace"),
+                                           path ? path : Py_None),
+                             glnn_status_name(err->status));
 }
 
-PyObject *glnnpy_state_error(const char *fmt, ...) {
+PyObject *glnnpy_error(glnn_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     PyObject *msg = PyUnicode_FromFormatV(fmt, ap);
     va_end(ap);
-    return raise_with_status(glnnpy_Error, msg, glnn_status_name(GLNN_ERR_STATE));
+    return raise_with_status(status == GLNN_ERR_ARGUMENT ? glnnpy_ArgumentError : glnnpy_Error, msg,
+                             glnn_status_name(status));
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -73,9 +78,15 @@ void glnnpy_lock(void) {
     Py_END_ALLOW_THREADS
 }
 
-void glnnpy_unlock(void) { PyThread_release_lock(library_lock); }
-void glnnpy_lock_nogil(void) { PyThread_acquire_lock(library_lock, WAIT_LOCK); }
-void glnnpy_unlock_nogil(void) { PyThread_release_lock(library_lock); }
+void glnnpy_unlock(void) {
+    PyThread_release_lock(library_lock);
+}
+void glnnpy_lock_nogil(void) {
+    PyThread_acquire_lock(library_lock, WAIT_LOCK);
+}
+void glnnpy_unlock_nogil(void) {
+    PyThread_release_lock(library_lock);
+}
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Devices and contexts                                                                                 */
@@ -101,6 +112,7 @@ int glnnpy_device_from_object(PyObject *obj, int max_sampled_channels, glnnpy_de
     } else {
         text = getenv("GLNN_DEVICE");
         n = text ? (Py_ssize_t)strlen(text) : 0;
+        dev->from_env = n > 0;
     }
     if (!text || n == 0) {
         text = "auto";
@@ -109,10 +121,13 @@ int glnnpy_device_from_object(PyObject *obj, int max_sampled_channels, glnnpy_de
     /* "N: description", as glnn.devices() lists them, means device N. */
     const char *colon = memchr(text, ':', (size_t)n);
     if (colon) n = colon - text;
-    while (n > 0 && (text[0] == ' ' || text[0] == '\t')) text++, n--;
-    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t')) n--;
+    while (n > 0 && (text[0] == ' ' || text[0] == '\t'))
+        text++, n--;
+    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+        n--;
     if (n == 0 || n >= (Py_ssize_t)sizeof dev->name || memchr(text, '\0', (size_t)n)) {
-        glnnpy_argument_error("invalid device %R: use 'auto', 'cpu', 'software' or a device index", obj ? obj : Py_None);
+        glnnpy_argument_error("invalid device %R: use 'auto', 'cpu', 'software' or a device index",
+                              obj ? obj : Py_None);
         return -1;
     }
     memcpy(dev->name, text, (size_t)n);
@@ -150,6 +165,8 @@ glnn_status glnnpy_context_get(const glnnpy_device *dev, glnn_context **out, gln
     glnn_status s = glnn_context_create(&o, &e->ctx, err);
     if (s != GLNN_OK) {
         free(e);
+        size_t n = strnlen(err->message, sizeof err->message);
+        if (dev->from_env) snprintf(err->message + n, sizeof err->message - n, " (device from GLNN_DEVICE)");
         return s;
     }
     e->thread = thread;
@@ -225,16 +242,8 @@ int glnnpy_enum_value(const glnn_enum_info *e, PyObject *obj, int *out, PyObject
                     return 0;
                 }
         }
-    } else if (PyLong_Check(obj) && !PyBool_Check(obj) && !PyObject_IsInstance(obj, enum_base)) {
-        int overflow = 0;
-        long value = PyLong_AsLongAndOverflow(obj, &overflow);
-        if (value == -1 && PyErr_Occurred()) return -1;
-        for (int i = 0; !overflow && e->words[i]; i++)
-            if (i == value) {
-                *out = i;
-                return 0;
-            }
     }
+    /* Integers are refused: padding=1 reads as one pixel of padding, not as SAME. */
     *bad = PyObject_Repr(obj);
     return -1;
 }
@@ -322,6 +331,21 @@ PyObject *glnnpy_utf8(PyObject *obj, const char *what) {
     return b;
 }
 
+PyObject *glnnpy_count(const glnn_model *m, const glnn_op *op, glnnpy_counter which) {
+    int64_t n = 0;
+    glnn_error err;
+    glnn_status s;
+    glnnpy_lock();
+    if (which == GLNNPY_MEMORY_SIZE)
+        s = glnn_model_memory_size(m, &n, &err);
+    else if (which == GLNNPY_MULTIPLY_ADDS)
+        s = m ? glnn_model_count_multiply_adds(m, &n, &err) : glnn_op_count_multiply_adds(op, &n, &err);
+    else
+        s = m ? glnn_model_count_texel_fetches(m, &n, &err) : glnn_op_count_texel_fetches(op, &n, &err);
+    glnnpy_unlock();
+    return s == GLNN_OK ? PyLong_FromLongLong((long long)n) : glnnpy_raise(&err);
+}
+
 static PyObject *shape_text(PyArrayObject *a) {
     PyObject *shape = PyObject_GetAttrString((PyObject *)a, "shape");
     if (!shape) return NULL;
@@ -399,16 +423,12 @@ PyArrayObject *glnnpy_data_array(PyObject *obj, const char *what, int min_nd, in
 PyArrayObject *glnnpy_quantize_array(PyArrayObject *a, const char *what) {
     PyArrayObject *q = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(a), PyArray_DIMS(a), NPY_UINT8);
     if (!q) return NULL;
-    const float *src = PyArray_DATA(a);
-    uint8_t *dst = PyArray_DATA(q);
-    for (npy_intp i = 0, n = PyArray_SIZE(a); i < n; i++) {
-        if (src[i] != src[i]) {
-            Py_DECREF(q);
-            return (PyArrayObject *)glnnpy_argument_error("%s: NaN at flat index %zd", what, (Py_ssize_t)i);
-        }
-        dst[i] = glnn_quantize(src[i]);
-    }
-    return q;
+    glnn_error err;
+    if (glnn_quantize_f32(PyArray_DATA(a), PyArray_DATA(q), (int64_t)PyArray_SIZE(a), &err) == GLNN_OK) return q;
+    Py_DECREF(q);
+    /* The library's message names itself ("quantize: ..."); ours names the argument. */
+    const char *cause = strncmp(err.message, "quantize: ", 10) == 0 ? err.message + 10 : err.message;
+    return (PyArrayObject *)glnnpy_argument_error("%s: %s", what, cause);
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -522,7 +542,7 @@ static PyObject *py_load_image(PyObject *self, PyObject *arg) {
     glnnpy_unlock_nogil();
     Py_END_ALLOW_THREADS
     Py_DECREF(path);
-    if (s != GLNN_OK) return glnnpy_raise(&err);
+    if (s != GLNN_OK) return glnnpy_raise_file(&err, arg);
     npy_intp dims[3] = {(npy_intp)h, (npy_intp)w, 3};
     PyArrayObject *a = (PyArrayObject *)PyArray_SimpleNew(3, dims, NPY_UINT8);
     if (a) memcpy(PyArray_DATA(a), pixels, (size_t)(h * w * 3));
@@ -530,22 +550,129 @@ static PyObject *py_load_image(PyObject *self, PyObject *arg) {
     return (PyObject *)a;
 }
 
-PyDoc_STRVAR(
-    conv2d_doc,
-    "conv2d($module, /, input, weights, bias=None, residual=None, stride=1, padding='valid', groups=1, "
-    "activation='default', device=None)\n--\n\n-> numpy.ndarray\n\n"
-    "One Conv2D (SPEC §4) on its own, on the chosen device.\n\n"
-    "input     (H, W, C) uint8, or floats in [0, 1] (quantized with Q); C = 3 means an image input\n"
-    "          (then groups=1 and padding 'valid'), otherwise C is a multiple of 4.\n"
-    "weights   float32 HWIO array (k, k, C/groups, Cout); a Keras depthwise kernel (k, k, C, 1) is\n"
-    "          accepted with groups=C.\n"
-    "bias      None (no bias) or (Cout,) floats.\n"
-    "residual  None or (H', W', Cout) uint8 or floats, added before the activation.\n"
-    "padding   'valid' / 'same' or glnn.nnets.Padding; activation 'default' / 'brelu6' /\n"
-    "          'sigmoid_like' or glnn.nnets.ActivationFunction.\n"
-    "device    None (GLNN_DEVICE, else 'auto'), 'cpu', 'software', 'auto' or a device index.\n\n"
-    "Returns the uint8 output (H', W', Cout).  Non-contiguous or other-typed arrays are copied.\n"
-    "The GIL is released while the device works.");
+PyDoc_STRVAR(conv2d_doc,
+             "conv2d($module, /, input, weights, bias=None, residual=None, stride=1, padding='valid', groups=1, "
+             "activation='default', device=None)\n--\n\n-> numpy.ndarray\n\n"
+             "One Conv2D (SPEC §4) on its own, on the chosen device.\n\n"
+             "input     (H, W, C) uint8, or floats in [0, 1] (quantized with Q); C = 3 means an image input\n"
+             "          (then groups=1 and padding 'valid'), otherwise C is a multiple of 4.\n"
+             "weights   float32 HWIO array (k, k, C/groups, Cout); a Keras depthwise kernel (k, k, C, 1) is\n"
+             "          accepted with groups=C.\n"
+             "bias      None (no bias) or (Cout,) floats.\n"
+             "residual  None or (H', W', Cout) uint8 or floats, added before the activation.\n"
+             "padding   'valid' / 'same' or glnn.nnets.Padding; activation 'default' / 'brelu6' /\n"
+             "          'sigmoid_like' or glnn.nnets.ActivationFunction.\n"
+             "device    None (GLNN_DEVICE, else 'auto'), 'cpu', 'software', 'auto' or a device index.\n\n"
+             "Returns the uint8 output (H', W', Cout).  Non-contiguous or other-typed arrays are copied.\n"
+             "The GIL is released while the device works.");
+
+/* What one call of conv2d works on. */
+typedef struct conv_call {
+    PyArrayObject *input, *weights, *bias, *residual; /* weights and bias float32 */
+    int in_float, res_float;
+    glnn_conv2d_params p;
+    glnnpy_device dev;
+} conv_call;
+
+static void conv_call_clear(conv_call *c) {
+    Py_XDECREF(c->input);
+    Py_XDECREF(c->weights);
+    Py_XDECREF(c->bias);
+    Py_XDECREF(c->residual);
+}
+
+/* padding and activation: a member of their enumeration or its name; -1 with ArgumentError otherwise. */
+static int conv_enums(PyObject *padding, PyObject *activation, conv_call *c) {
+    struct {
+        PyObject *obj;
+        const char *param, *expected;
+        int *out;
+    } e[2] = {{padding, "padding", "'valid' or 'same', or glnn.nnets.Padding", (int *)&c->p.padding},
+              {activation, "activation", "'default', 'brelu6' or 'sigmoid_like', or glnn.nnets.ActivationFunction",
+               (int *)&c->p.activation}};
+    for (int i = 0; i < 2; i++) {
+        PyObject *bad = NULL;
+        const glnn_enum_info *info = glnnpy_param_enum("conv2d", e[i].param);
+        if (!e[i].obj || glnnpy_enum_value(info, e[i].obj, e[i].out, &bad) == 0) continue;
+        if (bad) glnnpy_argument_error("conv2d: invalid %s %U (expected %s)", info->what, bad, e[i].expected);
+        Py_XDECREF(bad);
+        return -1;
+    }
+    return 0;
+}
+
+/* An array of numbers converted to float32, or NULL with ArgumentError: "conv2d: <what> must be <expected>". */
+static PyArrayObject *float_array(PyObject *obj, const char *what, const char *expected) {
+    PyArrayObject *a = (PyArrayObject *)PyArray_FROM_O(obj);
+    if (a && (PyArray_ISFLOAT(a) || PyArray_ISINTEGER(a))) {
+        PyArrayObject *f =
+            (PyArrayObject *)PyArray_FROM_OTF((PyObject *)a, NPY_FLOAT32, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+        Py_DECREF(a);
+        return f;
+    }
+    Py_XDECREF(a);
+    if (a || PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Clear();
+        glnnpy_argument_error("conv2d: %s must be %s, got %.100s", what, expected, Py_TYPE(obj)->tp_name);
+    }
+    return NULL;
+}
+
+/* The HWIO filters (k, k, C/groups, Cout), or a Keras depthwise kernel (k, k, C, 1) with groups = C; fills the
+ * kernel size and channel counts. */
+static int conv_weights(PyObject *obj, int groups, conv_call *c) {
+    if (!(c->weights = float_array(obj, "weights", "an array of numbers"))) return -1;
+    npy_intp *wd = PyArray_DIMS(c->weights);
+    if (PyArray_NDIM(c->weights) != 4 || PyArray_SIZE(c->weights) == 0) {
+        PyObject *shape = shape_text(c->weights);
+        if (shape)
+            glnnpy_argument_error("conv2d: weights must be a non-empty float32 array (k, k, C/groups, Cout), got "
+                                  "shape %U",
+                                  shape);
+        Py_XDECREF(shape);
+        return -1;
+    }
+    int64_t k = wd[0], cg = wd[2], cout = wd[3], cin = PyArray_DIMS(c->input)[2];
+    if (wd[0] != wd[1]) {
+        glnnpy_argument_error("conv2d: the kernel must be square (k, k, C/groups, Cout), got %zdx%zd",
+                              (Py_ssize_t)wd[0], (Py_ssize_t)wd[1]);
+        return -1;
+    }
+    if (groups > 1 && groups == cin && cg == cin && cout == 1 && cin > 1) {
+        cg = 1; /* a Keras DepthwiseConv2D kernel (k, k, C, 1) has the flat order of (k, k, 1, C) */
+        cout = cin;
+    }
+    if (groups >= 1 && cg * groups != cin) {
+        glnnpy_argument_error("conv2d: the input has %lld channels, but weights of shape (%lld, %lld, %lld, %lld) "
+                              "with groups=%d need %lld",
+                              (long long)cin, (long long)wd[0], (long long)wd[1], (long long)wd[2], (long long)wd[3],
+                              groups, (long long)(cg * groups));
+        return -1;
+    }
+    if (k > 1000000 || cin > 1000000 || cout > 1000000) {
+        glnnpy_argument_error("conv2d: sizes out of range");
+        return -1;
+    }
+    c->p.kernel_size = (int)k;
+    c->p.num_input_channels = (int)cin;
+    c->p.num_output_channels = (int)cout;
+    c->p.num_groups = groups;
+    return 0;
+}
+
+/* None, or Cout float values. */
+static int conv_bias(PyObject *obj, conv_call *c) {
+    c->p.use_bias = obj != Py_None;
+    if (obj == Py_None) return 0;
+    char expected[64];
+    snprintf(expected, sizeof expected, "None or %d numbers", c->p.num_output_channels);
+    if (!(c->bias = float_array(obj, "bias", expected))) return -1;
+    if (PyArray_NDIM(c->bias) == 1 && PyArray_DIMS(c->bias)[0] == c->p.num_output_channels) return 0;
+    PyObject *shape = shape_text(c->bias);
+    if (shape) glnnpy_argument_error("conv2d: bias must have shape (%d,), got %U", c->p.num_output_channels, shape);
+    Py_XDECREF(shape);
+    return -1;
+}
 
 /* Uploads a (H, W, C) array as a tensor (or, for image=1, an image) on ctx.  Runs without the GIL. */
 static glnn_status upload(glnn_context *ctx, PyArrayObject *a, int is_float, int image, glnn_tensor **out,
@@ -564,195 +691,88 @@ static glnn_status upload(glnn_context *ctx, PyArrayObject *a, int is_float, int
     return s;
 }
 
+/* Runs op on the call's inputs on its device and downloads the output into a new malloc'ed *bytes.  Called with
+ * the lock held and without the GIL. */
+static glnn_status conv_execute(const conv_call *c, glnn_op *op, const glnn_chunks *chunks, uint8_t **bytes,
+                                glnn_shape *shape, glnn_error *err) {
+    glnn_context *ctx = NULL;
+    glnn_tensor *in[2] = {NULL, NULL}, *out = NULL;
+    glnn_status s = glnnpy_context_get(&c->dev, &ctx, err);
+    if (s == GLNN_OK) s = upload(ctx, c->input, c->in_float, c->p.num_input_channels == 3, &in[0], err);
+    if (s == GLNN_OK && c->residual) s = upload(ctx, c->residual, c->res_float, 0, &in[1], err);
+    if (s == GLNN_OK) s = glnn_op_run(ctx, op, chunks, in, 2, &out, err);
+    int64_t n = s == GLNN_OK ? glnn_shape_count(*shape = glnn_tensor_shape(out)) : 0;
+    if (s == GLNN_OK && !(*bytes = malloc((size_t)(n > 0 ? n : 1)))) {
+        s = err->status = GLNN_ERR_MEMORY;
+        snprintf(err->message, sizeof err->message, "conv2d: out of memory");
+    }
+    if (s == GLNN_OK) s = glnn_tensor_download_u8(out, *bytes, n, err);
+    glnn_tensor_free(out);
+    glnn_tensor_free(in[0]);
+    glnn_tensor_free(in[1]);
+    return s;
+}
+
+/* Creates the op and its weights, runs it with the GIL released, and returns the uint8 output array. */
+static PyObject *conv_run(conv_call *c) {
+    glnn_op *op = NULL;
+    glnn_chunks *chunks = NULL;
+    glnn_error err;
+    glnn_status s = glnn_conv2d_create(&c->p, &op, &err);
+    if (s == GLNN_OK) s = glnn_chunks_create(&chunks, &err);
+    if (s == GLNN_OK)
+        s = glnn_chunks_set_weights(chunks, "conv2d", PyArray_DATA(c->weights), (int64_t)PyArray_SIZE(c->weights),
+                                    c->bias ? PyArray_DATA(c->bias) : NULL,
+                                    c->bias ? (int64_t)PyArray_SIZE(c->bias) : 0, &err);
+    uint8_t *bytes = NULL;
+    glnn_shape shape = {0, 0, 0, 0};
+    Py_BEGIN_ALLOW_THREADS
+    glnnpy_lock_nogil();
+    if (s == GLNN_OK) s = conv_execute(c, op, chunks, &bytes, &shape, &err);
+    glnn_op_release(op);
+    glnnpy_unlock_nogil();
+    Py_END_ALLOW_THREADS
+    glnn_chunks_free(chunks);
+    PyObject *result = NULL;
+    if (s != GLNN_OK) {
+        glnnpy_raise(&err);
+    } else {
+        npy_intp dims[3] = {(npy_intp)shape.h, (npy_intp)shape.w, (npy_intp)shape.c};
+        result = PyArray_SimpleNew(3, dims, NPY_UINT8);
+        if (result) memcpy(PyArray_DATA((PyArrayObject *)result), bytes, (size_t)glnn_shape_count(shape));
+    }
+    free(bytes);
+    return result;
+}
+
 static PyObject *py_conv2d(PyObject *self, PyObject *args, PyObject *kw) {
     (void)self;
     static char *kwlist[] = {"input",   "weights", "bias",       "residual", "stride",
                              "padding", "groups",  "activation", "device",   NULL};
-    PyObject *input_obj, *weights_obj, *bias_obj = Py_None, *residual_obj = Py_None, *padding_obj = NULL,
-                                        *activation_obj = NULL, *device_obj = Py_None;
-    int stride = 1, groups = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOiOiOO:conv2d", kwlist, &input_obj, &weights_obj, &bias_obj,
-                                     &residual_obj, &stride, &padding_obj, &groups, &activation_obj, &device_obj))
+    PyObject *input, *weights, *bias = Py_None, *residual = Py_None, *padding = NULL, *activation = NULL,
+                               *device = Py_None;
+    conv_call c = {0};
+    glnn_conv2d_params_init(&c.p);
+    c.p.name = "conv2d";
+    int groups = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOiOiOO:conv2d", kwlist, &input, &weights, &bias, &residual,
+                                     &c.p.stride, &padding, &groups, &activation, &device))
         return NULL;
-    PyArrayObject *input = NULL, *weights = NULL, *bias = NULL, *residual = NULL;
     PyObject *result = NULL;
-    glnn_op *op = NULL;
-    glnn_chunks *chunks = NULL;
-    int padding = GLNN_PADDING_VALID, activation = GLNN_ACTIVATION_DEFAULT, in_float = 0, res_float = 0;
-    glnnpy_device dev;
-    PyObject *bad = NULL;
-
-    if (padding_obj && glnnpy_enum_value(glnnpy_param_enum("conv2d", "padding"), padding_obj, &padding, &bad) < 0) {
-        if (bad) glnnpy_argument_error("conv2d: invalid padding %U (expected 'valid' or 'same')", bad);
-        goto done;
-    }
-    if (activation_obj &&
-        glnnpy_enum_value(glnnpy_param_enum("conv2d", "activation"), activation_obj, &activation, &bad) < 0) {
-        if (bad)
-            glnnpy_argument_error("conv2d: invalid activation function %U (expected 'default', 'brelu6' or "
-                                  "'sigmoid_like')",
-                                  bad);
-        goto done;
-    }
-    if (glnnpy_device_from_object(device_obj, -1, &dev) < 0) goto done;
-    input = glnnpy_data_array(input_obj, "conv2d: input", 3, 3, &in_float);
-    if (!input) goto done;
-    weights = (PyArrayObject *)PyArray_FROM_O(weights_obj);
-    if (!weights) {
-        if (PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
-            PyErr_Clear();
-            glnnpy_argument_error("conv2d: weights must be an array of numbers, got %.100s",
-                                  Py_TYPE(weights_obj)->tp_name);
+    if (conv_enums(padding, activation, &c) == 0 && glnnpy_device_from_object(device, -1, &c.dev) == 0 &&
+        (c.input = glnnpy_data_array(input, "conv2d: input", 3, 3, &c.in_float)) &&
+        conv_weights(weights, groups, &c) == 0 && conv_bias(bias, &c) == 0 &&
+        (residual == Py_None || (c.residual = glnnpy_data_array(residual, "conv2d: residual", 3, 3, &c.res_float)))) {
+        if (c.p.num_input_channels == 3 && c.in_float) {
+            /* Images are bytes: a float image is quantized here, with the same rule as tensors. */
+            PyArrayObject *q = glnnpy_quantize_array(c.input, "conv2d: input");
+            Py_DECREF(c.input);
+            c.input = q;
+            c.in_float = 0;
         }
-        goto done;
+        if (c.input) result = conv_run(&c);
     }
-    if (PyArray_NDIM(weights) != 4 || PyArray_SIZE(weights) == 0 ||
-        !(PyArray_ISFLOAT(weights) || PyArray_ISINTEGER(weights))) {
-        PyObject *shape = shape_text(weights), *dtype = PyObject_Str((PyObject *)PyArray_DESCR(weights));
-        if (shape && dtype)
-            glnnpy_argument_error("conv2d: weights must be a non-empty float32 array (k, k, C/groups, Cout), got "
-                                  "shape %U, dtype %U",
-                                  shape, dtype);
-        Py_XDECREF(shape);
-        Py_XDECREF(dtype);
-        goto done;
-    }
-    {
-        PyArrayObject *w32 = (PyArrayObject *)PyArray_FROM_OTF((PyObject *)weights, NPY_FLOAT32,
-                                                               NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
-        Py_DECREF(weights);
-        weights = w32;
-        if (!weights) goto done;
-    }
-    npy_intp *wd = PyArray_DIMS(weights), *id = PyArray_DIMS(input);
-    int64_t k = wd[0], cg = wd[2], cout = wd[3], cin = id[2];
-    if (wd[0] != wd[1]) {
-        glnnpy_argument_error("conv2d: the kernel must be square (k, k, C/groups, Cout), got %zdx%zd",
-                              (Py_ssize_t)wd[0], (Py_ssize_t)wd[1]);
-        goto done;
-    }
-    if (groups > 1 && groups == cin && cg == cin && cout == 1 && cin > 1) {
-        /* A Keras DepthwiseConv2D kernel (k, k, C, 1) has the flat order of (k, k, 1, C). */
-        cg = 1;
-        cout = cin;
-    }
-    if (groups >= 1 && cg * groups != cin) {
-        glnnpy_argument_error("conv2d: the input has %lld channels, but weights of shape (%lld, %lld, %lld, %lld) "
-                              "with groups=%d need %lld",
-                              (long long)cin, (long long)wd[0], (long long)wd[1], (long long)wd[2],
-                              (long long)wd[3], groups, (long long)(cg * groups));
-        goto done;
-    }
-    if (k > 1000000 || cin > 1000000 || cout > 1000000) {
-        glnnpy_argument_error("conv2d: sizes out of range");
-        goto done;
-    }
-    if (bias_obj != Py_None) {
-        bias = (PyArrayObject *)PyArray_FROM_OTF(bias_obj, NPY_FLOAT32, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
-        if (!bias) {
-            if (PyErr_ExceptionMatches(PyExc_ValueError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Clear();
-                glnnpy_argument_error("conv2d: bias must be None or %lld numbers, got %.100s", (long long)cout,
-                                      Py_TYPE(bias_obj)->tp_name);
-            }
-            goto done;
-        }
-        if (PyArray_NDIM(bias) != 1 || PyArray_DIMS(bias)[0] != cout) {
-            PyObject *shape = shape_text(bias);
-            if (shape) glnnpy_argument_error("conv2d: bias must have shape (%lld,), got %U", (long long)cout, shape);
-            Py_XDECREF(shape);
-            goto done;
-        }
-    }
-    if (residual_obj != Py_None) {
-        residual = glnnpy_data_array(residual_obj, "conv2d: residual", 3, 3, &res_float);
-        if (!residual) goto done;
-    }
-    int image = cin == 3;
-    if (image && in_float) {
-        /* Images are bytes: float images are quantized with Q here. */
-        PyArrayObject *q = glnnpy_quantize_array(input, "conv2d: input");
-        if (!q) goto done;
-        Py_DECREF(input);
-        input = q;
-        in_float = 0;
-    }
-
-    glnn_conv2d_params p;
-    glnn_conv2d_params_init(&p);
-    p.name = "conv2d";
-    p.kernel_size = (int)k;
-    p.num_input_channels = (int)cin;
-    p.num_output_channels = (int)cout;
-    p.stride = stride;
-    p.padding = (glnn_padding)padding;
-    p.use_bias = bias != NULL;
-    p.num_groups = groups;
-    p.activation = (glnn_activation)activation;
-    glnn_error err;
-    if (glnn_conv2d_create(&p, &op, &err) != GLNN_OK) {
-        glnnpy_raise(&err);
-        goto done;
-    }
-    if (glnn_chunks_create(&chunks, &err) != GLNN_OK ||
-        glnn_chunks_set_weights(chunks, "conv2d", PyArray_DATA(weights), (int64_t)PyArray_SIZE(weights),
-                                bias ? PyArray_DATA(bias) : NULL, bias ? (int64_t)PyArray_SIZE(bias) : 0,
-                                &err) != GLNN_OK) {
-        glnnpy_raise(&err);
-        goto done;
-    }
-
-    glnn_status s;
-    uint8_t *out_bytes = NULL;
-    glnn_shape out_shape = {0, 0, 0, 0};
-    Py_BEGIN_ALLOW_THREADS
-    glnnpy_lock_nogil();
-    glnn_context *ctx = NULL;
-    glnn_tensor *in[2] = {NULL, NULL}, *out = NULL;
-    s = glnnpy_context_get(&dev, &ctx, &err);
-    if (s == GLNN_OK) s = upload(ctx, input, in_float, image, &in[0], &err);
-    if (s == GLNN_OK && residual) s = upload(ctx, residual, res_float, 0, &in[1], &err);
-    if (s == GLNN_OK) s = glnn_op_run(ctx, op, chunks, in, 2, &out, &err);
-    if (s == GLNN_OK) {
-        out_shape = glnn_tensor_shape(out);
-        int64_t n = glnn_shape_count(out_shape);
-        out_bytes = malloc((size_t)(n > 0 ? n : 1));
-        if (!out_bytes) {
-            s = GLNN_ERR_MEMORY;
-            err.status = s;
-            snprintf(err.message, sizeof err.message, "conv2d: out of memory");
-        } else {
-            s = glnn_tensor_download_u8(out, out_bytes, n, &err);
-        }
-    }
-    glnn_tensor_free(out);
-    glnn_tensor_free(in[0]);
-    glnn_tensor_free(in[1]);
-    glnn_op_release(op);
-    op = NULL;
-    glnnpy_unlock_nogil();
-    Py_END_ALLOW_THREADS
-    if (s != GLNN_OK) {
-        free(out_bytes);
-        glnnpy_raise(&err);
-        goto done;
-    }
-    npy_intp dims[3] = {(npy_intp)out_shape.h, (npy_intp)out_shape.w, (npy_intp)out_shape.c};
-    result = PyArray_SimpleNew(3, dims, NPY_UINT8);
-    if (result) memcpy(PyArray_DATA((PyArrayObject *)result), out_bytes, (size_t)glnn_shape_count(out_shape));
-    free(out_bytes);
-done:
-    Py_XDECREF(bad);
-    if (op) {
-        glnnpy_lock();
-        glnn_op_release(op);
-        glnnpy_unlock();
-    }
-    glnn_chunks_free(chunks);
-    Py_XDECREF(input);
-    Py_XDECREF(weights);
-    Py_XDECREF(bias);
-    Py_XDECREF(residual);
+    conv_call_clear(&c);
     return result;
 }
 
@@ -764,26 +784,25 @@ static PyMethodDef module_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyDoc_STRVAR(
-    module_doc,
-    "glnn: 8-bit convolutional networks on GPUs through OpenGL ES, and on a CPU reference.\n\n"
-    "The operations live in glnn.nnets (Conv2D, Pooling2D, Dense, Softmax, ImageSampler, Model,\n"
-    "DeserializedModel).  Model data come in ChunkFile / WritableChunkCollection objects; an\n"
-    "InferenceTask binds inputs and runs a model on a device.  glnn.conv2d runs one convolution.\n\n"
-    "Values: a byte q stands for q/255; images and tensors are numpy arrays (H, W, C).\n"
-    "Errors raise glnn.Error (a RuntimeError); bad arguments raise glnn.ArgumentError, which is both a\n"
-    "glnn.Error and a ValueError.  The exception's `status` attribute names the library status.\n\n"
-    "Threads: the GIL is released while a device works, and calls into the library are serialized by\n"
-    "one lock.  A GPU context is bound to the thread that created it: glnn keeps one context per\n"
-    "thread and device; run a model from the thread that prepared it.");
+PyDoc_STRVAR(module_doc,
+             "glnn: 8-bit convolutional networks on GPUs through OpenGL ES, and on a CPU reference.\n\n"
+             "The operations live in glnn.nnets (Conv2D, Pooling2D, Dense, Softmax, ImageSampler, Model,\n"
+             "DeserializedModel).  Model data come in ChunkFile / WritableChunkCollection objects; an\n"
+             "InferenceTask binds inputs and runs a model on a device.  glnn.conv2d runs one convolution.\n\n"
+             "Values: a byte q stands for q/255; images and tensors are numpy arrays (H, W, C).\n"
+             "Errors raise glnn.Error (a RuntimeError); bad arguments raise glnn.ArgumentError, which is both a\n"
+             "glnn.Error and a ValueError.  The exception's `status` attribute names the library status.\n\n"
+             "Threads: the GIL is released while a device works, and calls into the library are serialized by\n"
+             "one lock.  A GPU context is bound to the thread that created it: glnn keeps one context per\n"
+             "thread and device; run a model from the thread that prepared it.");
 
-static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "glnn._glnn", module_doc, -1, module_methods,
-                                        NULL,                  NULL,   NULL,       NULL};
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "glnn._glnn", module_doc, -1, module_methods, NULL, NULL, NULL, NULL};
 
 PyDoc_STRVAR(nnets_doc, "glnn.nnets: neural network operations and models, with Beatmup's Python names.");
 
-static struct PyModuleDef nnets_def = {PyModuleDef_HEAD_INIT, "glnn.nnets", nnets_doc, -1, NULL, NULL, NULL, NULL,
-                                       NULL};
+static struct PyModuleDef nnets_def = {
+    PyModuleDef_HEAD_INIT, "glnn.nnets", nnets_doc, -1, NULL, NULL, NULL, NULL, NULL};
 
 static int add_object(PyObject *module, const char *name, PyObject *obj) {
     Py_INCREF(obj);
@@ -811,12 +830,11 @@ PyMODINIT_FUNC PyInit__glnn(void) {
     PyObject *bases = PyTuple_Pack(2, glnnpy_Error, PyExc_ValueError);
     if (!bases) goto fail;
     glnnpy_ArgumentError = PyErr_NewExceptionWithDoc(
-        "glnn.ArgumentError", "An argument or a value given to glnn is invalid (a glnn.Error and a ValueError).",
-        bases, NULL);
+        "glnn.ArgumentError", "An argument or a value given to glnn is invalid (a glnn.Error and a ValueError).", bases,
+        NULL);
     Py_DECREF(bases);
     if (!glnnpy_ArgumentError) goto fail;
-    if (add_object(m, "Error", glnnpy_Error) < 0 || add_object(m, "ArgumentError", glnnpy_ArgumentError) < 0)
-        goto fail;
+    if (add_object(m, "Error", glnnpy_Error) < 0 || add_object(m, "ArgumentError", glnnpy_ArgumentError) < 0) goto fail;
 
     enum_mod = PyImport_ImportModule("enum");
     if (!enum_mod) goto fail;
@@ -826,7 +844,7 @@ PyMODINIT_FUNC PyInit__glnn(void) {
     if (glnnpy_ops_init(m, nnets) < 0 || glnnpy_chunks_init(m) < 0 || glnnpy_model_init(m, nnets) < 0) goto fail;
     if (PyModule_AddStringConstant(m, "__version__", GLNN_VERSION) < 0) goto fail;
     /* Chunk collections and the inference task are also reachable from glnn.nnets. */
-    const char *shared[] = {"ChunkCollection", "ChunkFile", "WritableChunkCollection", "InferenceTask", NULL};
+    const char *shared[] = {"ChunkCollection", "ChunkFile", "WritableChunkCollection", NULL};
     for (int i = 0; shared[i]; i++) {
         PyObject *t = PyObject_GetAttrString(m, shared[i]);
         if (!t || PyModule_AddObject(nnets, shared[i], t) < 0) {

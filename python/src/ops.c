@@ -37,26 +37,12 @@ static PyObject *op_get_output_count(glnnpy_OpObject *self, void *closure) {
     return PyLong_FromLong(glnn_op_output_count(self->op));
 }
 
-static PyObject *op_count(glnnpy_OpObject *self, int macs) {
-    int64_t n = 0;
-    glnn_error err;
-    glnnpy_lock();
-    glnn_status s = macs ? glnn_op_count_multiply_adds(self->op, &n, &err)
-                         : glnn_op_count_texel_fetches(self->op, &n, &err);
-    glnnpy_unlock();
-    if (s != GLNN_OK) return glnnpy_raise(&err);
-    return PyLong_FromLongLong((long long)n);
+static PyObject *op_count(glnnpy_OpObject *self, glnnpy_counter which) {
+    return glnnpy_count(NULL, self->op, which);
 }
 
-static PyObject *op_count_multiply_adds(glnnpy_OpObject *self, PyObject *noargs) {
-    (void)noargs;
-    return op_count(self, 1);
-}
-
-static PyObject *op_count_texel_fetches(glnnpy_OpObject *self, PyObject *noargs) {
-    (void)noargs;
-    return op_count(self, 0);
-}
+GLNNPY_COUNTER_METHODS(op, glnnpy_OpObject, op_count,
+                       "of one run (SPEC §4.8, §5); an error before the op is prepared (they need the output size).")
 
 /* _param(i): the value of parameter i of the op's description (an int; booleans 0 / 1). */
 static PyObject *op_param(glnnpy_OpObject *self, PyObject *index) {
@@ -107,15 +93,7 @@ static PyObject *op_create(PyTypeObject *cls, PyObject *args) {
     glnn_status s = glnn_op_create(type_name, PyBytes_AS_STRING(name), values, (int)n, &op, &err);
     Py_DECREF(name);
     if (s != GLNN_OK) return glnnpy_raise(&err);
-    glnnpy_OpObject *self = (glnnpy_OpObject *)cls->tp_alloc(cls, 0);
-    if (!self) {
-        glnnpy_lock();
-        glnn_op_release(op);
-        glnnpy_unlock();
-        return NULL;
-    }
-    self->op = op;
-    return (PyObject *)self;
+    return glnnpy_op_object(cls, op);
 }
 
 /* Op-specific accessors the classes of _ops.py use: Conv2D's sampled channels, ImageSampler's rotation. */
@@ -161,31 +139,43 @@ static PyObject *op_richcompare(PyObject *a, PyObject *b, int opid) {
     return PyBool_FromLong(same);
 }
 
-static Py_hash_t op_hash(glnnpy_OpObject *self) { return _Py_HashPointer(self->op); }
+static Py_hash_t op_hash(glnnpy_OpObject *self) {
+    return _Py_HashPointer(self->op);
+}
+
+PyDoc_STRVAR(op_get_name_doc, "The operation's name (read-only).");
+PyDoc_STRVAR(op_get_input_count_doc, "Number of inputs (read-only).");
+PyDoc_STRVAR(op_get_output_count_doc, "Number of outputs (read-only).");
 
 static PyGetSetDef op_getset[] = {
-    {"name", (getter)op_get_name, NULL, "The operation's name (read-only).", NULL},
-    {"input_count", (getter)op_get_input_count, NULL, "Number of inputs (read-only).", NULL},
-    {"output_count", (getter)op_get_output_count, NULL, "Number of outputs (read-only).", NULL},
+    {"name", (getter)op_get_name, NULL, op_get_name_doc, NULL},
+    {"input_count", (getter)op_get_input_count, NULL, op_get_input_count_doc, NULL},
+    {"output_count", (getter)op_get_output_count, NULL, op_get_output_count_doc, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+PyDoc_STRVAR(op_param_doc, "_param($self, index, /)\n--\n\nThe value of parameter `index`.");
+PyDoc_STRVAR(op_describe_doc, "_describe($self, /)\n--\n\nThe op's one-line summary.");
+PyDoc_STRVAR(op_create_doc,
+             "_create(type_name, name, values, /)\n--\n\nA new op of this class from its parameter values.");
+
 static PyMethodDef op_methods[] = {
-    {"count_multiply_adds", (PyCFunction)op_count_multiply_adds, METH_NOARGS,
-     "count_multiply_adds($self, /)\n--\n\n-> int\n\nMultiply-adds of one run (SPEC §4.8, §5); an error before the op is "
-     "prepared (it needs the output size)."},
-    {"count_texel_fetches", (PyCFunction)op_count_texel_fetches, METH_NOARGS,
-     "count_texel_fetches($self, /)\n--\n\n-> int\n\nTexel fetches of one run (SPEC §4.8, §5); an error before the op is "
-     "prepared."},
-    {"_param", (PyCFunction)op_param, METH_O, "_param($self, index, /)\n--\n\nThe value of parameter `index`."},
-    {"_describe", (PyCFunction)op_describe, METH_NOARGS, "_describe($self, /)\n--\n\nThe op's one-line summary."},
-    {"_create", (PyCFunction)op_create, METH_VARARGS | METH_CLASS,
-     "_create(type_name, name, values, /)\n--\n\nA new op of this class from its parameter values."},
+    {"count_multiply_adds", (PyCFunction)op_count_multiply_adds, METH_NOARGS, op_count_multiply_adds_doc},
+    {"count_texel_fetches", (PyCFunction)op_count_texel_fetches, METH_NOARGS, op_count_texel_fetches_doc},
+    {"_param", (PyCFunction)op_param, METH_O, op_param_doc},
+    {"_describe", (PyCFunction)op_describe, METH_NOARGS, op_describe_doc},
+    {"_create", (PyCFunction)op_create, METH_VARARGS | METH_CLASS, op_create_doc},
     {"_sampled_channels", (PyCFunction)op_sampled_channels, METH_NOARGS, NULL},
     {"_rotation", (PyCFunction)op_rotation, METH_NOARGS, NULL},
     {"_set_rotation", (PyCFunction)op_set_rotation, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
+
+PyDoc_STRVAR(operation_type_doc,
+             "Base class of the operations of glnn.nnets (Beatmup's AbstractOperation); not instantiable.\n"
+             "\n"
+             "Operations compare equal when they are the same library object, e.g. an op and the object returned "
+             "for it by Model.get_operation().");
 
 static PyObject *op_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     (void)args;
@@ -196,12 +186,8 @@ static PyObject *op_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
 }
 
 PyTypeObject glnnpy_OperationType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "glnn.nnets.Operation",
-    .tp_basicsize = sizeof(glnnpy_OpObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    .tp_doc = "Base class of the operations of glnn.nnets (Beatmup's AbstractOperation); not instantiable.\n\n"
-              "Operations compare equal when they are the same library object, e.g. an op and the object "
-              "returned for it by Model.get_operation().",
+    GLNNPY_TYPE_HEAD("glnn.nnets.Operation", glnnpy_OpObject, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+                     operation_type_doc),
     .tp_new = op_new,
     .tp_dealloc = (destructor)op_dealloc,
     .tp_richcompare = op_richcompare,
@@ -210,7 +196,9 @@ PyTypeObject glnnpy_OperationType = {
     .tp_methods = op_methods,
 };
 
-int glnnpy_is_op(PyObject *obj) { return PyObject_TypeCheck(obj, &glnnpy_OperationType); }
+int glnnpy_is_op(PyObject *obj) {
+    return PyObject_TypeCheck(obj, &glnnpy_OperationType);
+}
 
 PyObject *glnnpy_op_wrap(glnn_op *op) {
     glnnpy_lock();
@@ -221,7 +209,10 @@ PyObject *glnnpy_op_wrap(glnn_op *op) {
 
 PyObject *glnnpy_op_take(glnn_op *op) {
     PyObject *cls = op_classes ? PyDict_GetItemString(op_classes, glnn_op_type_name(op)) : NULL;
-    PyTypeObject *type = cls && PyType_Check(cls) ? (PyTypeObject *)cls : &glnnpy_OperationType;
+    return glnnpy_op_object(cls && PyType_Check(cls) ? (PyTypeObject *)cls : &glnnpy_OperationType, op);
+}
+
+PyObject *glnnpy_op_object(PyTypeObject *type, glnn_op *op) {
     glnnpy_OpObject *self = (glnnpy_OpObject *)type->tp_alloc(type, 0);
     if (!self) {
         glnnpy_lock();
@@ -318,8 +309,10 @@ static PyObject *py_enum_value(PyObject *self, PyObject *args) {
     return PyLong_FromLong(v);
 }
 
+PyDoc_STRVAR(py_op_types_doc, "_op_types()\n--\n\nThe library's op descriptions.");
+
 static PyMethodDef functions[] = {
-    {"_op_types", py_op_types, METH_NOARGS, "_op_types()\n--\n\nThe library's op descriptions."},
+    {"_op_types", py_op_types, METH_NOARGS, py_op_types_doc},
     {"_register_op_class", py_register_op_class, METH_VARARGS, NULL},
     {"_check_name", py_check_name, METH_VARARGS, NULL},
     {"_enum_value", py_enum_value, METH_VARARGS, NULL},

@@ -100,11 +100,13 @@ def test_conv2d_positional_and_keywords():
         assert (op.name, op.kernel_size, op.num_input_channels, op.num_output_channels, op.stride, op.padding,
                 op.use_bias, op.num_groups, op.activation) == (
             "a", 5, 8, 16, 2, nn.Padding.SAME, False, 2, nn.ActivationFunction.SIGMOID_LIKE)
-    # Enumerations also by name, any case, or by value.
+    # Enumerations also by name, any case; not by value (padding=1 would read as one pixel of padding).
     c = nn.Conv2D("c", 3, 4, 4, padding="same", activation="BReLU6")
     assert c.padding is nn.Padding.SAME and c.activation is nn.ActivationFunction.BRELU6
-    d = nn.Conv2D("d", 3, 4, 4, padding=nn.Padding.SAME.value, activation=nn.ActivationFunction.SIGMOID_LIKE.value)
-    assert d.padding is nn.Padding.SAME and d.activation is nn.ActivationFunction.SIGMOID_LIKE
+    with pytest.raises(glnn.ArgumentError, match=r"invalid padding 1 \(expected Padding.VALID or Padding.SAME\)"):
+        nn.Conv2D("d", 3, 4, 4, padding=nn.Padding.SAME.value)
+    with pytest.raises(glnn.ArgumentError, match="invalid activation function 2"):
+        nn.Conv2D("d", 3, 4, 4, activation=nn.ActivationFunction.SIGMOID_LIKE.value)
     with pytest.raises(TypeError):
         nn.Conv2D("x", 3, 4, 4, 1, nn.Padding.VALID, True, 1, nn.ActivationFunction.DEFAULT, 99)
     with pytest.raises(TypeError):
@@ -216,7 +218,8 @@ def test_docstrings():
 def test_model_api():
     m = nn.Model()
     assert len(m) == 0 and list(m) == [] and "x" not in m
-    assert repr(m) == "<glnn.nnets.Model with 0 operations>"
+    assert repr(m).endswith("0 operations, 0 connections (0 into a second input, 0 shuffled); not prepared: shapes "
+                            "and counts come with preparation")
     a, b = nn.Conv2D("a", 1, 4, 4), nn.Conv2D("b", 1, 4, 4)
     m.append(a)
     m.append(b, connect=True)
@@ -237,7 +240,7 @@ def test_model_api():
     m.add_output("b", 0)  # repeats are ignored
     text = m.serialize()
     assert text.startswith("connections:\n - from: a\n   to: b\n")
-    assert repr(m) == "<glnn.nnets.Model with 3 operations>"
+    assert "3 operations, 3 connections (1 into a second input, 0 shuffled)" in repr(m)
 
 
 def test_task_api(monkeypatch):
@@ -276,8 +279,8 @@ def test_function_signatures():
     assert sig(nn.Model.add_output) == "(self, /, op, output=0)"
     assert sig(nn.Model.get_output_data) == "(self, /, op, output=0)"
     assert sig(nn.Model.serialize) == "(self, /)"
-    assert sig(glnn.InferenceTask.connect) == "(self, /, image, op, input_index=0)"
-    assert sig(glnn.InferenceTask.run) == "(self, /)"
+    assert sig(glnn.InferenceTask.connect) == "(self, image, op, input_index=0)"
+    assert sig(glnn.InferenceTask.run) == "(self)"
     assert sig(glnn.WritableChunkCollection.save) == "(self, path, /)"
     # Keywords work as documented.
     m = nn.Model()

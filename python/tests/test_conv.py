@@ -75,10 +75,13 @@ def test_float_input_is_quantized():
     x, w, b, r, kw = make_case(CASES[1], 3)
     xf = x.astype(np.float64) / 255
     assert np.array_equal(glnn.conv2d(xf, w, b, device="cpu", **kw), glnn.conv2d(x, w, b, device="cpu", **kw))
-    # Values are clamped and rounded with Q; out-of-range floats are fine.
-    noisy = xf + np.where(xf > 0.5, 0.3, -0.3) * (np.random.default_rng(0).random(xf.shape) < 0.1)
+    # Values are rounded with Q, within half a step of [0, 1]; further out is an error (SPEC §2.2).
+    noisy = np.clip(xf + np.where(xf > 0.5, 1, -1) / 600 * (np.random.default_rng(0).random(xf.shape) < 0.5), -1 / 600,
+                    1 + 1 / 600)
     assert np.array_equal(glnn.conv2d(noisy, w, b, device="cpu", **kw),
                           glnn.conv2d(npref.quantize(noisy), w, b, device="cpu", **kw))
+    with pytest.raises(glnn.ArgumentError, match=r"values must be in \[0, 1\]"):
+        glnn.conv2d(xf * 255, w, b, device="cpu", **kw)
     img = np.random.default_rng(1).random((6, 6, 3)).astype(np.float32)
     wi = np.ones((3, 3, 3, 4), np.float32) / 27
     assert np.array_equal(glnn.conv2d(img, wi, device="cpu"), glnn.conv2d(npref.quantize(img), wi, device="cpu"))

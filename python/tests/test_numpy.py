@@ -161,5 +161,5 @@ def test_load_image(shared):
     img = glnn.load_image(shared / "images" / "bg.bmp")
     assert img.dtype == np.uint8 and img.shape == (32, 32, 3)
     assert img.flags.c_contiguous
-    with pytest.raises(glnn.Error):
+    with pytest.raises(FileNotFoundError, match="nope.bmp"):
         glnn.load_image(shared / "images" / "nope.bmp")

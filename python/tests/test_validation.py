@@ -329,17 +329,18 @@ def test_task_argument_errors():
     with pytest.raises(TypeError, match="device must be a str"):
         glnn.InferenceTask(m, None, device=0)
     raises(AE, "invalid device ':'", glnn.InferenceTask, m, None, device=":")
-    t = glnn.InferenceTask(m, None, device="99")
-    with pytest.raises(glnn.Error):
-        t.run()
-    with pytest.raises(glnn.Error):
-        t.device
+    # Devices are checked when the task is made, not when it first runs.
+    with pytest.raises(glnn.Error, match="99"):
+        glnn.InferenceTask(m, None, device="99")
+    raises(AE, "unknown device 'gpu'", glnn.InferenceTask, m, None, device="gpu")
 
 
 # ---- chunk files (SPEC §9) ----
 
 def test_chunk_file_errors(tmp_path, dog_model):
-    raises(AE, "No such file", glnn.ChunkFile, tmp_path / "missing.chunks")
+    with pytest.raises(FileNotFoundError, match="No such file") as e:
+        glnn.ChunkFile(tmp_path / "missing.chunks")
+    assert e.value.filename == str(tmp_path / "missing.chunks") and e.value.status == "not found"
     bad = tmp_path / "bad.chunks"
     bad.write_bytes(b"\x01\x00\x00\x00a\x05\x00\x00\x00abc")
     raises(AE, "truncated chunk record at byte offset 0", glnn.ChunkFile, bad)

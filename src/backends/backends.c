@@ -21,6 +21,17 @@ static bool is_videocore_iv(const char *renderer) {
     return contains_nocase(renderer, "VideoCore IV") || contains_nocase(renderer, "VC4");
 }
 
+/* The option as given, else the environment variable `env` (then *from is its name, for messages: the user may not
+ * know it is set; else ""), else "auto". */
+static const char *option_or_env(const char *given, const char *env, const char **from) {
+    *from = "";
+    if (given && *given) return given;
+    const char *value = getenv(env);
+    if (!value || !*value) return "auto";
+    *from = env;
+    return value;
+}
+
 glnn_status glnn_context_create(const glnn_context_options *options, glnn_context **out, glnn_error *err) {
     glnn_context_options defaults;
     if (!options) {
@@ -31,18 +42,15 @@ glnn_status glnn_context_create(const glnn_context_options *options, glnn_contex
     if (options->max_sampled_channels < -1)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "create context: max_sampled_channels must be 0 or more, got %d",
                          options->max_sampled_channels);
-    const char *device = options->device;
-    if (!device || !*device) device = getenv("GLNN_DEVICE");
-    if (!device || !*device) device = "auto";
-    const char *given = options->path, *path = NULL;
-    if (!given || !*given) given = getenv("GLNN_PATH");
-    if (!given || !*given) given = "auto";
+    const char *device_env, *path_env;
+    const char *device = option_or_env(options->device, "GLNN_DEVICE", &device_env);
+    const char *given = option_or_env(options->path, "GLNN_PATH", &path_env), *path = NULL;
     static const char *const paths[] = {"auto", "compute", "fragment"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         if (strcasecmp(given, paths[i]) == 0) path = paths[i];
     if (!path)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create context: unknown path '%s'; use compute, fragment or auto",
-                         given);
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "create context: unknown path '%s'%s%s; use compute, fragment or auto",
+                         given, *path_env ? " from " : "", path_env);
 
     glnn_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return glnn_fail(err, GLNN_ERR_MEMORY, "create context: out of memory");
@@ -55,6 +63,10 @@ glnn_status glnn_context_create(const glnn_context_options *options, glnn_contex
         glnn_status s = glnn_gpu_create(device, path, &gpu, err);
         if (s != GLNN_OK) {
             free(ctx);
+            if (*device_env && err) {
+                glnn_error cause = *err;
+                glnn_fail(err, s, "%s (device from %s)", cause.message, device_env);
+            }
             return s;
         }
         ctx->impl = gpu;

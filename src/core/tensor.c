@@ -115,10 +115,12 @@ static glnn_status transfer(const glnn_tensor *t, bool upload, const uint8_t *in
                                        : (const void *)(out_u8 ? (const void *)out_u8 : out_f32),
                                 count, err);
     if (s != GLNN_OK) return s;
-    for (int64_t i = 0; in_f32 && i < count; i++)
-        if (isnan(in_f32[i]))
-            return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: NaN at flat index %lld", what, (long long)i);
     const bool floats = t->shape.kind == GLNN_KIND_VECTOR, caller_floats = upload ? in_f32 != NULL : out_f32 != NULL;
+    /* Floats that become bytes must lie in [0, 1]; a vector takes any number but NaN. */
+    if (in_f32 && !floats) s = glnn_check_user_floats(what, in_f32, count, err);
+    for (int64_t i = 0; s == GLNN_OK && in_f32 && floats && i < count; i++)
+        if (isnan(in_f32[i])) s = glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: NaN at flat index %lld", what, (long long)i);
+    if (s != GLNN_OK) return s;
     if (floats == caller_floats)
         return upload ? store((glnn_tensor *)t, in_u8, in_f32, what, err) : load(t, out_u8, out_f32, what, err);
     /* The storage's type differs from the caller's: convert through a buffer of it. */

@@ -253,10 +253,17 @@ static glnn_status read_records(reader *r, glnn_chunks *c, glnn_error *err) {
         if (left < 4) return truncated(r, start, "length field", 4, left, err);
         if ((s = reader_read(r, field, 4, err)) != GLNN_OK) return s;
         uint32_t id_len = load_u32le(field);
+        if (id_len > MAX_ID_LENGTH && start == 0)
+            return glnn_fail(err, GLNN_ERR_FORMAT,
+                             "%s: not a chunk file: chunk record at byte offset 0: id length %lu is greater than %d (a "
+                             "chunk file is a series of records: id length, id, payload size, payload; a model file "
+                             "starts with the record of its listing, bytes 00 00 00 00)",
+                             r->what, (unsigned long)id_len, MAX_ID_LENGTH);
         if (id_len > MAX_ID_LENGTH)
             return glnn_fail(err, GLNN_ERR_FORMAT,
-                             "%s: chunk record at byte offset %llu: id length %lu is greater than %d", r->what,
-                             (unsigned long long)start, (unsigned long)id_len, MAX_ID_LENGTH);
+                             "%s: chunk record at byte offset %llu: id length %lu is greater than %d (a corrupt chunk "
+                             "file)",
+                             r->what, (unsigned long long)start, (unsigned long)id_len, MAX_ID_LENGTH);
         left -= 4;
         if (left < id_len) return truncated(r, start, "id", id_len, left, err);
         if ((s = reader_read(r, id, id_len, err)) != GLNN_OK) return s;
@@ -490,4 +497,42 @@ glnn_status glnn_chunks_read_floats(const glnn_chunks *c, const char *op_name, c
     *out = values;
     glnn_ok(err);
     return GLNN_OK;
+}
+
+/* ---- labels (SPEC §9) ---- */
+
+/* Walks the names of the `labels` chunk: with stop_at below their count, sets *name and *length to name stop_at and
+ * returns stop_at + 1; otherwise returns the count. */
+static size_t each_label(const glnn_chunks *c, size_t stop_at, const char **name, size_t *length) {
+    const void *data;
+    size_t size, n = 0;
+    if (!c || !glnn_chunks_get(c, "labels", 6, &data, &size)) return 0;
+    const char *p = data, *end = p + size;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl : end;
+        size_t len = (size_t)(stop - p);
+        if (nl && len > 0 && stop[-1] == '\r') len--;
+        if (n == stop_at) {
+            *name = p;
+            *length = len;
+            return n + 1;
+        }
+        n++;
+        p = nl ? nl + 1 : end;
+    }
+    return n;
+}
+
+size_t glnn_chunks_label_count(const glnn_chunks *chunks) {
+    return each_label(chunks, SIZE_MAX, NULL, NULL);
+}
+
+bool glnn_chunks_label_at(const glnn_chunks *chunks, size_t index, const char **name, size_t *length) {
+    const char *n = NULL;
+    size_t len = 0;
+    if (index == SIZE_MAX || each_label(chunks, index, &n, &len) != index + 1) return false;
+    if (name) *name = n;
+    if (length) *length = len;
+    return true;
 }

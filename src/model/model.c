@@ -115,13 +115,13 @@ static glnn_status insert_op(glnn_model *m, int pos, glnn_op *op, const char *wh
     return GLNN_OK;
 }
 
-static int find_connection(const glnn_model *m, const glnn_op *dest, int input) {
+int glnn_model_connection_to(const glnn_model *m, const glnn_op *dest, int input) {
     for (int j = 0; j < m->n_conns; j++)
         if (m->conns[j].dest == dest && m->conns[j].input == input) return j;
     return -1;
 }
 
-static int find_binding(const glnn_model *m, const glnn_op *op, int input) {
+int glnn_model_binding_of(const glnn_model *m, const glnn_op *op, int input) {
     for (int j = 0; j < m->n_bindings; j++)
         if (m->bindings[j].op == op && m->bindings[j].input == input) return j;
     return -1;
@@ -136,9 +136,9 @@ static glnn_status connect_ops(glnn_model *m, glnn_op *source, glnn_op *dest, in
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no input #%d (it has %d)", what, dest->name, input,
                          dest->cls->info.input_count);
     if (shuffle < 0) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: shuffle must be 0 or more, got %d", what, shuffle);
-    if (find_connection(m, dest, input) >= 0)
+    if (glnn_model_connection_to(m, dest, input) >= 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input #%d of '%s' is already connected", what, input, dest->name);
-    if (find_binding(m, dest, input) >= 0)
+    if (glnn_model_binding_of(m, dest, input) >= 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input #%d of '%s' already has bound data", what, input,
                          dest->name);
     if (m->n_conns >= GLNN_MAX_CONNECTIONS)
@@ -230,12 +230,12 @@ static glnn_status bind(glnn_model *m, const char *op_name, int input, glnn_shap
         free(bytes);
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: '%s' has no input #%d", what, op->name, input);
     }
-    if (find_connection(m, op, input) >= 0) {
+    if (glnn_model_connection_to(m, op, input) >= 0) {
         free(bytes);
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: input #%d of '%s' is connected to another operation", what, input,
                          op->name);
     }
-    int j = find_binding(m, op, input);
+    int j = glnn_model_binding_of(m, op, input);
     if (j < 0) {
         if (!reserve((void **)&m->bindings, &m->cap_bindings, m->n_bindings, sizeof *m->bindings)) {
             free(bytes);
@@ -297,13 +297,14 @@ static glnn_status bind_tensor(glnn_model *m, const char *op, int input, const u
     if (s != GLNN_OK) return s;
     if (c % 4 != 0)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: depth must be a multiple of 4, got %lld", what, (long long)c);
-    for (int64_t i = 0; f32 && i < n; i++)
-        if (f32[i] != f32[i])
-            return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: NaN at flat index %lld", what, (long long)i);
     uint8_t *q = malloc((size_t)n);
     if (!q) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    for (int64_t i = 0; i < n; i++)
-        q[i] = u8 ? u8[i] : glnn_quantize(f32[i]);
+    if (u8) {
+        memcpy(q, u8, (size_t)n);
+    } else if ((s = glnn_quantize_user(what, f32, q, n, err)) != GLNN_OK) {
+        free(q);
+        return s;
+    }
     glnn_shape shape = {GLNN_KIND_TENSOR, h, w, c};
     return bind(m, op, input, shape, q, err);
 }
@@ -382,7 +383,7 @@ static glnn_status check_order(const glnn_model *m, glnn_error *err) {
 /* Describes input i of op p from its connection or bound data; checks the connection's shuffle. */
 static glnn_status describe_input(const glnn_model *m, int p, int i, glnn_input_desc *d, glnn_error *err) {
     glnn_op *op = m->ops[p];
-    int j = find_connection(m, op, i);
+    int j = glnn_model_connection_to(m, op, i);
     if (j >= 0) {
         const glnn_connection *c = &m->conns[j];
         d->present = true;
@@ -402,12 +403,28 @@ static glnn_status describe_input(const glnn_model *m, int p, int i, glnn_input_
         }
         return GLNN_OK;
     }
-    int b = find_binding(m, op, i);
+    int b = glnn_model_binding_of(m, op, i);
     if (b >= 0) {
         d->present = true;
         d->shape = m->bindings[b].shape;
     }
     return GLNN_OK;
+}
+
+/* Input #0 of the op at p has neither a connection nor data (SPEC §7.2): the error says how to give it one. */
+static glnn_status missing_input(const glnn_model *m, int p, glnn_error *err) {
+    const glnn_op *op = m->ops[p];
+    char what[300];
+    glnn_op_what(op, what, sizeof what);
+    if (p == 0)
+        return glnn_fail(err, GLNN_ERR_STATE,
+                         "%s: input #0 of '%s' is not provided: bind an image or a tensor to it (glnn_model_bind_*; "
+                         "InferenceTask.connect in Python)",
+                         what, op->name);
+    return glnn_fail(err, GLNN_ERR_STATE,
+                     "%s: input #0 of '%s' is not provided: connect it to an earlier op (add_connection('%s', '%s'), "
+                     "or append(op, connect=True)) or bind data to it",
+                     what, op->name, m->ops[p - 1]->name, op->name);
 }
 
 static glnn_status prepare(glnn_model *m, glnn_context *ctx, const glnn_chunks *data, glnn_error *err) {
@@ -434,6 +451,7 @@ static glnn_status prepare(glnn_model *m, glnn_context *ctx, const glnn_chunks *
         glnn_input_desc in[GLNN_MAX_INPUTS] = {{0}};
         for (int i = 0; s == GLNN_OK && i < op->cls->info.input_count; i++)
             s = describe_input(m, p, i, &in[i], err);
+        if (s == GLNN_OK && op->cls->info.input_count > 0 && !in[0].present) s = missing_input(m, p, err);
         if (s == GLNN_OK) s = glnn_op_prepare(op, ctx, in, data, err);
         if (s != GLNN_OK) break;
         m->memory_bytes += op->weight_bytes;
@@ -483,7 +501,7 @@ static double now_ms(void) {
 }
 
 static const glnn_tensor *input_tensor(glnn_model *m, glnn_op *op, int i, glnn_error *err, glnn_status *s) {
-    int j = find_connection(m, op, i);
+    int j = glnn_model_connection_to(m, op, i);
     if (j >= 0) {
         const glnn_connection *c = &m->conns[j];
         const glnn_tensor *src = m->op_out[glnn_model_position(m, c->source)];
@@ -491,7 +509,7 @@ static const glnn_tensor *input_tensor(glnn_model *m, glnn_op *op, int i, glnn_e
         *s = m->ctx->backend->shuffle(m->ctx, src, c->shuffle, m->conn_view[j], err);
         return m->conn_view[j];
     }
-    int b = find_binding(m, op, i);
+    int b = glnn_model_binding_of(m, op, i);
     return b >= 0 ? m->bindings[b].tensor : NULL;
 }
 

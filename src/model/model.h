@@ -49,5 +49,9 @@ struct glnn_model {
 
 /* Index of op in the model, -1 when absent. */
 int glnn_model_position(const glnn_model *m, const glnn_op *op);
+/* Index of the connection into input `input` of dest, -1 when none. */
+int glnn_model_connection_to(const glnn_model *m, const glnn_op *dest, int input);
+/* Index of the data bound to input `input` of op, -1 when none. */
+int glnn_model_binding_of(const glnn_model *m, const glnn_op *op, int input);
 
 #endif
