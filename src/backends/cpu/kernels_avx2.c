@@ -1,0 +1,87 @@
+/* x86-64 AVX2 + FMA kernels of the fast CPU back end, compiled with those flags alone (CMakeLists.txt) and
+ * called only when the probe found them (features.c).  Conv2D uses float32 fused multiply-adds: without VNNI
+ * an 8-bit dot product costs three instructions per 32 byte products, and a 16- or 24-bit weight two or
+ * three of those, where one FMA does 8 exact-enough products. */
+#if defined(__x86_64__)
+#include "backends/cpu/kernels.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define VL 8
+#define ISA_FN(name) name##_avx2
+#define CONV_HAS_INT 0
+
+typedef __m256i VI;
+typedef __m256 VF;
+
+#define VINLINE static inline __attribute__((always_inline))
+
+VINLINE VF vf_zero(void) {
+    return _mm256_setzero_ps();
+}
+VINLINE VF vf_set1(float v) {
+    return _mm256_set1_ps(v);
+}
+VINLINE VF vf_loadu(const float *p) {
+    return _mm256_loadu_ps(p);
+}
+VINLINE VF vf_bcast(const float *p) {
+    return _mm256_broadcast_ss(p);
+}
+VINLINE VF vf_fma(VF a, VF b, VF c) {
+    return _mm256_fmadd_ps(a, b, c);
+}
+VINLINE VF vf_mul(VF a, VF b) {
+    return _mm256_mul_ps(a, b);
+}
+VINLINE VF vf_add(VF a, VF b) {
+    return _mm256_add_ps(a, b);
+}
+VINLINE VF vf_min(VF a, VF b) {
+    return _mm256_min_ps(a, b);
+}
+VINLINE VF vf_max(VF a, VF b) {
+    return _mm256_max_ps(a, b);
+}
+/* n ≤ 8 bytes, zero-extended to floats. */
+VINLINE VF vf_from_u8(const uint8_t *p, int n) {
+    __m128i b;
+    if (n == 8) {
+        b = _mm_loadl_epi64((const __m128i *)p);
+    } else {
+        uint8_t t[16] = {0};
+        memcpy(t, p, (size_t)n);
+        b = _mm_loadl_epi64((const __m128i *)t);
+    }
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+}
+/* Q of SPEC §2.2 (NaN → 0 through max's second operand), n ≤ 8 bytes stored. */
+VINLINE void q_store(uint8_t *dst, VF v, int n) {
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(1.0f));
+    v = _mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(255.0f)), _mm256_set1_ps(0.5f));
+    const __m256i i = _mm256_cvttps_epi32(v);
+    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    const __m128i b = _mm_packus_epi16(w, w);
+    if (n == 8) {
+        _mm_storel_epi64((__m128i *)dst, b);
+    } else {
+        uint8_t t[16];
+        _mm_storeu_si128((__m128i *)t, b);
+        memcpy(dst, t, (size_t)n);
+    }
+}
+
+#include "backends/cpu/conv_template.h"
+
+#define POOL_FN(name) name##_avx2
+#include "backends/cpu/pooling_template.h"
+
+const glnn_cpu_kernels glnn_cpu_kernels_avx2 = {
+    .isa = GLNN_CPU_ISA_AVX2,
+    .int_lanes = 0,
+    .float_lanes = VL,
+    .conv2d = conv2d_avx2,
+    .pooling2d = glnn_cpu_pooling2d_avx2,
+};
+#endif
