@@ -13,6 +13,7 @@
 #include "ops/dense.h"
 #include "ops/image_sampler.h"
 #include "ops/pooling2d.h"
+#include "ops/softmax.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -315,10 +316,537 @@ static void test_conv_random(void **state) {
     assert_auto_share();
 }
 
+
+/* ---- Pooling2D ---------------------------------------------------------------------------------------------- */
+
+static void test_pooling(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_context *cpu = glnn_test_cpu();
+    glnn_rng rng = {11};
+    int64_t values = 0;
+    for (int i = 0; i < 60; i++) {
+        const bool is_max = i % 2 == 0;
+        int size = 2 + (int)(glnn_rng_u32(&rng) % 5), stride = (int)(glnn_rng_u32(&rng) % 4);
+        glnn_padding pad = is_max && glnn_rng_u32(&rng) % 2 ? GLNN_PADDING_SAME : GLNN_PADDING_VALID;
+        int64_t c = 4 * (1 + glnn_rng_u32(&rng) % 70), h = size + glnn_rng_u32(&rng) % 12,
+                w = size + glnn_rng_u32(&rng) % 12;
+        if (i >= 10 && i <= 13) pad = GLNN_PADDING_VALID;
+        if (i == 10) size = 7, stride = 1, h = w = 7, c = 192;          /* global pooling */
+        if (i == 11) size = 190, stride = 1, h = w = 190, c = 4;        /* past the multiply-shift division */
+        if (i == 13) size = 181, stride = 1, h = 181, w = 183, c = 8;   /* its last window size */
+        if (i == 12) size = 2, stride = 2, h = 128, w = 128, c = 64;
+        glnn_op *op = glnn_test_pool("pool", is_max ? GLNN_POOLING_MAX : GLNN_POOLING_AVERAGE, size, stride, pad);
+        uint8_t *bytes = random_bytes(&rng, h * w * c);
+        if (i == 11 || i == 12) memset(bytes, 255, (size_t)(h * w * c)); /* the largest sums */
+        glnn_tensor *in, *out = NULL;
+        assert_ok(glnn_tensor_create(cpu, (glnn_shape){GLNN_KIND_TENSOR, h, w, c}, &in, &err));
+        assert_ok(glnn_tensor_upload_u8(in, bytes, h * w * c, &err));
+        assert_ok(glnn_op_run(cpu, op, NULL, &in, 1, &out, &err));
+        const int64_t n = glnn_shape_count(glnn_tensor_shape(out));
+        uint8_t *want = malloc((size_t)n), *got = malloc((size_t)n);
+        assert_true(want && got);
+        assert_ok(glnn_tensor_download_u8(out, want, n, &err));
+        for (int isa = 0; isa < GLNN_CPU_ISA_COUNT; isa++) {
+            if (!glnn_cpu_isa_supported((glnn_cpu_isa)isa)) continue;
+            glnn_cpu_pooling2d_plan *plan;
+            assert_ok(glnn_cpu_pooling2d_plan_create((const glnn_pooling2d *)op, (glnn_cpu_isa)isa, &plan, &err));
+            for (int pool = 0; pool < COUNT(pools); pool++) {
+                memset(got, 0xAB, (size_t)n);
+                glnn_cpu_pooling2d_plan_run(plan, pools[pool], bytes, got);
+                assert_memory_equal(got, want, n);
+                values += n;
+            }
+            glnn_cpu_pooling2d_plan_free(plan);
+        }
+        free(want);
+        free(got);
+        free(bytes);
+        glnn_tensor_free(in);
+        glnn_tensor_free(out);
+        glnn_op_release(op);
+    }
+    print_message("Pooling2D: %lld values, all identical\n", (long long)values);
+}
+
+/* ---- Dense ---------------------------------------------------------------------------------------------------- */
+
+static void test_dense(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_context *cpu = glnn_test_cpu();
+    glnn_rng rng = {13};
+    double worst = 0;
+    for (int i = 0; i < 40; i++) {
+        const int64_t n_in = 4 * (1 + glnn_rng_u32(&rng) % 100), n_out = 1 + glnn_rng_u32(&rng) % 130;
+        const bool vector = i % 3 == 2, bias = i % 4 != 3;
+        glnn_dense_params p;
+        glnn_dense_params_init(&p);
+        p.name = "fc";
+        p.num_output_dims = (int)n_out;
+        p.use_bias = bias;
+        glnn_op *op;
+        assert_ok(glnn_dense_create(&p, &op, &err));
+        float *a = malloc((size_t)(n_in * n_out) * sizeof(float)), *b = malloc((size_t)n_out * sizeof(float));
+        float *xf = malloc((size_t)n_in * sizeof(float));
+        assert_true(a && b && xf);
+        for (int64_t j = 0; j < n_in * n_out; j++)
+            a[j] = glnn_rng_uniform(&rng, -2, 2);
+        for (int64_t j = 0; j < n_out; j++)
+            b[j] = glnn_rng_uniform(&rng, -5, 5);
+        for (int64_t j = 0; j < n_in; j++)
+            xf[j] = glnn_rng_uniform(&rng, -3, 3);
+        uint8_t *xb = random_bytes(&rng, n_in);
+        glnn_chunks *ch;
+        assert_ok(glnn_chunks_create(&ch, &err));
+        assert_ok(glnn_chunks_set_weights(ch, "fc", a, n_in * n_out, bias ? b : NULL, bias ? n_out : 0, &err));
+        glnn_tensor *in, *out = NULL;
+        if (vector) {
+            assert_ok(glnn_tensor_create(cpu, (glnn_shape){GLNN_KIND_VECTOR, 1, 1, n_in}, &in, &err));
+            assert_ok(glnn_tensor_upload_f32(in, xf, n_in, &err));
+        } else {
+            assert_ok(glnn_tensor_create(cpu, (glnn_shape){GLNN_KIND_TENSOR, 1, 1, n_in}, &in, &err));
+            assert_ok(glnn_tensor_upload_u8(in, xb, n_in, &err));
+        }
+        assert_ok(glnn_op_run(cpu, op, ch, &in, 1, &out, &err));
+        float *want = malloc((size_t)n_out * sizeof(float)), *got = malloc((size_t)n_out * sizeof(float));
+        assert_true(want && got);
+        assert_ok(glnn_tensor_download_f32(out, want, n_out, &err));
+        for (int isa = 0; isa < GLNN_CPU_ISA_COUNT; isa++) {
+            if (!glnn_cpu_isa_supported((glnn_cpu_isa)isa)) continue;
+            glnn_cpu_dense_plan *plan;
+            assert_ok(glnn_cpu_dense_plan_create((const glnn_dense *)op, (glnn_cpu_isa)isa, &plan, &err));
+            for (int pool = 0; pool < COUNT(pools); pool++) {
+                glnn_cpu_dense_plan_run(plan, pools[pool], vector ? (const void *)xf : (const void *)xb, got);
+                for (int64_t o = 0; o < n_out; o++) {
+                    double mag = bias ? fabs(b[o]) : 0;
+                    for (int64_t j = 0; j < n_in; j++)
+                        mag += fabs((double)a[o * n_in + j] * (vector ? xf[j] : xb[j] / 255.0));
+                    const double d = fabs((double)got[o] - (double)want[o]), bound = 1e-4 * mag + 1e-6;
+                    worst = d / bound > worst ? d / bound : worst;
+                    assert_true(d <= bound);
+                }
+            }
+            glnn_cpu_dense_plan_free(plan);
+        }
+        free(a), free(b), free(xf), free(xb), free(want), free(got);
+        glnn_tensor_free(in);
+        glnn_tensor_free(out);
+        glnn_chunks_free(ch);
+        glnn_op_release(op);
+    }
+    print_message("Dense: largest difference %.3g of SPEC's bound\n", worst);
+}
+
+/* ---- ImageSampler -------------------------------------------------------------------------------------------- */
+
+static void test_image_sampler(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_context *cpu = glnn_test_cpu();
+    glnn_rng rng = {17};
+    int64_t values = 0;
+    for (int i = 0; i < 48; i++) {
+        glnn_image_sampler_params p;
+        glnn_image_sampler_params_init(&p);
+        p.name = "in";
+        p.output_width = 1 + (int)(glnn_rng_u32(&rng) % 60);
+        p.output_height = 1 + (int)(glnn_rng_u32(&rng) % 60);
+        p.center_crop = i % 2 == 0;
+        p.linear_interp = i % 4 < 2;
+        p.rotation = (i / 4) % 4;
+        const int64_t h = 1 + glnn_rng_u32(&rng) % 70, w = 1 + glnn_rng_u32(&rng) % 70;
+        glnn_op *op;
+        assert_ok(glnn_image_sampler_create(&p, &op, &err));
+        uint8_t *px = random_bytes(&rng, h * w * 3);
+        glnn_tensor *in, *out = NULL;
+        assert_ok(glnn_image_create(cpu, px, h, w, 3, &in, &err));
+        assert_ok(glnn_op_run(cpu, op, NULL, &in, 1, &out, &err));
+        const int64_t n = (int64_t)p.output_width * p.output_height * 3;
+        uint8_t *want = malloc((size_t)n), *got = malloc((size_t)n);
+        assert_true(want && got);
+        assert_ok(glnn_tensor_download_u8(out, want, n, &err));
+        for (int isa = 0; isa < GLNN_CPU_ISA_COUNT; isa++) {
+            if (!glnn_cpu_isa_supported((glnn_cpu_isa)isa)) continue;
+            glnn_cpu_image_sampler_plan *plan;
+            assert_ok(glnn_cpu_image_sampler_plan_create((const glnn_image_sampler *)op, (glnn_cpu_isa)isa, &plan,
+                                                         &err));
+            for (int pool = 0; pool < COUNT(pools); pool++) {
+                memset(got, 0xAB, (size_t)n);
+                glnn_cpu_image_sampler_plan_run(plan, pools[pool], px, got);
+                assert_memory_equal(got, want, n);
+                values += n;
+            }
+            glnn_cpu_image_sampler_plan_free(plan);
+        }
+        free(want), free(got), free(px);
+        glnn_tensor_free(in);
+        glnn_tensor_free(out);
+        glnn_op_release(op);
+    }
+    print_message("ImageSampler: %lld values, all identical\n", (long long)values);
+}
+
+/* ---- connection shuffle ---------------------------------------------------------------------------------------- */
+
+static void test_shuffle(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_context *cpu = glnn_test_cpu();
+    glnn_rng rng = {19};
+    const int quads[] = {1, 2, 4, 8, 12, 16, 48, 300};
+    for (int i = 0; i < COUNT(quads); i++)
+        for (int n = 2; n <= quads[i]; n++) {
+            if (quads[i] % n) continue;
+            const int64_t h = 1 + glnn_rng_u32(&rng) % 9, w = 1 + glnn_rng_u32(&rng) % 9, c = 4 * quads[i];
+            uint8_t *bytes = random_bytes(&rng, h * w * c), *got = malloc((size_t)(h * w * c));
+            assert_non_null(got);
+            glnn_tensor *in, *out;
+            assert_ok(glnn_tensor_create(cpu, (glnn_shape){GLNN_KIND_TENSOR, h, w, c}, &in, &err));
+            assert_ok(glnn_tensor_create(cpu, (glnn_shape){GLNN_KIND_TENSOR, h, w, c}, &out, &err));
+            assert_ok(glnn_tensor_upload_u8(in, bytes, h * w * c, &err));
+            assert_ok(glnn_cpu_shuffle(in, n, out, &err));
+            for (int pool = 0; pool < COUNT(pools); pool++) {
+                glnn_cpu_shuffle_run(pools[pool], bytes, h * w, c, n, got);
+                assert_memory_equal(got, out->bytes, h * w * c);
+            }
+            free(bytes), free(got);
+            glnn_tensor_free(in);
+            glnn_tensor_free(out);
+        }
+}
+
+/* ---- Upsampling2D ---------------------------------------------------------------------------------------------- */
+
+/* SPEC §5.5 written out plainly: positions and weights in double, the blend in float, x then y. */
+static void upsample_plain(const uint8_t *in, int64_t h, int64_t w, int64_t c, int f, bool bilinear, uint8_t *out) {
+    for (int64_t y = 0; y < h * f; y++)
+        for (int64_t x = 0; x < w * f; x++)
+            for (int64_t ch = 0; ch < c; ch++) {
+                uint8_t *o = out + (y * w * f + x) * c + ch;
+                if (!bilinear) {
+                    *o = in[((y / f) * w + x / f) * c + ch];
+                    continue;
+                }
+                double py = (y + 0.5) / f - 0.5, px = (x + 0.5) / f - 0.5;
+                py = py < 0 ? 0 : py > h - 1 ? (double)(h - 1) : py;
+                px = px < 0 ? 0 : px > w - 1 ? (double)(w - 1) : px;
+                const int64_t y0 = (int64_t)floor(py), x0 = (int64_t)floor(px);
+                const int64_t y1 = y0 + 1 < h ? y0 + 1 : h - 1, x1 = x0 + 1 < w ? x0 + 1 : w - 1;
+                const float fy = (float)(py - y0), fx = (float)(px - x0);
+                const float top = (1 - fx) * in[(y0 * w + x0) * c + ch] + fx * in[(y0 * w + x1) * c + ch];
+                const float bottom = (1 - fx) * in[(y1 * w + x0) * c + ch] + fx * in[(y1 * w + x1) * c + ch];
+                const float v = floorf((1 - fy) * top + fy * bottom + 0.5f);
+                *o = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+}
+
+static void test_upsampling(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_rng rng = {23};
+    tally t = {0};
+    for (int i = 0; i < 40; i++) {
+        glnn_cpu_upsampling2d_params p = {1 + glnn_rng_u32(&rng) % 6, 1 + glnn_rng_u32(&rng) % 6,
+                                          4 * (1 + glnn_rng_u32(&rng) % 10), 2 + (int)(glnn_rng_u32(&rng) % 15),
+                                          i % 2 == 1};
+        const int64_t n_in = p.h * p.w * p.c, n = n_in * p.factor * p.factor;
+        uint8_t *in = random_bytes(&rng, n_in), *want = malloc((size_t)n), *got = malloc((size_t)n);
+        assert_true(want && got);
+        upsample_plain(in, p.h, p.w, p.c, p.factor, p.bilinear, want);
+        for (int isa = 0; isa < GLNN_CPU_ISA_COUNT; isa++) {
+            if (!glnn_cpu_isa_supported((glnn_cpu_isa)isa)) continue;
+            glnn_cpu_upsampling2d_plan *plan;
+            assert_ok(glnn_cpu_upsampling2d_plan_create(&p, (glnn_cpu_isa)isa, &plan, &err));
+            for (int pool = 0; pool < COUNT(pools); pool++) {
+                memset(got, 0xAB, (size_t)n);
+                glnn_cpu_upsampling2d_plan_run(plan, pools[pool], in, got);
+                assert_true(compare(got, want, n, &t) <= 1);
+                if (!p.bilinear) assert_memory_equal(got, want, n);
+            }
+            glnn_cpu_upsampling2d_plan_free(plan);
+        }
+        free(in), free(want), free(got);
+    }
+    /* Bad parameters are errors naming the cause. */
+    glnn_cpu_upsampling2d_plan *plan;
+    glnn_cpu_upsampling2d_params bad = {4, 4, 8, 17, false};
+    assert_error(glnn_cpu_upsampling2d_plan_create(&bad, GLNN_CPU_ISA_AUTO, &plan, &err), &err, GLNN_ERR_ARGUMENT,
+                 "factor must be 2 to 16");
+    bad = (glnn_cpu_upsampling2d_params){4, 4, 6, 2, true};
+    assert_error(glnn_cpu_upsampling2d_plan_create(&bad, GLNN_CPU_ISA_AUTO, &plan, &err), &err, GLNN_ERR_ARGUMENT,
+                 "multiple of 4");
+    print_message("Upsampling2D: %lld values, %.4f %% identical to the plain formula, max %d LSB\n",
+                  (long long)t.values, 100.0 * (double)t.identical / (double)t.values, t.max_diff);
+}
+
+/* ---- the dog classifier ------------------------------------------------------------------------------------------ */
+
+/* Every op's output on one picture, and the plans of one ISA. */
+typedef struct {
+    glnn_model *m;
+    int n;
+    uint8_t **bytes; /* 8-bit outputs (tensors, images) */
+    float **floats;  /* Dense outputs */
+    int64_t *count;
+    float probs[120];
+} dog_run;
+
+/* Input i of op p: the producer's output (shuffled as the connection says) or the bound picture, from `run`'s
+ * outputs.  *tmp receives a buffer to free. */
+static const void *dog_input(const dog_run *run, const uint8_t *picture, int p, int i, glnn_shape *shape,
+                             uint8_t **tmp) {
+    const glnn_model *m = run->m;
+    glnn_op *op = m->ops[p];
+    *tmp = NULL;
+    for (int j = 0; j < m->n_conns; j++) {
+        const glnn_connection *c = &m->conns[j];
+        if (c->dest != op || c->input != i) continue;
+        const int q = glnn_model_position(m, c->source);
+        *shape = c->source->out_shape;
+        if (shape->kind == GLNN_KIND_VECTOR) return run->floats[q];
+        if (c->shuffle > 1 && c->shuffle != shape->c / 4) {
+            *tmp = malloc((size_t)run->count[q]);
+            assert_non_null(*tmp);
+            glnn_cpu_shuffle_run(pools[1], run->bytes[q], shape->h * shape->w, shape->c, c->shuffle, *tmp);
+            return *tmp;
+        }
+        return run->bytes[q];
+    }
+    for (int b = 0; b < m->n_bindings; b++)
+        if (m->bindings[b].op == op && m->bindings[b].input == i) {
+            *shape = m->bindings[b].shape;
+            return picture;
+        }
+    return NULL;
+}
+
+static void dog_free(dog_run *r) {
+    for (int p = 0; p < r->n; p++) {
+        free(r->bytes[p]);
+        free(r->floats[p]);
+    }
+    free(r->bytes);
+    free(r->floats);
+    free(r->count);
+}
+
+static void dog_alloc(dog_run *r, glnn_model *m) {
+    r->m = m;
+    r->n = m->n_ops;
+    r->bytes = calloc((size_t)r->n, sizeof *r->bytes);
+    r->floats = calloc((size_t)r->n, sizeof *r->floats);
+    r->count = calloc((size_t)r->n, sizeof *r->count);
+    assert_true(r->bytes && r->floats && r->count);
+}
+
+/* The reference, op by op (each op prepared by glnn_op_run for its inputs and left prepared). */
+static void dog_reference(glnn_model *m, const glnn_chunks *ch, const uint8_t *picture, dog_run *ref) {
+    glnn_error err;
+    glnn_context *cpu = glnn_test_cpu();
+    dog_alloc(ref, m);
+    for (int p = 0; p < m->n_ops; p++) {
+        glnn_op *op = m->ops[p];
+        glnn_tensor *in[2] = {NULL, NULL}, *out = NULL;
+        for (int i = 0; i < op->cls->input_count; i++) {
+            glnn_shape shape;
+            uint8_t *tmp;
+            const void *src = dog_input(ref, picture, p, i, &shape, &tmp);
+            if (!src) continue;
+            assert_ok(glnn_tensor_create(cpu, shape, &in[i], &err));
+            const int64_t n = glnn_shape_count(shape);
+            if (shape.kind == GLNN_KIND_VECTOR)
+                assert_ok(glnn_tensor_upload_f32(in[i], src, n, &err));
+            else
+                assert_ok(glnn_tensor_upload_u8(in[i], src, n, &err));
+            free(tmp);
+        }
+        assert_ok(glnn_op_run(cpu, op, ch, in, op->cls->input_count, op->cls->output_count ? &out : NULL, &err));
+        if (out) {
+            const glnn_shape os = glnn_tensor_shape(out);
+            ref->count[p] = glnn_shape_count(os);
+            if (os.kind == GLNN_KIND_VECTOR) {
+                ref->floats[p] = malloc((size_t)ref->count[p] * sizeof(float));
+                assert_non_null(ref->floats[p]);
+                assert_ok(glnn_tensor_download_f32(out, ref->floats[p], ref->count[p], &err));
+            } else {
+                ref->bytes[p] = malloc((size_t)ref->count[p]);
+                assert_non_null(ref->bytes[p]);
+                assert_ok(glnn_tensor_download_u8(out, ref->bytes[p], ref->count[p], &err));
+            }
+        } else {
+            assert_ok(glnn_op_get_probabilities(op, ref->probs, 120, &err));
+        }
+        glnn_tensor_free(in[0]);
+        glnn_tensor_free(in[1]);
+        glnn_tensor_free(out);
+    }
+}
+
+/* The kernels of `isa`, op by op, on inputs from `src` (the reference's: each op alone; or `mine`'s own: end to
+ * end).  Fills mine; per-op comparisons with the reference go to t (8-bit outputs) and *dense_rel. */
+static void dog_kernels(glnn_cpu_isa isa, const dog_run *ref, const dog_run *src, const uint8_t *picture,
+                        dog_run *mine, tally *t, int *worst_op, double *dense_rel) {
+    glnn_error err;
+    glnn_model *m = ref->m;
+    for (int p = 0; p < m->n_ops; p++) {
+        glnn_op *op = m->ops[p];
+        const void *in[2] = {NULL, NULL};
+        uint8_t *tmp[2] = {NULL, NULL};
+        glnn_shape shapes[2];
+        for (int i = 0; i < op->cls->input_count; i++)
+            in[i] = dog_input(src, picture, p, i, &shapes[i], &tmp[i]);
+        mine->count[p] = ref->count[p];
+        const glnn_op_kind kind = op->cls->kind;
+        if (kind == GLNN_OP_DENSE) {
+            mine->floats[p] = malloc((size_t)ref->count[p] * sizeof(float));
+            assert_non_null(mine->floats[p]);
+        } else if (kind != GLNN_OP_SOFTMAX) {
+            mine->bytes[p] = malloc((size_t)ref->count[p]);
+            assert_non_null(mine->bytes[p]);
+        }
+        switch (kind) {
+        case GLNN_OP_CONV2D: {
+            glnn_cpu_conv2d_plan *plan;
+            assert_ok(glnn_cpu_conv2d_plan_create((const glnn_conv2d *)op, isa, &plan, &err));
+            assert_ok(glnn_cpu_conv2d_plan_run(plan, pools[1], in[0], in[1], mine->bytes[p], &err));
+            glnn_cpu_conv2d_plan_free(plan);
+            break;
+        }
+        case GLNN_OP_POOLING2D: {
+            glnn_cpu_pooling2d_plan *plan;
+            assert_ok(glnn_cpu_pooling2d_plan_create((const glnn_pooling2d *)op, isa, &plan, &err));
+            glnn_cpu_pooling2d_plan_run(plan, pools[1], in[0], mine->bytes[p]);
+            glnn_cpu_pooling2d_plan_free(plan);
+            break;
+        }
+        case GLNN_OP_IMAGE_SAMPLER: {
+            glnn_cpu_image_sampler_plan *plan;
+            assert_ok(glnn_cpu_image_sampler_plan_create((const glnn_image_sampler *)op, isa, &plan, &err));
+            glnn_cpu_image_sampler_plan_run(plan, pools[1], in[0], mine->bytes[p]);
+            glnn_cpu_image_sampler_plan_free(plan);
+            break;
+        }
+        case GLNN_OP_DENSE: {
+            glnn_cpu_dense_plan *plan;
+            assert_ok(glnn_cpu_dense_plan_create((const glnn_dense *)op, isa, &plan, &err));
+            glnn_cpu_dense_plan_run(plan, pools[1], in[0], mine->floats[p]);
+            glnn_cpu_dense_plan_free(plan);
+            break;
+        }
+        case GLNN_OP_SOFTMAX: glnn_softmax_compute(in[0], shapes[0].c, mine->probs); break;
+        }
+        if (mine->bytes[p] && t) {
+            tally one = {0};
+            const int d = compare(mine->bytes[p], ref->bytes[p], ref->count[p], &one);
+            t->values += one.values;
+            t->identical += one.identical;
+            t->max_diff = d > t->max_diff ? d : t->max_diff;
+            if (worst_op && (double)one.identical / (double)one.values <
+                                (double)(*worst_op >= 0 ? 1.0 : 2.0))
+                *worst_op = p;
+            assert_true(d <= 1);
+        }
+        if (mine->floats[p] && dense_rel && src == ref) {
+            for (int64_t o = 0; o < ref->count[p]; o++) {
+                const double d = fabs((double)mine->floats[p][o] - (double)ref->floats[p][o]);
+                const double r = d / (1e-4 * fabs((double)ref->floats[p][o]) + 1e-4);
+                *dense_rel = r > *dense_rel ? r : *dense_rel;
+            }
+        }
+        free(tmp[0]);
+        free(tmp[1]);
+    }
+}
+
+static void test_dog_classifier(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_chunks *ch;
+    if (glnn_chunks_read_file(MODEL_PATH, &ch, &err) != GLNN_OK) {
+        print_message("no model (%s): skipped\n", err.message);
+        skip();
+    }
+    static const char *pictures[] = {"../shared/images/bg.bmp", "../shared/images/butterfly.bmp",
+                                     "../shared/images/fecamp.bmp", "../shared/images/heart.png",
+                                     "../shared/images/spiral.bmp"};
+    const int n_pictures = getenv("GLNN_TEST_NO_GPU") ? 1 : COUNT(pictures); /* one under valgrind */
+    tally per_op[GLNN_CPU_ISA_COUNT] = {{0}}, chain[GLNN_CPU_ISA_COUNT] = {{0}};
+    for (int i = 0; i < n_pictures; i++) {
+        glnn_model *m;
+        assert_ok(glnn_model_from_chunks(ch, &m, &err));
+        uint8_t *px;
+        int64_t h, w;
+        assert_ok(glnn_image_load(pictures[i], &px, &h, &w, &err));
+        assert_ok(glnn_model_bind_image(m, "input", 0, px, h, w, 3, &err));
+        const uint8_t *picture = m->bindings[0].bytes;
+        dog_run ref = {0};
+        dog_reference(m, ch, picture, &ref);
+        for (int isa = 0; isa < GLNN_CPU_ISA_COUNT; isa++) {
+            if (!glnn_cpu_isa_supported((glnn_cpu_isa)isa)) continue;
+            dog_run alone = {0}, end = {0};
+            dog_alloc(&alone, m);
+            dog_alloc(&end, m);
+            double dense_rel = 0;
+            dog_kernels((glnn_cpu_isa)isa, &ref, &ref, picture, &alone, &per_op[isa], NULL, &dense_rel);
+            assert_true(dense_rel <= 1.0);
+            /* End to end: differences propagate, as between the reference and a GPU. */
+            tally e = {0};
+            dog_kernels((glnn_cpu_isa)isa, &ref, &end, picture, &end, NULL, NULL, NULL);
+            for (int p = 0; p < m->n_ops; p++)
+                if (end.bytes[p]) compare(end.bytes[p], ref.bytes[p], ref.count[p], &e);
+            chain[isa].values += e.values;
+            chain[isa].identical += e.identical;
+            chain[isa].max_diff = e.max_diff > chain[isa].max_diff ? e.max_diff : chain[isa].max_diff;
+            int top_ref = 0, top = 0;
+            double max_p = 0;
+            for (int k = 0; k < 120; k++) {
+                top_ref = ref.probs[k] > ref.probs[top_ref] ? k : top_ref;
+                top = end.probs[k] > end.probs[top] ? k : top;
+                max_p = fmax(max_p, fabs((double)ref.probs[k] - (double)end.probs[k]));
+            }
+            int rank = 0; /* of the kernels' first class among the reference's */
+            for (int k = 0; k < 120; k++)
+                rank += ref.probs[k] > ref.probs[top];
+            print_message("%s, %s: op by op %.4f %% identical; end to end %.4f %% identical (max %d LSB), top-1 %d "
+                          "(reference %d, rank %d there), largest probability difference %.2e\n",
+                          pictures[i], glnn_cpu_isa_name((glnn_cpu_isa)isa),
+                          100.0 * (double)per_op[isa].identical / (double)per_op[isa].values,
+                          100.0 * (double)e.identical / (double)e.values, e.max_diff, top, top_ref, rank, max_p);
+            /* The GPU's tolerance (test_model.c): first class among the reference's first five, probabilities
+             * within 0.05. */
+            assert_true(rank < 5);
+            assert_true(max_p <= 0.05);
+            dog_free(&alone);
+            dog_free(&end);
+        }
+        dog_free(&ref);
+        glnn_free(px);
+        glnn_model_free(m);
+    }
+    for (int isa = 0; isa < GLNN_CPU_ISA_COUNT; isa++) {
+        if (!per_op[isa].values) continue;
+        print_message("dog classifier, %s: op by op %lld values, %.4f %% identical, max %d LSB\n",
+                      glnn_cpu_isa_name((glnn_cpu_isa)isa), (long long)per_op[isa].values,
+                      100.0 * (double)per_op[isa].identical / (double)per_op[isa].values, per_op[isa].max_diff);
+        assert_true(per_op[isa].max_diff <= 1);
+        assert_true((double)per_op[isa].identical >= 0.999 * (double)per_op[isa].values);
+    }
+    glnn_chunks_free(ch);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_edges),
         cmocka_unit_test(test_conv_random),
+        cmocka_unit_test(test_pooling),
+        cmocka_unit_test(test_dense),
+        cmocka_unit_test(test_image_sampler),
+        cmocka_unit_test(test_shuffle),
+        cmocka_unit_test(test_upsampling),
+        cmocka_unit_test(test_dog_classifier),
     };
+    const char *filter = getenv("GLNN_TEST_FILTER"); /* e.g. "test_conv*" */
+    if (filter && *filter) cmocka_set_test_filter(filter);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -18,25 +18,29 @@
 
 /* ---- epilogue ---------------------------------------------------------------------------------------------- */
 
-/* act(z) of SPEC §4.6, operation for operation as glnn_activate. */
-ALWAYS_INLINE VF vf_activate(glnn_activation a, VF z) {
-    switch (a) {
-    case GLNN_ACTIVATION_BRELU6: return vf_mul(vf_set1(0.167f), z);
-    case GLNN_ACTIVATION_SIGMOID_LIKE: {
-        VF t1 = vf_mul(vf_set1(0.1f), z), t2 = vf_mul(vf_set1(0.05f), z);
-        t1 = vf_min(vf_max(t1, vf_set1(-0.05f)), vf_set1(0.05f));
-        t2 = vf_min(vf_max(t2, vf_set1(-0.125f)), vf_set1(0.125f));
-        return vf_add(vf_add(vf_add(t1, t2), vf_mul(vf_set1(0.05f), z)), vf_set1(0.5f));
+/* Residual, activation, Q and the store of m pixels of one block (n ≤ VL bytes each, `stride` bytes apart).
+ * y holds act's slope times z (plan->bias_k, plan->scale), so that with y' = y + r·res_k:
+ *   DEFAULT, BRELU6:  255·act(z) = y'
+ *   SIGMOID_LIKE:     255·act(z) = 127.5 + y' + clamp(2y', ±12.75) + clamp(y', ±31.875)    (y' = 12.75·z)
+ * and Q(act(z)) = ⌊clamp(255·act(z), 0, 255) + 0.5⌋: the float rounding differs from the reference's by a
+ * few units in the last place of values below 256, which the plan's bound covers. */
+static void store_block(const glnn_cpu_conv2d_plan *p, const VF *y, int m, const uint8_t *res, uint8_t *out,
+                        int64_t stride, int n) {
+    const VF rk = vf_set1(p->res_k), zero = vf_zero(), half = vf_set1(0.5f);
+    VF v[16];
+    for (int i = 0; i < m; i++)
+        v[i] = res ? vf_fma(vf_from_u8(res + i * stride, n), rk, y[i]) : y[i];
+    if (p->act == GLNN_ACTIVATION_SIGMOID_LIKE) {
+        const VF a_lo = vf_set1(-12.75f), a_hi = vf_set1(12.75f), b_lo = vf_set1(-31.875f), b_hi = vf_set1(31.875f);
+        const VF mid = vf_set1(128.0f); /* 255·0.5, plus Q's 0.5 */
+        for (int i = 0; i < m; i++) {
+            const VF a = vf_min(vf_max(vf_add(v[i], v[i]), a_lo), a_hi), b = vf_min(vf_max(v[i], b_lo), b_hi);
+            q_store_scaled(out + i * stride, vf_max(vf_add(vf_add(vf_add(v[i], mid), a), b), zero), n);
+        }
+    } else {
+        for (int i = 0; i < m; i++)
+            q_store_scaled(out + i * stride, vf_max(vf_add(v[i], half), zero), n);
     }
-    default: return z;
-    }
-}
-
-/* Residual (as q/255 in a fused multiply-add: the approximate kernels need not round it as the reference),
- * activation, Q and the store of n ≤ VL bytes. */
-ALWAYS_INLINE void finish(const glnn_cpu_conv2d_plan *p, VF z, const uint8_t *res, uint8_t *dst, int n) {
-    if (res) z = vf_fma(vf_from_u8(res, n), vf_set1(1.0f / 255.0f), z);
-    q_store(dst, vf_activate(p->act, z), n);
 }
 
 /* ---- staged rows ------------------------------------------------------------------------------------------- */
@@ -134,210 +138,251 @@ typedef struct {
     const uint8_t *res;         /* residual pixel x of this row, or NULL */
 } tile_args;
 
-#if CONV_HAS_INT
-/* One tile of M pixels × NV blocks with P planes.  SRC_EXPANDED when `expanded` (then NV = 1). */
-ALWAYS_INLINE void int_tile(const tile_args *t, const int P, const int NV, const int M, const bool expanded) {
-    const glnn_cpu_conv2d_plan *p = t->p;
-    const int k = p->k, steps = p->steps, s = p->s;
-    const int64_t pxb = p->px_bytes;
-    /* Steps of a kernel row: kx outer (stride A bytes), j inner (stride B bytes). */
-    const int kxn = p->image ? 1 : k, jn = p->image ? steps : steps / k;
-    const int64_t A = pxb, B = expanded ? VL * 4 : 4;
-    VI acc[3][2][12];
-#pragma GCC unroll 3
-    for (int pl = 0; pl < P; pl++)
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; v++)
-#pragma GCC unroll 12
-            for (int i = 0; i < M; i++)
-                acc[pl][v][i] = vi_zero();
-    const size_t wstep = (size_t)P * VL * 4;
-    const int8_t *wb = (const int8_t *)p->wpack + (size_t)t->b * k * steps * wstep;
-    const size_t wblock = (size_t)k * steps * wstep;
-    for (int ky = 0; ky < k; ky++) {
-        const uint8_t *base = t->rows[ky] + t->x * s * pxb + t->gbase;
-        const int8_t *w = wb + (size_t)ky * steps * wstep;
-        for (int kx = 0; kx < kxn; kx++) {
-            const uint8_t *a0 = base + kx * A;
-            for (int j = 0; j < jn; j++, w += wstep) {
-                VI wv[3][2];
-#pragma GCC unroll 3
-                for (int pl = 0; pl < P; pl++)
-#pragma GCC unroll 2
-                    for (int v = 0; v < NV; v++)
-                        wv[pl][v] = vi_loadu(w + v * wblock + (size_t)pl * VL * 4);
-                const uint8_t *a = a0 + j * B;
-#pragma GCC unroll 12
-                for (int i = 0; i < M; i++) {
-                    const VI x = expanded ? vi_loadu(a + i * s * pxb) : vi_bcast4(a + i * s * pxb);
-#pragma GCC unroll 3
-                    for (int pl = 0; pl < P; pl++)
-#pragma GCC unroll 2
-                        for (int v = 0; v < NV; v++)
-                            acc[pl][v][i] = vi_dot(acc[pl][v][i], x, wv[pl][v]);
-                }
-            }
-        }
-    }
-    const int64_t nbl = (int64_t)p->nb * VL, cout = p->cout;
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; v++) {
-        const int64_t co = (int64_t)(t->b + v) * VL;
-        const int n = cout - co < VL ? (int)(cout - co) : VL;
-        const VF bias = vf_loadu(p->bias + co);
-        VF sc[3];
-#pragma GCC unroll 3
-        for (int pl = 0; pl < P; pl++)
-            sc[pl] = vf_loadu(p->scale + pl * nbl + co);
-#pragma GCC unroll 12
-        for (int i = 0; i < M; i++) {
-            VF z = vf_fma(vf_from_vi(acc[P - 1][v][i]), sc[P - 1], bias);
-#pragma GCC unroll 3
-            for (int pl = P - 2; pl >= 0; pl--)
-                z = vf_fma(vf_from_vi(acc[pl][v][i]), sc[pl], z);
-            const int64_t at = (int64_t)i * cout + co;
-            finish(p, z, t->res ? t->res + at : NULL, t->out + at, n);
-        }
-    }
-}
-
-#define INT_TILE_FN(P, NV, M, E)                                                                                       \
-    static void int_tile_##P##_##NV##_##M##_##E(const tile_args *t) {                                                  \
-        int_tile(t, P, NV, M, E);                                                                                      \
-    }
-#define INT_TILES(P, NV, M, E) INT_TILE_FN(P, NV, M, E) INT_TILE_FN(P, NV, 1, E)
-INT_TILES(2, 2, 6, 0)
-INT_TILES(2, 1, 12, 0)
-INT_TILES(3, 2, 4, 0)
-INT_TILES(3, 1, 8, 0)
-INT_TILES(2, 1, 12, 1)
-INT_TILES(3, 1, 8, 1)
-
-#endif
+/* Tiles are written with one named variable per accumulator (GCC keeps arrays of vectors in memory): REPn(X)
+ * expands X(0) … X(n−1), one per pixel of the tile; a_<plane><block>_<pixel> accumulate.  P (planes) and NV
+ * (blocks) are constants, so the `if`s on them fold away. */
+#define REP1(X) X(0)
+#define REP4(X) X(0) X(1) X(2) X(3)
+#define REP5(X) REP4(X) X(4)
+#define REP6(X) REP5(X) X(5)
+#define REP8(X) REP6(X) X(6) X(7)
+#define REP12(X) REP8(X) X(8) X(9) X(10) X(11)
+#define REP14(X) REP12(X) X(12) X(13)
+#define COUNT_PIXEL(i) m++;
 
 typedef void (*tile_fn)(const tile_args *);
 
+/* The k-step loops shared by the tiles: kx outer (stride A bytes in a row), j inner (stride B bytes); the
+ * weight pointer advances by `wstep` per step.  The body (the macro's arguments) consumes the step. */
+#define TILE_LOOPS(...)                                                                                               \
+    for (int ky = 0; ky < k; ky++) {                                                                                   \
+        const uint8_t *base = t->rows[ky] + t->x * s * pxb + t->gbase;                                                 \
+        const uint8_t *w = wb + (size_t)ky * steps * wstep;                                                            \
+        for (int kx = 0; kx < kxn; kx++) {                                                                             \
+            const uint8_t *a = base + kx * A;                                                                          \
+            for (int j = 0; j < jn; j++, a += B, w += wstep) {                                                         \
+                __VA_ARGS__                                                                                            \
+            }                                                                                                          \
+        }                                                                                                              \
+    }
+
+#define TILE_SETUP(WSTEP, EXPANDED, ELEM)                                                                              \
+    const glnn_cpu_conv2d_plan *p = t->p;                                                                              \
+    const int k = p->k, steps = p->steps, s = p->s;                                                                    \
+    const int64_t pxb = p->px_bytes, sp = s * pxb;                                                                     \
+    const int kxn = p->image ? 1 : k, jn = p->image ? steps : steps / k;                                               \
+    const int64_t A = pxb, B = (EXPANDED) ? VL * (ELEM) : (ELEM);                                                      \
+    const size_t wstep = (WSTEP), wblock = (size_t)k * steps * wstep;                                                  \
+    const uint8_t *wb = (const uint8_t *)p->wpack + (size_t)t->b * wblock;                                             \
+    const int64_t cout = p->cout;                                                                                      \
+    (void)wblock;
+
+#if CONV_HAS_INT
+#define IACC_DECL(i)                                                                                                   \
+    VI a00_##i = vi_zero(), a10_##i = vi_zero(), a20_##i = vi_zero(), a01_##i = vi_zero(), a11_##i = vi_zero(),        \
+       a21_##i = vi_zero();
+#define IACC_STEP(i)                                                                                                   \
+    {                                                                                                                  \
+        const VI x = EXPANDED_ ? vi_loadu(a + i * sp) : vi_bcast4(a + i * sp);                                         \
+        a00_##i = vi_dot(a00_##i, x, w00);                                                                             \
+        a10_##i = vi_dot(a10_##i, x, w10);                                                                             \
+        if (P_ > 2) a20_##i = vi_dot(a20_##i, x, w20);                                                                 \
+        if (NV_ > 1) {                                                                                                 \
+            a01_##i = vi_dot(a01_##i, x, w01);                                                                         \
+            a11_##i = vi_dot(a11_##i, x, w11);                                                                         \
+            if (P_ > 2) a21_##i = vi_dot(a21_##i, x, w21);                                                             \
+        }                                                                                                              \
+    }
+#define IACC_STORE(i)                                                                                                  \
+    vi_store(acc + (6 * i + 0) * VL, a00_##i);                                                                         \
+    vi_store(acc + (6 * i + 1) * VL, a10_##i);                                                                         \
+    if (P_ > 2) vi_store(acc + (6 * i + 2) * VL, a20_##i);                                                             \
+    if (NV_ > 1) {                                                                                                     \
+        vi_store(acc + (6 * i + 3) * VL, a01_##i);                                                                     \
+        vi_store(acc + (6 * i + 4) * VL, a11_##i);                                                                     \
+        if (P_ > 2) vi_store(acc + (6 * i + 5) * VL, a21_##i);                                                         \
+    }
+#define IACC_FINISH(i)                                                                                                 \
+    {                                                                                                                  \
+        const int32_t *r = acc + 6 * i * VL;                                                                           \
+        VF z = P_ > 2 ? vf_fma(vf_from_vi(vi_loadu(r + VL)), sc10, vf_fma(vf_from_vi(vi_loadu(r + 2 * VL)), sc20, bias0)) \
+                      : vf_fma(vf_from_vi(vi_loadu(r + VL)), sc10, bias0);                                             \
+        y0[i] = vf_fma(vf_from_vi(vi_loadu(r)), sc00, z);                                                              \
+        if (NV_ > 1) {                                                                                                 \
+            VF y = P_ > 2 ? vf_fma(vf_from_vi(vi_loadu(r + 4 * VL)), sc11,                                             \
+                                   vf_fma(vf_from_vi(vi_loadu(r + 5 * VL)), sc21, bias1))                              \
+                          : vf_fma(vf_from_vi(vi_loadu(r + 4 * VL)), sc11, bias1);                                     \
+            y1[i] = vf_fma(vf_from_vi(vi_loadu(r + 3 * VL)), sc01, y);                                                 \
+        }                                                                                                              \
+    }
+
+/* An integer tile: REP pixels × NV_ blocks with P_ planes, broadcast or expanded source.  The sums and the
+ * epilogue are separate functions: in one, GCC keeps the epilogue's constants and the accumulators live
+ * together, runs out of registers and spills the accumulators inside the hot loop. */
+#define INT_TILE(NAME, P, NV, REP, EXPANDED)                                                                           \
+    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, int32_t *acc) {                              \
+        enum { P_ = P, NV_ = NV, EXPANDED_ = EXPANDED };                                                               \
+        TILE_SETUP((size_t)P_ * VL * 4, EXPANDED_, 4)                                                                  \
+        (void)cout;                                                                                                    \
+        REP(IACC_DECL)                                                                                                 \
+        TILE_LOOPS({                                                                                                   \
+            const VI w00 = vi_loadu(w), w10 = vi_loadu(w + VL * 4);                                                    \
+            const VI w20 = P_ > 2 ? vi_loadu(w + 2 * VL * 4) : vi_zero();                                              \
+            const VI w01 = NV_ > 1 ? vi_loadu(w + wblock) : vi_zero();                                                 \
+            const VI w11 = NV_ > 1 ? vi_loadu(w + wblock + VL * 4) : vi_zero();                                        \
+            const VI w21 = NV_ > 1 && P_ > 2 ? vi_loadu(w + wblock + 2 * VL * 4) : vi_zero();                          \
+            REP(IACC_STEP)                                                                                             \
+        })                                                                                                             \
+        REP(IACC_STORE)                                                                                                \
+    }                                                                                                                  \
+    static void NAME(const tile_args *t) {                                                                             \
+        enum { P_ = P, NV_ = NV };                                                                                     \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int64_t cout = p->cout;                                                                                  \
+        int32_t acc[6 * 14 * VL] __attribute__((aligned(64)));                                                         \
+        NAME##_sums(t, acc);                                                                                           \
+        const int64_t nbl = (int64_t)p->nb * VL, co0 = (int64_t)t->b * VL, co1 = co0 + VL;                             \
+        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
+        const int n1 = NV_ > 1 ? (cout - co1 < VL ? (int)(cout - co1) : VL) : 0;                                       \
+        const VF bias0 = vf_loadu(p->bias_k + co0), sc00 = vf_loadu(p->scale + co0),                                   \
+                 sc10 = vf_loadu(p->scale + nbl + co0), sc20 = P_ > 2 ? vf_loadu(p->scale + 2 * nbl + co0) : vf_zero(); \
+        const VF bias1 = NV_ > 1 ? vf_loadu(p->bias_k + co1) : vf_zero(),                                              \
+                 sc01 = NV_ > 1 ? vf_loadu(p->scale + co1) : vf_zero(),                                                \
+                 sc11 = NV_ > 1 ? vf_loadu(p->scale + nbl + co1) : vf_zero(),                                          \
+                 sc21 = NV_ > 1 && P_ > 2 ? vf_loadu(p->scale + 2 * nbl + co1) : vf_zero();                            \
+        (void)n1, (void)bias1, (void)sc01, (void)sc11, (void)sc21, (void)sc20;                                         \
+        VF y0[16], y1[16];                                                                                             \
+        int m = 0;                                                                                                     \
+        REP(IACC_FINISH)                                                                                               \
+        REP(COUNT_PIXEL)                                                                                               \
+        store_block(p, y0, m, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                                   \
+        if (NV_ > 1) store_block(p, y1, m, t->res ? t->res + co1 : NULL, t->out + co1, cout, n1);                      \
+    }
+
+INT_TILE(int_tile_2_2_6_0, 2, 2, REP6, 0)
+INT_TILE(int_tile_2_2_1_0, 2, 2, REP1, 0)
+INT_TILE(int_tile_2_1_12_0, 2, 1, REP12, 0)
+INT_TILE(int_tile_2_1_1_0, 2, 1, REP1, 0)
+INT_TILE(int_tile_3_2_4_0, 3, 2, REP4, 0)
+INT_TILE(int_tile_3_2_1_0, 3, 2, REP1, 0)
+INT_TILE(int_tile_3_1_8_0, 3, 1, REP8, 0)
+INT_TILE(int_tile_3_1_1_0, 3, 1, REP1, 0)
+INT_TILE(int_tile_2_1_12_1, 2, 1, REP12, 1)
+INT_TILE(int_tile_2_1_1_1, 2, 1, REP1, 1)
+INT_TILE(int_tile_3_1_8_1, 3, 1, REP8, 1)
+INT_TILE(int_tile_3_1_1_1, 3, 1, REP1, 1)
+#endif
+
 /* ---- float tiles -------------------------------------------------------------------------------------------- */
 
-/* M pixels × NV blocks over float rows (q as float): broadcast or expanded source. */
-ALWAYS_INLINE void float_tile(const tile_args *t, const int NV, const int M, const bool expanded) {
-    const glnn_cpu_conv2d_plan *p = t->p;
-    const int k = p->k, steps = p->steps, s = p->s;
-    const int64_t pxb = p->px_bytes;
-    const int kxn = p->image ? 1 : k, jn = p->image ? steps : steps / k;
-    const int64_t A = pxb, B = expanded ? VL * 4 : 4;
-    VF acc[2][14];
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; v++)
-#pragma GCC unroll 14
-        for (int i = 0; i < M; i++)
-            acc[v][i] = vf_zero();
-    const size_t wstep = (size_t)VL * 4, wblock = (size_t)k * steps * wstep;
-    const uint8_t *wb = (const uint8_t *)p->wpack + (size_t)t->b * wblock;
-    for (int ky = 0; ky < k; ky++) {
-        const uint8_t *base = t->rows[ky] + t->x * s * pxb + t->gbase;
-        const uint8_t *w = wb + (size_t)ky * steps * wstep;
-        for (int kx = 0; kx < kxn; kx++) {
-            const uint8_t *a0 = base + kx * A;
-            for (int j = 0; j < jn; j++, w += wstep) {
-                VF wv[2];
-#pragma GCC unroll 2
-                for (int v = 0; v < NV; v++)
-                    wv[v] = vf_loadu((const float *)(w + v * wblock));
-                const uint8_t *a = a0 + j * B;
-#pragma GCC unroll 14
-                for (int i = 0; i < M; i++) {
-                    const VF x = expanded ? vf_loadu((const float *)(a + i * s * pxb))
-                                          : vf_bcast((const float *)(a + i * s * pxb));
-#pragma GCC unroll 2
-                    for (int v = 0; v < NV; v++)
-                        acc[v][i] = vf_fma(x, wv[v], acc[v][i]);
-                }
-            }
-        }
+#define FACC_DECL(i) VF f0_##i = vf_zero(), f1_##i = vf_zero();
+#define FACC_STEP(i)                                                                                                   \
+    {                                                                                                                  \
+        const VF x = EXPANDED_ ? vf_loadu((const float *)(a + i * sp)) : vf_bcast((const float *)(a + i * sp));       \
+        f0_##i = vf_fma(x, w0, f0_##i);                                                                                \
+        if (NV_ > 1) f1_##i = vf_fma(x, w1, f1_##i);                                                                   \
     }
-    const int64_t cout = p->cout;
-    const VF inv = vf_set1(1.0f / 255.0f);
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; v++) {
-        const int64_t co = (int64_t)(t->b + v) * VL;
-        const int n = cout - co < VL ? (int)(cout - co) : VL;
-        const VF bias = vf_loadu(p->bias + co);
-#pragma GCC unroll 14
-        for (int i = 0; i < M; i++) {
-            const int64_t at = (int64_t)i * cout + co;
-            finish(p, vf_fma(acc[v][i], inv, bias), t->res ? t->res + at : NULL, t->out + at, n);
-        }
-    }
-}
+#define FACC_STORE(i)                                                                                                  \
+    vf_store(acc + (2 * i) * VL, f0_##i);                                                                              \
+    if (NV_ > 1) vf_store(acc + (2 * i + 1) * VL, f1_##i);
+#define FACC_FINISH(i)                                                                                                 \
+    y0[i] = vf_fma(vf_loadu(acc + 2 * i * VL), sc0, bias0);                                                            \
+    if (NV_ > 1) y1[i] = vf_fma(vf_loadu(acc + (2 * i + 1) * VL), sc1, bias1);
 
-#define FLOAT_TILE_FN(NV, M, E)                                                                                        \
-    static void float_tile_##NV##_##M##_##E(const tile_args *t) {                                                      \
-        float_tile(t, NV, M, E);                                                                                       \
+/* A float tile over float rows (q as float): REP pixels × NV_ blocks, broadcast or expanded source. */
+#define FLOAT_TILE(NAME, NV, REP, EXPANDED)                                                                            \
+    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, float *acc) {                                \
+        enum { NV_ = NV, EXPANDED_ = EXPANDED };                                                                       \
+        TILE_SETUP((size_t)VL * 4, EXPANDED_, 4)                                                                       \
+        (void)cout;                                                                                                    \
+        REP(FACC_DECL)                                                                                                 \
+        TILE_LOOPS({                                                                                                   \
+            const VF w0 = vf_loadu((const float *)w);                                                                  \
+            const VF w1 = NV_ > 1 ? vf_loadu((const float *)(w + wblock)) : vf_zero();                                 \
+            REP(FACC_STEP)                                                                                             \
+        })                                                                                                             \
+        REP(FACC_STORE)                                                                                                \
+    }                                                                                                                  \
+    static void NAME(const tile_args *t) {                                                                             \
+        enum { NV_ = NV };                                                                                             \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int64_t cout = p->cout;                                                                                  \
+        float acc[2 * 14 * VL] __attribute__((aligned(64)));                                                           \
+        NAME##_sums(t, acc);                                                                                           \
+        const int64_t co0 = (int64_t)t->b * VL, co1 = co0 + VL;                                                        \
+        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
+        const int n1 = NV_ > 1 ? (cout - co1 < VL ? (int)(cout - co1) : VL) : 0;                                       \
+        const VF sc0 = vf_loadu(p->scale + co0), bias0 = vf_loadu(p->bias_k + co0);                                    \
+        const VF sc1 = NV_ > 1 ? vf_loadu(p->scale + co1) : vf_zero();                                                 \
+        const VF bias1 = NV_ > 1 ? vf_loadu(p->bias_k + co1) : vf_zero();                                              \
+        (void)n1, (void)bias1, (void)sc1;                                                                              \
+        VF y0[16], y1[16];                                                                                             \
+        int m = 0;                                                                                                     \
+        REP(FACC_FINISH)                                                                                               \
+        REP(COUNT_PIXEL)                                                                                               \
+        store_block(p, y0, m, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                                   \
+        if (NV_ > 1) store_block(p, y1, m, t->res ? t->res + co1 : NULL, t->out + co1, cout, n1);                      \
     }
+
 #if VL == 16
-FLOAT_TILE_FN(2, 12, 0)
-FLOAT_TILE_FN(1, 14, 0)
-FLOAT_TILE_FN(1, 14, 1)
-#define FLOAT_FULL_2 float_tile_2_12_0
-#define FLOAT_FULL_1 float_tile_1_14_0
-#define FLOAT_FULL_E float_tile_1_14_1
+FLOAT_TILE(float_tile_2_m_0, 2, REP12, 0)
+FLOAT_TILE(float_tile_1_m_0, 1, REP14, 0)
+FLOAT_TILE(float_tile_1_m_1, 1, REP14, 1)
 #define FLOAT_M2 12
 #define FLOAT_M1 14
 #else
-FLOAT_TILE_FN(2, 5, 0)
-FLOAT_TILE_FN(1, 6, 0)
-FLOAT_TILE_FN(1, 6, 1)
-#define FLOAT_FULL_2 float_tile_2_5_0
-#define FLOAT_FULL_1 float_tile_1_6_0
-#define FLOAT_FULL_E float_tile_1_6_1
+FLOAT_TILE(float_tile_2_m_0, 2, REP5, 0)
+FLOAT_TILE(float_tile_1_m_0, 1, REP6, 0)
+FLOAT_TILE(float_tile_1_m_1, 1, REP6, 1)
 #define FLOAT_M2 5
 #define FLOAT_M1 6
 #endif
-FLOAT_TILE_FN(2, 1, 0)
-FLOAT_TILE_FN(1, 1, 0)
-FLOAT_TILE_FN(1, 1, 1)
+FLOAT_TILE(float_tile_2_1_0, 2, REP1, 0)
+FLOAT_TILE(float_tile_1_1_0, 1, REP1, 0)
+FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
 
-/* Depthwise: lane = channel; M pixels of one block, k² taps. */
-ALWAYS_INLINE void dw_tile(const tile_args *t, const int M) {
-    const glnn_cpu_conv2d_plan *p = t->p;
-    const int k = p->k, s = p->s;
-    const int64_t pxb = p->px_bytes;
-    VF acc[8];
-#pragma GCC unroll 8
-    for (int i = 0; i < M; i++)
-        acc[i] = vf_zero();
-    const float *wb = (const float *)p->wpack + (size_t)t->b * k * k * VL;
-    for (int ky = 0; ky < k; ky++) {
-        const uint8_t *base = t->rows[ky] + t->x * s * pxb + (size_t)t->b * VL * 4;
-        for (int kx = 0; kx < k; kx++) {
-            const VF w = vf_loadu(wb + (size_t)(ky * k + kx) * VL);
-#pragma GCC unroll 8
-            for (int i = 0; i < M; i++)
-                acc[i] = vf_fma(vf_loadu((const float *)(base + (kx + i * s) * pxb)), w, acc[i]);
-        }
+/* Depthwise: lane = channel; REP pixels of one block, k² taps, weights as memory operands. */
+#define DACC_DECL(i) VF d_##i = vf_zero();
+#define DACC_STEP(i) d_##i = vf_fma(vf_loadu((const float *)(a + i * sp)), w, d_##i);
+#define DACC_STORE(i) vf_store(acc + i * VL, d_##i);
+#define DACC_FINISH(i) y[i] = vf_fma(vf_loadu(acc + i * VL), sc, bias);
+#define DW_TILE(NAME, REP)                                                                                             \
+    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, float *acc) {                                \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int k = p->k;                                                                                            \
+        const int64_t pxb = p->px_bytes, sp = p->s * pxb;                                                              \
+        REP(DACC_DECL)                                                                                                 \
+        const float *wv = (const float *)p->wpack + (size_t)t->b * k * k * VL;                                         \
+        for (int ky = 0; ky < k; ky++) {                                                                               \
+            const uint8_t *a = t->rows[ky] + t->x * sp + (size_t)t->b * VL * 4;                                        \
+            for (int kx = 0; kx < k; kx++, a += pxb, wv += VL) {                                                       \
+                const VF w = vf_loadu(wv);                                                                             \
+                REP(DACC_STEP)                                                                                         \
+            }                                                                                                          \
+        }                                                                                                              \
+        REP(DACC_STORE)                                                                                                \
+    }                                                                                                                  \
+    static void NAME(const tile_args *t) {                                                                             \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        float acc[8 * VL] __attribute__((aligned(64)));                                                                \
+        NAME##_sums(t, acc);                                                                                           \
+        const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
+        const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
+        const VF bias = vf_loadu(p->bias_k + co), sc = vf_loadu(p->scale + co);                                        \
+        VF y[16];                                                                                                      \
+        int m = 0;                                                                                                     \
+        REP(DACC_FINISH)                                                                                               \
+        REP(COUNT_PIXEL)                                                                                               \
+        store_block(p, y, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                                       \
     }
-    const int64_t cout = p->cout, co = (int64_t)t->b * VL;
-    const int n = cout - co < VL ? (int)(cout - co) : VL;
-    const VF bias = vf_loadu(p->bias + co), inv = vf_set1(1.0f / 255.0f);
-#pragma GCC unroll 8
-    for (int i = 0; i < M; i++) {
-        const int64_t at = (int64_t)i * cout + co;
-        finish(p, vf_fma(acc[i], inv, bias), t->res ? t->res + at : NULL, t->out + at, n);
-    }
-}
-
 #if VL == 16
+DW_TILE(dw_tile_full, REP8)
 #define DW_M 8
 #else
+DW_TILE(dw_tile_full, REP4)
 #define DW_M 4
 #endif
-static void dw_tile_full(const tile_args *t) {
-    dw_tile(t, DW_M);
-}
-static void dw_tile_one(const tile_args *t) {
-    dw_tile(t, 1);
-}
+DW_TILE(dw_tile_one, REP1)
 
 /* The tile functions for nv blocks (p->nv, or 1 for a last odd block): M pixels, and one pixel. */
 static void choose_tiles(const glnn_cpu_conv2d_plan *p, int nv, tile_fn *full, tile_fn *one, int *m) {
@@ -359,9 +404,9 @@ static void choose_tiles(const glnn_cpu_conv2d_plan *p, int nv, tile_fn *full, t
     if (p->source == SRC_DEPTHWISE) {
         *full = dw_tile_full, *one = dw_tile_one, *m = DW_M;
     } else if (p->source == SRC_EXPANDED) {
-        *full = FLOAT_FULL_E, *one = float_tile_1_1_1, *m = FLOAT_M1;
+        *full = float_tile_1_m_1, *one = float_tile_1_1_1, *m = FLOAT_M1;
     } else {
-        *full = nv == 2 ? FLOAT_FULL_2 : FLOAT_FULL_1, *one = nv == 2 ? float_tile_2_1_0 : float_tile_1_1_0;
+        *full = nv == 2 ? float_tile_2_m_0 : float_tile_1_m_0, *one = nv == 2 ? float_tile_2_1_0 : float_tile_1_1_0;
         *m = nv == 2 ? FLOAT_M2 : FLOAT_M1;
     }
 }

@@ -63,8 +63,11 @@ struct glnn_cpu_conv2d_plan {
     int block_grain;      /* channel blocks per work item */
     /* Weights in the kernel's layout */
     void *wpack;  /* CONV_INT: [nb][k][steps][planes][lanes·4] int8; CONV_FLOAT: [nb][k][steps][lanes] float */
-    float *scale; /* CONV_INT: [planes][nb·lanes] s_c·2^(bits·p)/255; CONV_FLOAT: [nb·lanes] 1/255 */
-    float *bias;  /* [nb·lanes], zeros past Cout */
+    float *scale;  /* CONV_INT: [planes][nb·lanes] act_k·s_c·2^(bits·p)/255; CONV_FLOAT: [nb·lanes] act_k/255 */
+    float *bias;   /* [nb·lanes], zeros past Cout */
+    float *bias_k; /* bias times act_k: the kernels compute y = act_k·z (conv_template.h, store_block) */
+    float act_k;   /* 255 (DEFAULT), 255·0.167 (BRELU6), 255·0.05 (SIGMOID_LIKE) */
+    float res_k;   /* act_k / 255, the residual's factor */
     int32_t *expand_index; /* SRC_EXPANDED: [nb][steps/k][lanes] source element of each lane (quad or byte) */
     float *weights;        /* CONV_EXACT: the op's weights [k][k][Cg][Cout] */
     uint8_t *zero_row;     /* row_bytes of zeros (rows above and below the input) */
@@ -96,10 +99,10 @@ struct glnn_cpu_pooling2d_plan {
 struct glnn_cpu_image_sampler_plan {
     const struct glnn_cpu_kernels *kern;
     bool linear;
-    int rotation;
     int64_t h, w, ho, wo;
-    /* Per output column and row: the two neighbours (in unrotated pixel offsets where possible) and the
-     * float weight, as the reference rounds it. */
+    /* The byte offset of rotated pixel (xr, yr) in the unrotated image is affine in xr and yr separately:
+     * x0/x1 hold the column parts of an output column's two neighbours, y0/y1 the row parts of an output
+     * row's; fx, fy the weights of the second neighbours as the reference rounds them to float. */
     int64_t *x0, *x1, *y0, *y1;
     float *fx, *fy;
 };
@@ -107,10 +110,10 @@ struct glnn_cpu_image_sampler_plan {
 struct glnn_cpu_upsampling2d_plan {
     const struct glnn_cpu_kernels *kern;
     glnn_cpu_upsampling2d_params p;
-    int64_t *i0, *i1; /* bilinear: per output index along x (then y): neighbours */
+    int64_t *i0, *i1; /* bilinear, per output column: the two input columns */
     float *f;         /* and the weight of i1 */
-    int64_t *j0, *j1;
-    float *g;
+    int64_t *j0, *j1; /* per output row: the two input rows */
+    float *g;         /* and the weight of j1 */
 };
 
 struct glnn_cpu_dense_plan {
@@ -131,6 +134,11 @@ typedef struct glnn_cpu_kernels {
     void (*conv2d)(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch);
     /* Pooling2D: output rows [r0, r1). */
     void (*pooling2d)(const struct glnn_cpu_pooling2d_plan *p, const uint8_t *in, uint8_t *out, int64_t r0, int64_t r1);
+    /* ImageSampler and Upsampling2D: output rows [r0, r1). */
+    void (*image_sampler)(const struct glnn_cpu_image_sampler_plan *p, const uint8_t *in, uint8_t *out, int64_t r0,
+                          int64_t r1);
+    void (*upsampling2d)(const struct glnn_cpu_upsampling2d_plan *p, const uint8_t *in, uint8_t *out, int64_t r0,
+                         int64_t r1);
 } glnn_cpu_kernels;
 
 extern const glnn_cpu_kernels glnn_cpu_kernels_c;
@@ -146,6 +154,10 @@ const glnn_cpu_kernels *glnn_cpu_kernels_for(glnn_cpu_isa isa);
 void glnn_cpu_conv2d_exact(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch);
 void glnn_cpu_pooling2d_c(const struct glnn_cpu_pooling2d_plan *p, const uint8_t *in, uint8_t *out, int64_t r0,
                           int64_t r1);
+void glnn_cpu_image_sampler_c(const struct glnn_cpu_image_sampler_plan *p, const uint8_t *in, uint8_t *out,
+                              int64_t r0, int64_t r1);
+void glnn_cpu_upsampling2d_c(const struct glnn_cpu_upsampling2d_plan *p, const uint8_t *in, uint8_t *out, int64_t r0,
+                             int64_t r1);
 
 /* Staged rows of a Conv2D work item: the pointer to input row `iy` in the form plan->rows asks for, staging it
  * into the thread's ring (k slots after a small header) when not there yet.  Kernels call it per output row. */

@@ -26,6 +26,9 @@ VINLINE VF vf_set1(float v) {
 VINLINE VF vf_loadu(const float *p) {
     return _mm256_loadu_ps(p);
 }
+VINLINE void vf_store(float *p, VF v) {
+    _mm256_store_ps(p, v);
+}
 VINLINE VF vf_bcast(const float *p) {
     return _mm256_broadcast_ss(p);
 }
@@ -56,6 +59,19 @@ VINLINE VF vf_from_u8(const uint8_t *p, int n) {
     }
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
 }
+/* v = 255·act(z) + 0.5 clamped below at 0 (conv_template.h): ⌊v⌋ saturated to 255, n ≤ 8 bytes stored. */
+VINLINE void q_store_scaled(uint8_t *dst, VF v, int n) {
+    const __m256i i = _mm256_cvttps_epi32(_mm256_min_ps(v, _mm256_set1_ps(255.0f)));
+    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    const __m128i b = _mm_packus_epi16(w, w);
+    if (n == 8) {
+        _mm_storel_epi64((__m128i *)dst, b);
+    } else {
+        uint8_t t[16];
+        _mm_storeu_si128((__m128i *)t, b);
+        memcpy(dst, t, (size_t)n);
+    }
+}
 /* Q of SPEC §2.2 (NaN → 0 through max's second operand), n ≤ 8 bytes stored. */
 VINLINE void q_store(uint8_t *dst, VF v, int n) {
     v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(1.0f));
@@ -75,7 +91,7 @@ VINLINE void q_store(uint8_t *dst, VF v, int n) {
 #include "backends/cpu/conv_template.h"
 
 #define POOL_FN(name) name##_avx2
-#include "backends/cpu/pooling_template.h"
+#include "backends/cpu/ops_template.h"
 
 const glnn_cpu_kernels glnn_cpu_kernels_avx2 = {
     .isa = GLNN_CPU_ISA_AVX2,
@@ -83,5 +99,7 @@ const glnn_cpu_kernels glnn_cpu_kernels_avx2 = {
     .float_lanes = VL,
     .conv2d = conv2d_avx2,
     .pooling2d = glnn_cpu_pooling2d_avx2,
+    .image_sampler = glnn_cpu_image_sampler_avx2,
+    .upsampling2d = glnn_cpu_upsampling2d_avx2,
 };
 #endif

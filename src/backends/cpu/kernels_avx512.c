@@ -27,6 +27,9 @@ VINLINE VI vi_bcast4(const uint8_t *p) {
 VINLINE VI vi_loadu(const void *p) {
     return _mm512_loadu_si512(p);
 }
+VINLINE void vi_store(int32_t *p, VI v) {
+    _mm512_store_si512((void *)p, v);
+}
 VINLINE VI vi_dot(VI acc, VI a, VI w) {
     return _mm512_dpbusd_epi32(acc, a, w);
 }
@@ -38,6 +41,9 @@ VINLINE VF vf_set1(float v) {
 }
 VINLINE VF vf_loadu(const float *p) {
     return _mm512_loadu_ps(p);
+}
+VINLINE void vf_store(float *p, VF v) {
+    _mm512_store_ps(p, v);
 }
 VINLINE VF vf_bcast(const float *p) {
     return _mm512_set1_ps(*p);
@@ -65,6 +71,14 @@ VINLINE VF vf_from_u8(const uint8_t *p, int n) {
     const __m128i b =
         n == 16 ? _mm_loadu_si128((const __m128i *)p) : _mm_maskz_loadu_epi8((__mmask16)((1u << n) - 1), p);
     return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b));
+}
+/* v = 255·act(z) + 0.5 clamped below at 0 (conv_template.h): ⌊v⌋ saturated to 255, n ≤ 16 bytes stored. */
+VINLINE void q_store_scaled(uint8_t *dst, VF v, int n) {
+    const __m128i b = _mm512_cvtusepi32_epi8(_mm512_cvttps_epi32(v));
+    if (n == 16)
+        _mm_storeu_si128((__m128i *)dst, b);
+    else
+        _mm_mask_storeu_epi8(dst, (__mmask16)((1u << n) - 1), b);
 }
 /* Q of SPEC §2.2 (NaN → 0 through max's second operand), n ≤ 16 bytes stored. */
 VINLINE void q_store(uint8_t *dst, VF v, int n) {
@@ -112,7 +126,7 @@ static void stage_expand_int(const glnn_cpu_conv2d_plan *p, const uint8_t *src, 
 #include "backends/cpu/conv_template.h"
 
 #define POOL_FN(name) name##_avx512
-#include "backends/cpu/pooling_template.h"
+#include "backends/cpu/ops_template.h"
 
 const glnn_cpu_kernels glnn_cpu_kernels_avx512 = {
     .isa = GLNN_CPU_ISA_AVX512,
@@ -120,5 +134,7 @@ const glnn_cpu_kernels glnn_cpu_kernels_avx512 = {
     .float_lanes = VL,
     .conv2d = conv2d_avx512,
     .pooling2d = glnn_cpu_pooling2d_avx512,
+    .image_sampler = glnn_cpu_image_sampler_avx512,
+    .upsampling2d = glnn_cpu_upsampling2d_avx512,
 };
 #endif

@@ -4,7 +4,7 @@
 #include "backends/cpu/kernels.h"
 
 #define POOL_FN(name) name##_c
-#include "backends/cpu/pooling_template.h"
+#include "backends/cpu/ops_template.h"
 
 void glnn_cpu_conv2d_exact(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch) {
     (void)b0;
@@ -54,4 +54,6 @@ const glnn_cpu_kernels glnn_cpu_kernels_c = {
     .float_lanes = 0,
     .conv2d = glnn_cpu_conv2d_exact,
     .pooling2d = glnn_cpu_pooling2d_c,
+    .image_sampler = glnn_cpu_image_sampler_c,
+    .upsampling2d = glnn_cpu_upsampling2d_c,
 };
