@@ -26,7 +26,7 @@
 
 #define MODEL "../shared/models/dog_classifier.chunks"
 
-static bool check = true;  /* compare with the reference (--no-check skips it, for profiling) */
+static bool check = true;   /* compare with the reference (--no-check skips it, for profiling) */
 static int warmup_ms = 100; /* --warmup-ms */
 #define MAX_CONFIGS 8
 #define MAX_RUNS 1000
@@ -146,9 +146,9 @@ static void bench_conv(const conv_case *cc, config *cfg, int n_cfg, int runs) {
     if (glnn_chunks_create(&ch, &err) != GLNN_OK || glnn_chunks_set_weights(ch, "conv", w, nw, bias, cc->cout, &err))
         die(cc->name, &err);
     glnn_tensor *tin = NULL, *tout = NULL;
-    glnn_status s = cc->cin == 3 ? glnn_image_create(cpu, in, cc->h, cc->w, 3, &tin, &err)
-                                 : glnn_tensor_create(cpu, (glnn_shape){GLNN_KIND_TENSOR, cc->h, cc->w, cc->cin}, &tin,
-                                                      &err);
+    glnn_status s = cc->cin == 3
+                        ? glnn_image_create(cpu, in, cc->h, cc->w, 3, &tin, &err)
+                        : glnn_tensor_create(cpu, (glnn_shape){GLNN_KIND_TENSOR, cc->h, cc->w, cc->cin}, &tin, &err);
     if (s == GLNN_OK && cc->cin != 3) s = glnn_tensor_upload_u8(tin, in, nin, &err);
     if (s == GLNN_OK) s = check ? glnn_op_run(cpu, op, ch, &tin, 1, &tout, &err) : GLNN_OK;
     if (s == GLNN_OK && !check) {
@@ -340,8 +340,7 @@ static void bench_dog(const char *picture_path, config *cfg, int n_cfg, int runs
     /* The reference, whole (and every op prepared for its shapes). */
     const char *last = NULL;
     for (int p = m->n_ops - 1; p >= 0 && !last; p--)
-        if (m->ops[p]->cls->kind == GLNN_OP_CONV2D || m->ops[p]->cls->kind == GLNN_OP_POOLING2D)
-            last = m->ops[p]->name;
+        if (m->ops[p]->cls->kind == GLNN_OP_CONV2D || m->ops[p]->cls->kind == GLNN_OP_POOLING2D) last = m->ops[p]->name;
     float want_p[120];
     int64_t macs;
     if (glnn_model_add_output(m, last, 0, &err) || glnn_model_run(m, cpu, ch, &err) ||

@@ -316,7 +316,6 @@ static void test_conv_random(void **state) {
     assert_auto_share();
 }
 
-
 /* ---- Pooling2D ---------------------------------------------------------------------------------------------- */
 
 static void test_pooling(void **state) {
@@ -332,9 +331,9 @@ static void test_pooling(void **state) {
         int64_t c = 4 * (1 + glnn_rng_u32(&rng) % 70), h = size + glnn_rng_u32(&rng) % 12,
                 w = size + glnn_rng_u32(&rng) % 12;
         if (i >= 10 && i <= 13) pad = GLNN_PADDING_VALID;
-        if (i == 10) size = 7, stride = 1, h = w = 7, c = 192;          /* global pooling */
-        if (i == 11) size = 190, stride = 1, h = w = 190, c = 4;        /* past the multiply-shift division */
-        if (i == 13) size = 181, stride = 1, h = 181, w = 183, c = 8;   /* its last window size */
+        if (i == 10) size = 7, stride = 1, h = w = 7, c = 192;        /* global pooling */
+        if (i == 11) size = 190, stride = 1, h = w = 190, c = 4;      /* past the multiply-shift division */
+        if (i == 13) size = 181, stride = 1, h = 181, w = 183, c = 8; /* its last window size */
         if (i == 12) size = 2, stride = 2, h = 128, w = 128, c = 64;
         glnn_op *op = glnn_test_pool("pool", is_max ? GLNN_POOLING_MAX : GLNN_POOLING_AVERAGE, size, stride, pad);
         uint8_t *bytes = random_bytes(&rng, h * w * c);
@@ -469,8 +468,8 @@ static void test_image_sampler(void **state) {
         for (int isa = 0; isa < GLNN_CPU_ISA_COUNT; isa++) {
             if (!glnn_cpu_isa_supported((glnn_cpu_isa)isa)) continue;
             glnn_cpu_image_sampler_plan *plan;
-            assert_ok(glnn_cpu_image_sampler_plan_create((const glnn_image_sampler *)op, (glnn_cpu_isa)isa, &plan,
-                                                         &err));
+            assert_ok(
+                glnn_cpu_image_sampler_plan_create((const glnn_image_sampler *)op, (glnn_cpu_isa)isa, &plan, &err));
             for (int pool = 0; pool < COUNT(pools); pool++) {
                 memset(got, 0xAB, (size_t)n);
                 glnn_cpu_image_sampler_plan_run(plan, pools[pool], px, got);
@@ -685,8 +684,8 @@ static void dog_reference(glnn_model *m, const glnn_chunks *ch, const uint8_t *p
 
 /* The kernels of `isa`, op by op, on inputs from `src` (the reference's: each op alone; or `mine`'s own: end to
  * end).  Fills mine; per-op comparisons with the reference go to t (8-bit outputs) and *dense_rel. */
-static void dog_kernels(glnn_cpu_isa isa, const dog_run *ref, const dog_run *src, const uint8_t *picture,
-                        dog_run *mine, tally *t, int *worst_op, double *dense_rel) {
+static void dog_kernels(glnn_cpu_isa isa, const dog_run *ref, const dog_run *src, const uint8_t *picture, dog_run *mine,
+                        tally *t, int *worst_op, double *dense_rel) {
     glnn_error err;
     glnn_model *m = ref->m;
     for (int p = 0; p < m->n_ops; p++) {
@@ -742,8 +741,7 @@ static void dog_kernels(glnn_cpu_isa isa, const dog_run *ref, const dog_run *src
             t->values += one.values;
             t->identical += one.identical;
             t->max_diff = d > t->max_diff ? d : t->max_diff;
-            if (worst_op && (double)one.identical / (double)one.values <
-                                (double)(*worst_op >= 0 ? 1.0 : 2.0))
+            if (worst_op && (double)one.identical / (double)one.values < (double)(*worst_op >= 0 ? 1.0 : 2.0))
                 *worst_op = p;
             assert_true(d <= 1);
         }
@@ -837,14 +835,9 @@ static void test_dog_classifier(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv_edges),
-        cmocka_unit_test(test_conv_random),
-        cmocka_unit_test(test_pooling),
-        cmocka_unit_test(test_dense),
-        cmocka_unit_test(test_image_sampler),
-        cmocka_unit_test(test_shuffle),
-        cmocka_unit_test(test_upsampling),
-        cmocka_unit_test(test_dog_classifier),
+        cmocka_unit_test(test_conv_edges), cmocka_unit_test(test_conv_random),    cmocka_unit_test(test_pooling),
+        cmocka_unit_test(test_dense),      cmocka_unit_test(test_image_sampler),  cmocka_unit_test(test_shuffle),
+        cmocka_unit_test(test_upsampling), cmocka_unit_test(test_dog_classifier),
     };
     const char *filter = getenv("GLNN_TEST_FILTER"); /* e.g. "test_conv*" */
     if (filter && *filter) cmocka_set_test_filter(filter);

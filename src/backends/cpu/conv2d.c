@@ -206,8 +206,6 @@ static glnn_status layout(glnn_cpu_conv2d_plan *p, glnn_error *err) {
         p->row_px = p->w;
         p->row_bytes = 0;
         p->scratch_bytes = (size_t)p->cout * sizeof(float) + 64;
-        p->row_grain = 1;
-        p->block_grain = 1;
         return GLNN_OK;
     }
     p->row_px = span;
@@ -254,13 +252,10 @@ static glnn_status layout(glnn_cpu_conv2d_plan *p, glnn_error *err) {
             p->m = lanes == 16 ? (p->nv == 2 ? 12 : 14) : (p->nv == 2 ? 5 : 6);
         }
     }
-    /* Work items: about four per thread of a large pool from the rows alone, channel blocks split when the
-     * rows are few (the last layers of a network). */
-    p->block_grain = p->nb;
-    if (p->ho < 16 && p->nb >= 2) p->block_grain = p->nv;
-    p->row_grain = p->ho >= 64 ? 4 : p->ho >= 16 ? 2 : 1;
+    /* Work items are chosen per run, for the pool's size (glnn_cpu_conv2d_plan_run); the scratch allows a
+     * work item of every block. */
     /* Staged row: pixels × bytes per pixel (per block for expanded rows), slack for vector over-reads. */
-    const int blocks = p->rows == ROWS_EXPANDED ? p->block_grain : 1;
+    const int blocks = p->rows == ROWS_EXPANDED ? p->nb : 1;
     if (p->rows == ROWS_DIRECT) {
         p->row_bytes = (size_t)(p->w * p->c) + 64;
     } else {
@@ -433,8 +428,8 @@ static void run_items(void *arg, int64_t begin, int64_t end, int thread) {
     void *scratch = glnn_cpu_pool_scratch(job->pool, thread);
     for (int64_t i = begin; i < end; i++) {
         const int64_t r = i / job->block_items, bi = i % job->block_items;
-        const int64_t r0 = r * p->row_grain, r1 = r0 + p->row_grain < p->ho ? r0 + p->row_grain : p->ho;
-        const int b0 = (int)(bi * p->block_grain), b1 = b0 + p->block_grain < p->nb ? b0 + p->block_grain : p->nb;
+        const int64_t r0 = r * job->row_grain, r1 = r0 + job->row_grain < p->ho ? r0 + job->row_grain : p->ho;
+        const int b0 = (int)(bi * job->block_grain), b1 = b0 + job->block_grain < p->nb ? b0 + job->block_grain : p->nb;
         if (p->method == CONV_EXACT)
             glnn_cpu_conv2d_exact(job, r0, r1, b0, b1, scratch);
         else
@@ -451,9 +446,22 @@ glnn_status glnn_cpu_conv2d_plan_run(const glnn_cpu_conv2d_plan *p, glnn_cpu_poo
     snprintf(what, sizeof what, "CPU Conv2D '%s'", p->name);
     glnn_status s = glnn_cpu_pool_reserve(pool, p->scratch_bytes, what, err);
     if (s != GLNN_OK) return s;
-    glnn_cpu_conv2d_job job = {p, in, p->residual ? residual : NULL, out, pool, 0, 0};
-    job.row_items = (p->ho + p->row_grain - 1) / p->row_grain;
-    job.block_items = (p->nb + p->block_grain - 1) / p->block_grain;
+    glnn_cpu_conv2d_job job = {p, in, p->residual ? residual : NULL, out, pool, 0, 0, 1, p->nb};
+    /* Work items: about four per thread, from whole rows of every block when there are enough rows (each
+     * item stages the k − s rows above its first row again), else from channel blocks of fewer rows. */
+    const int64_t want = 4 * (int64_t)glnn_cpu_pool_size(pool);
+    if (p->method != CONV_EXACT) {
+        if (p->ho >= want || p->nb < 2 * p->nv) {
+            job.row_grain = (p->ho + want - 1) / want;
+        } else {
+            const int64_t per_row = (want + p->ho - 1) / p->ho; /* items wanted per row */
+            int64_t g = (p->nb + per_row - 1) / per_row;
+            g = (g + p->nv - 1) / p->nv * p->nv;
+            job.block_grain = (int)(g < p->nv ? p->nv : g);
+        }
+    }
+    job.row_items = (p->ho + job.row_grain - 1) / job.row_grain;
+    job.block_items = (p->nb + job.block_grain - 1) / job.block_grain;
     glnn_cpu_parallel_for(pool, job.row_items * job.block_items, 1, run_items, &job);
     return GLNN_OK;
 }

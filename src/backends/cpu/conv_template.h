@@ -154,7 +154,7 @@ typedef void (*tile_fn)(const tile_args *);
 
 /* The k-step loops shared by the tiles: kx outer (stride A bytes in a row), j inner (stride B bytes); the
  * weight pointer advances by `wstep` per step.  The body (the macro's arguments) consumes the step. */
-#define TILE_LOOPS(...)                                                                                               \
+#define TILE_LOOPS(...)                                                                                                \
     for (int ky = 0; ky < k; ky++) {                                                                                   \
         const uint8_t *base = t->rows[ky] + t->x * s * pxb + t->gbase;                                                 \
         const uint8_t *w = wb + (size_t)ky * steps * wstep;                                                            \
@@ -205,8 +205,9 @@ typedef void (*tile_fn)(const tile_args *);
 #define IACC_FINISH(i)                                                                                                 \
     {                                                                                                                  \
         const int32_t *r = acc + 6 * i * VL;                                                                           \
-        VF z = P_ > 2 ? vf_fma(vf_from_vi(vi_loadu(r + VL)), sc10, vf_fma(vf_from_vi(vi_loadu(r + 2 * VL)), sc20, bias0)) \
-                      : vf_fma(vf_from_vi(vi_loadu(r + VL)), sc10, bias0);                                             \
+        VF z = P_ > 2                                                                                                  \
+                   ? vf_fma(vf_from_vi(vi_loadu(r + VL)), sc10, vf_fma(vf_from_vi(vi_loadu(r + 2 * VL)), sc20, bias0)) \
+                   : vf_fma(vf_from_vi(vi_loadu(r + VL)), sc10, bias0);                                                \
         y0[i] = vf_fma(vf_from_vi(vi_loadu(r)), sc00, z);                                                              \
         if (NV_ > 1) {                                                                                                 \
             VF y = P_ > 2 ? vf_fma(vf_from_vi(vi_loadu(r + 4 * VL)), sc11,                                             \
@@ -222,7 +223,7 @@ typedef void (*tile_fn)(const tile_args *);
 #define INT_TILE(NAME, P, NV, REP, EXPANDED)                                                                           \
     static __attribute__((noinline)) void NAME##_sums(const tile_args *t, int32_t *acc) {                              \
         enum { P_ = P, NV_ = NV, EXPANDED_ = EXPANDED };                                                               \
-        TILE_SETUP((size_t)P_ * VL * 4, EXPANDED_, 4)                                                                  \
+        TILE_SETUP((size_t)P_ *VL * 4, EXPANDED_, 4)                                                                   \
         (void)cout;                                                                                                    \
         REP(IACC_DECL)                                                                                                 \
         TILE_LOOPS({                                                                                                   \
@@ -245,7 +246,8 @@ typedef void (*tile_fn)(const tile_args *);
         const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
         const int n1 = NV_ > 1 ? (cout - co1 < VL ? (int)(cout - co1) : VL) : 0;                                       \
         const VF bias0 = vf_loadu(p->bias_k + co0), sc00 = vf_loadu(p->scale + co0),                                   \
-                 sc10 = vf_loadu(p->scale + nbl + co0), sc20 = P_ > 2 ? vf_loadu(p->scale + 2 * nbl + co0) : vf_zero(); \
+                 sc10 = vf_loadu(p->scale + nbl + co0),                                                                \
+                 sc20 = P_ > 2 ? vf_loadu(p->scale + 2 * nbl + co0) : vf_zero();                                       \
         const VF bias1 = NV_ > 1 ? vf_loadu(p->bias_k + co1) : vf_zero(),                                              \
                  sc01 = NV_ > 1 ? vf_loadu(p->scale + co1) : vf_zero(),                                                \
                  sc11 = NV_ > 1 ? vf_loadu(p->scale + nbl + co1) : vf_zero(),                                          \
@@ -278,7 +280,7 @@ INT_TILE(int_tile_3_1_1_1, 3, 1, REP1, 1)
 #define FACC_DECL(i) VF f0_##i = vf_zero(), f1_##i = vf_zero();
 #define FACC_STEP(i)                                                                                                   \
     {                                                                                                                  \
-        const VF x = EXPANDED_ ? vf_loadu((const float *)(a + i * sp)) : vf_bcast((const float *)(a + i * sp));       \
+        const VF x = EXPANDED_ ? vf_loadu((const float *)(a + i * sp)) : vf_bcast((const float *)(a + i * sp));        \
         f0_##i = vf_fma(x, w0, f0_##i);                                                                                \
         if (NV_ > 1) f1_##i = vf_fma(x, w1, f1_##i);                                                                   \
     }

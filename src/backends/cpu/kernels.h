@@ -59,10 +59,8 @@ struct glnn_cpu_conv2d_plan {
     int64_t row_px;       /* pixels of a staged row (margins included) */
     size_t row_bytes;     /* one staged row, slack included */
     size_t scratch_bytes; /* per thread */
-    int64_t row_grain;    /* output rows per work item */
-    int block_grain;      /* channel blocks per work item */
     /* Weights in the kernel's layout */
-    void *wpack;  /* CONV_INT: [nb][k][steps][planes][lanes·4] int8; CONV_FLOAT: [nb][k][steps][lanes] float */
+    void *wpack;   /* CONV_INT: [nb][k][steps][planes][lanes·4] int8; CONV_FLOAT: [nb][k][steps][lanes] float */
     float *scale;  /* CONV_INT: [planes][nb·lanes] act_k·s_c·2^(bits·p)/255; CONV_FLOAT: [nb·lanes] act_k/255 */
     float *bias;   /* [nb·lanes], zeros past Cout */
     float *bias_k; /* bias times act_k: the kernels compute y = act_k·z (conv_template.h, store_block) */
@@ -84,6 +82,8 @@ typedef struct {
     uint8_t *out;
     glnn_cpu_pool *pool;
     int64_t row_items, block_items;
+    int64_t row_grain; /* output rows per work item */
+    int block_grain;   /* channel blocks per work item */
 } glnn_cpu_conv2d_job;
 
 /* ---- Pooling2D, ImageSampler, Upsampling2D ---------------------------------------------------------------- */
@@ -154,8 +154,8 @@ const glnn_cpu_kernels *glnn_cpu_kernels_for(glnn_cpu_isa isa);
 void glnn_cpu_conv2d_exact(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch);
 void glnn_cpu_pooling2d_c(const struct glnn_cpu_pooling2d_plan *p, const uint8_t *in, uint8_t *out, int64_t r0,
                           int64_t r1);
-void glnn_cpu_image_sampler_c(const struct glnn_cpu_image_sampler_plan *p, const uint8_t *in, uint8_t *out,
-                              int64_t r0, int64_t r1);
+void glnn_cpu_image_sampler_c(const struct glnn_cpu_image_sampler_plan *p, const uint8_t *in, uint8_t *out, int64_t r0,
+                              int64_t r1);
 void glnn_cpu_upsampling2d_c(const struct glnn_cpu_upsampling2d_plan *p, const uint8_t *in, uint8_t *out, int64_t r0,
                              int64_t r1);
 

@@ -69,7 +69,9 @@ void glnn_cpu_pooling2d_plan_run(const glnn_cpu_pooling2d_plan *p, glnn_cpu_pool
     glnn_cpu_parallel_for(pool, (p->ho + j.grain - 1) / j.grain, 1, pool_rows, &j);
 }
 
-void glnn_cpu_pooling2d_plan_free(glnn_cpu_pooling2d_plan *p) { free(p); }
+void glnn_cpu_pooling2d_plan_free(glnn_cpu_pooling2d_plan *p) {
+    free(p);
+}
 
 /* ---- ImageSampler --------------------------------------------------------------------------------------- */
 
@@ -185,9 +187,10 @@ glnn_status glnn_cpu_upsampling2d_plan_create(const glnn_cpu_upsampling2d_params
     if (q.factor < 2 || q.factor > 16)
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "CPU Upsampling2D plan: factor must be 2 to 16, got %d", q.factor);
     if (q.h < 1 || q.w < 1 || q.c < 4 || q.c % 4 != 0)
-        return glnn_fail(err, GLNN_ERR_ARGUMENT,
-                         "CPU Upsampling2D plan: input must be H×W×C with C a positive multiple of 4, got %lld×%lld×%lld",
-                         (long long)q.h, (long long)q.w, (long long)q.c);
+        return glnn_fail(
+            err, GLNN_ERR_ARGUMENT,
+            "CPU Upsampling2D plan: input must be H×W×C with C a positive multiple of 4, got %lld×%lld×%lld",
+            (long long)q.h, (long long)q.w, (long long)q.c);
     const glnn_cpu_kernels *k = kernels(isa, "Upsampling2D", "upsampling2d", err);
     if (!k) return err ? err->status : GLNN_ERR_DEVICE;
     glnn_cpu_upsampling2d_plan *p = calloc(1, sizeof *p);
