@@ -344,7 +344,9 @@ static glnn_status make_plan(const glnn_conv2d *c, const glnn_cpu_kernels *kern,
     ok = ok && p->bias && p->bias_k;
     for (int64_t co = 0; ok && co < p->cout; co++) {
         p->bias[co] = c->bias[co];
-        p->bias_k[co] = (float)(p->act_k * (double)c->bias[co]);
+        /* DEFAULT, BRELU6: y = 255·act(z) + 0.5 − 128 (conv_template.h, store_block) */
+        const double centre = p->act == GLNN_ACTIVATION_SIGMOID_LIKE ? 0.0 : -127.5;
+        p->bias_k[co] = (float)(p->act_k * (double)c->bias[co] + centre);
     }
     if (p->method == CONV_EXACT) {
         const size_t n = (size_t)window * (size_t)p->cout;

@@ -4,8 +4,8 @@
  *   VL                  lanes of a vector (int32 or float)
  *   ISA_FN(name)        the name with the ISA's suffix
  *   CONV_HAS_INT        1 when it has the integer (VNNI) kernels
- *   types VI (int32 lanes), VF (float lanes) and the inline functions used below (vi_*, vf_*, q_store,
- *   vf_from_u8, stage_expand_int, stage_expand_float).
+ *   types VI (int32 lanes), VF (float lanes) and the inline functions used below (vi_*, vf_*,
+ *   q_store_centered, stage_expand_int).
  *
  * Register tiles: M output pixels (along x) × NV blocks of VL output channels, accumulated over k-steps (one
  * input quad for the integer kernels, one input channel for the float ones) in registers; the epilogue
@@ -19,27 +19,27 @@
 /* ---- epilogue ---------------------------------------------------------------------------------------------- */
 
 /* Residual, activation, Q and the store of m pixels of one block (n ≤ VL bytes each, `stride` bytes apart).
- * y holds act's slope times z (plan->bias_k, plan->scale), so that with y' = y + r·res_k:
- *   DEFAULT, BRELU6:  255·act(z) = y'
- *   SIGMOID_LIKE:     255·act(z) = 127.5 + y' + clamp(2y', ±12.75) + clamp(y', ±31.875)    (y' = 12.75·z)
- * and Q(act(z)) = ⌊clamp(255·act(z), 0, 255) + 0.5⌋: the float rounding differs from the reference's by a
- * few units in the last place of values below 256, which the plan's bound covers. */
+ * y holds act_k·z plus a constant (plan->bias_k, plan->scale), and with y' = y + r·res_k:
+ *   DEFAULT, BRELU6:  y = 255·act(z) − 127.5 and Q(act(z)) = 128 + clamp(⌊y'⌋, −128, 127)
+ *   SIGMOID_LIKE:     y = 12.75·z and 255·act(z) + 0.5 = 128 + y' + 2·clamp(y', ±6.375) + clamp(y', ±31.875)
+ * so that Q = 128 + clamp(⌊w⌋, −128, 127) for w the part after 128: a signed saturating pack and an exclusive
+ * or of the sign bit.  The float rounding differs from the reference's by a few units in the last place of
+ * values below 256, which the plan's bound covers. */
 static void store_block(const glnn_cpu_conv2d_plan *p, const VF *y, int m, const uint8_t *res, uint8_t *out,
                         int64_t stride, int n) {
-    const VF rk = vf_set1(p->res_k), zero = vf_zero(), half = vf_set1(0.5f);
+    const VF rk = vf_set1(p->res_k);
     VF v[16];
     for (int i = 0; i < m; i++)
         v[i] = res ? vf_fma(vf_from_u8(res + i * stride, n), rk, y[i]) : y[i];
     if (p->act == GLNN_ACTIVATION_SIGMOID_LIKE) {
-        const VF a_lo = vf_set1(-12.75f), a_hi = vf_set1(12.75f), b_lo = vf_set1(-31.875f), b_hi = vf_set1(31.875f);
-        const VF mid = vf_set1(128.0f); /* 255·0.5, plus Q's 0.5 */
+        const VF two = vf_set1(2.0f);
         for (int i = 0; i < m; i++) {
-            const VF a = vf_min(vf_max(vf_add(v[i], v[i]), a_lo), a_hi), b = vf_min(vf_max(v[i], b_lo), b_hi);
-            q_store_scaled(out + i * stride, vf_max(vf_add(vf_add(vf_add(v[i], mid), a), b), zero), n);
+            const VF c1 = vf_clamp_sym(v[i], 6.375f), c2 = vf_clamp_sym(v[i], 31.875f);
+            q_store_centered(out + i * stride, vf_fma(c1, two, vf_add(v[i], c2)), n);
         }
     } else {
         for (int i = 0; i < m; i++)
-            q_store_scaled(out + i * stride, vf_max(vf_add(v[i], half), zero), n);
+            q_store_centered(out + i * stride, v[i], n);
     }
 }
 

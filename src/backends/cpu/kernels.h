@@ -105,6 +105,8 @@ struct glnn_cpu_image_sampler_plan {
      * row's; fx, fy the weights of the second neighbours as the reference rounds them to float. */
     int64_t *x0, *x1, *y0, *y1;
     float *fx, *fy;
+    int32_t *x0_32, *x1_32; /* x0, x1 as 32-bit offsets for gathers; NULL when an image is too large */
+    int64_t max_x;          /* the largest of x0 and x1 */
 };
 
 struct glnn_cpu_upsampling2d_plan {

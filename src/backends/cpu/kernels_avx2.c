@@ -59,26 +59,15 @@ VINLINE VF vf_from_u8(const uint8_t *p, int n) {
     }
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
 }
-/* v = 255·act(z) + 0.5 clamped below at 0 (conv_template.h): ⌊v⌋ saturated to 255, n ≤ 8 bytes stored. */
-VINLINE void q_store_scaled(uint8_t *dst, VF v, int n) {
-    const __m256i i = _mm256_cvttps_epi32(_mm256_min_ps(v, _mm256_set1_ps(255.0f)));
-    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
-    const __m128i b = _mm_packus_epi16(w, w);
-    if (n == 8) {
-        _mm_storel_epi64((__m128i *)dst, b);
-    } else {
-        uint8_t t[16];
-        _mm_storeu_si128((__m128i *)t, b);
-        memcpy(dst, t, (size_t)n);
-    }
+/* sign(y)·min(|y|, c). */
+VINLINE VF vf_clamp_sym(VF y, float c) {
+    return _mm256_min_ps(_mm256_max_ps(y, _mm256_set1_ps(-c)), _mm256_set1_ps(c));
 }
-/* Q of SPEC §2.2 (NaN → 0 through max's second operand), n ≤ 8 bytes stored. */
-VINLINE void q_store(uint8_t *dst, VF v, int n) {
-    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(1.0f));
-    v = _mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(255.0f)), _mm256_set1_ps(0.5f));
-    const __m256i i = _mm256_cvttps_epi32(v);
-    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
-    const __m128i b = _mm_packus_epi16(w, w);
+/* 128 + clamp(⌊w⌋, −128, 127) as bytes (conv_template.h, store_block), n ≤ 8 stored. */
+VINLINE void q_store_centered(uint8_t *dst, VF w, int n) {
+    const __m256i i = _mm256_cvtps_epi32(_mm256_floor_ps(w));
+    const __m128i h = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    const __m128i b = _mm_xor_si128(_mm_packs_epi16(h, h), _mm_set1_epi8((char)0x80));
     if (n == 8) {
         _mm_storel_epi64((__m128i *)dst, b);
     } else {

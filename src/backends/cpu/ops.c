@@ -83,6 +83,8 @@ void glnn_cpu_image_sampler_plan_free(glnn_cpu_image_sampler_plan *p) {
     free(p->y1);
     free(p->fx);
     free(p->fy);
+    free(p->x0_32);
+    free(p->x1_32);
     free(p);
 }
 
@@ -124,6 +126,21 @@ glnn_status glnn_cpu_image_sampler_plan_create(const glnn_image_sampler *s, glnn
         p->x0[x] = offset(s, s->tx[x].i0, 0) - o00;
         p->x1[x] = offset(s, s->tx[x].i1, 0) - o00;
         p->fx[x] = (float)s->tx[x].f;
+    }
+    p->max_x = 0;
+    for (int64_t x = 0; x < wo; x++) {
+        p->max_x = p->x0[x] > p->max_x ? p->x0[x] : p->max_x;
+        p->max_x = p->x1[x] > p->max_x ? p->x1[x] : p->max_x;
+    }
+    if (p->h * p->w * 3 + 64 < INT32_MAX) { /* gathers of 32-bit offsets (kernels_avx512.c); optional */
+        p->x0_32 = malloc((size_t)wo * sizeof(int32_t));
+        p->x1_32 = malloc((size_t)wo * sizeof(int32_t));
+        if (!p->x0_32 || !p->x1_32) {
+            free(p->x0_32), free(p->x1_32);
+            p->x0_32 = p->x1_32 = NULL;
+        }
+        for (int64_t x = 0; p->x0_32 && x < wo; x++)
+            p->x0_32[x] = (int32_t)p->x0[x], p->x1_32[x] = (int32_t)p->x1[x];
     }
     for (int64_t y = 0; y < ho; y++) {
         p->y0[y] = offset(s, 0, s->ty[y].i0);
