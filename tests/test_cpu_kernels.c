@@ -833,11 +833,132 @@ static void test_dog_classifier(void **state) {
     glnn_chunks_free(ch);
 }
 
+/* ---- thread pool, instruction sets, errors ---------------------------------------------------------------------- */
+
+typedef struct {
+    int *hits;
+    int threads;
+    int bad_thread;
+} pool_check;
+
+static void count_hits(void *arg, int64_t b, int64_t e, int thread) {
+    pool_check *c = arg;
+    if (thread < 0 || thread >= c->threads) c->bad_thread = 1;
+    for (int64_t i = b; i < e; i++)
+        __atomic_fetch_add(&c->hits[i], 1, __ATOMIC_RELAXED);
+}
+
+/* Every item runs exactly once, with static and dynamic splits, on pools of 1 to 5 threads, many times over
+ * (workers sleeping and spinning between jobs); scratch memory grows and stays per thread. */
+static void test_pool(void **state) {
+    (void)state;
+    glnn_error err;
+    for (int threads = 1; threads <= 5; threads++) {
+        glnn_cpu_pool *pool;
+        assert_ok(glnn_cpu_pool_create(threads, &pool, &err));
+        assert_int_equal(glnn_cpu_pool_size(pool), threads);
+        const int64_t sizes[] = {0, 1, 2, 3, 7, 64, 1000};
+        const int64_t grains[] = {0, -1, 1, 3, 1000};
+        for (int round = 0; round < 20; round++)
+            for (int i = 0; i < COUNT(sizes); i++)
+                for (int g = 0; g < COUNT(grains); g++) {
+                    int hits[1000] = {0};
+                    pool_check c = {hits, threads, 0};
+                    glnn_cpu_parallel_for(pool, sizes[i], grains[g], count_hits, &c);
+                    assert_false(c.bad_thread);
+                    for (int64_t j = 0; j < sizes[i]; j++)
+                        assert_int_equal(hits[j], 1);
+                }
+        assert_null(glnn_cpu_pool_scratch(pool, 0));
+        assert_ok(glnn_cpu_pool_reserve(pool, 100, "test", &err));
+        for (int t = 0; t < threads; t++) {
+            uint8_t *s = glnn_cpu_pool_scratch(pool, t);
+            assert_non_null(s);
+            assert_int_equal((uintptr_t)s % 64, 0);
+            memset(s, t, 100);
+        }
+        void *before = glnn_cpu_pool_scratch(pool, 0);
+        assert_ok(glnn_cpu_pool_reserve(pool, 50, "test", &err)); /* smaller: kept */
+        assert_ptr_equal(glnn_cpu_pool_scratch(pool, 0), before);
+        assert_ok(glnn_cpu_pool_reserve(pool, 1 << 20, "test", &err));
+        memset(glnn_cpu_pool_scratch(pool, threads - 1), 1, 1 << 20);
+        assert_null(glnn_cpu_pool_scratch(pool, threads));
+        glnn_cpu_pool_free(pool);
+    }
+    /* A NULL pool runs on the caller. */
+    int hits[10] = {0};
+    pool_check c = {hits, 1, 0};
+    glnn_cpu_parallel_for(NULL, 10, 3, count_hits, &c);
+    for (int j = 0; j < 10; j++)
+        assert_int_equal(hits[j], 1);
+    assert_int_equal(glnn_cpu_pool_size(NULL), 1);
+    glnn_cpu_pool *pool;
+    assert_error(glnn_cpu_pool_create(100000, &pool, &err), &err, GLNN_ERR_ARGUMENT, "at most");
+    assert_error(glnn_cpu_pool_reserve(NULL, 10, "reserve", &err), &err, GLNN_ERR_ARGUMENT, "reserve");
+}
+
+static void test_isa_and_errors(void **state) {
+    (void)state;
+    glnn_error err;
+    glnn_cpu_isa isa;
+    assert_true(glnn_cpu_isa_supported(GLNN_CPU_ISA_C));
+    assert_true(glnn_cpu_isa_supported(glnn_cpu_isa_best()));
+    assert_false(glnn_cpu_isa_supported(GLNN_CPU_ISA_COUNT));
+    assert_ok(glnn_cpu_isa_parse("AUTO", &isa, &err));
+    assert_int_equal(isa, GLNN_CPU_ISA_AUTO);
+    assert_ok(glnn_cpu_isa_parse("c", &isa, &err));
+    assert_int_equal(isa, GLNN_CPU_ISA_C);
+    assert_error(glnn_cpu_isa_parse("sse9", &isa, &err), &err, GLNN_ERR_ARGUMENT, "sse9", "unknown");
+    for (int i = 0; i < GLNN_CPU_ISA_COUNT; i++)
+        if (!glnn_cpu_isa_supported((glnn_cpu_isa)i))
+            assert_error(glnn_cpu_isa_parse(glnn_cpu_isa_name((glnn_cpu_isa)i), &isa, &err), &err, GLNN_ERR_DEVICE,
+                         "not supported");
+    print_message("CPU: best instruction set %s, features 0x%x\n", glnn_cpu_isa_name(glnn_cpu_isa_best()),
+                  glnn_cpu_features());
+
+    /* Plans of unprepared ops, or for an instruction set the CPU lacks, are errors naming the op. */
+    glnn_op *conv = glnn_test_conv("c1", 3, 8, 8, 1, GLNN_PADDING_SAME, GLNN_ACTIVATION_DEFAULT);
+    glnn_cpu_conv2d_plan *plan;
+    assert_error(glnn_cpu_conv2d_plan_create((const glnn_conv2d *)conv, GLNN_CPU_ISA_AUTO, &plan, &err), &err,
+                 GLNN_ERR_STATE, "'c1'", "not prepared");
+    glnn_op *pool_op = glnn_test_pool("p1", GLNN_POOLING_MAX, 2, 2, GLNN_PADDING_VALID);
+    glnn_cpu_pooling2d_plan *pplan;
+    assert_error(glnn_cpu_pooling2d_plan_create((const glnn_pooling2d *)pool_op, GLNN_CPU_ISA_AUTO, &pplan, &err), &err,
+                 GLNN_ERR_STATE, "'p1'", "not prepared");
+    glnn_context *cpu = glnn_test_cpu();
+    glnn_chunks *ch;
+    float w[3 * 3 * 8 * 8] = {0}, b[8] = {0};
+    assert_ok(glnn_chunks_create(&ch, &err));
+    assert_ok(glnn_chunks_set_weights(ch, "c1", w, 3 * 3 * 8 * 8, b, 8, &err));
+    glnn_tensor *in, *out = NULL;
+    assert_ok(glnn_tensor_create(cpu, (glnn_shape){GLNN_KIND_TENSOR, 4, 4, 8}, &in, &err));
+    assert_ok(glnn_op_run(cpu, conv, ch, &in, 1, &out, &err));
+    for (int i = 0; i < GLNN_CPU_ISA_COUNT; i++)
+        if (!glnn_cpu_isa_supported((glnn_cpu_isa)i))
+            assert_error(glnn_cpu_conv2d_plan_create((const glnn_conv2d *)conv, (glnn_cpu_isa)i, &plan, &err), &err,
+                         GLNN_ERR_DEVICE, "'c1'", "not available");
+    assert_error(
+        glnn_cpu_conv2d_plan_create_ex((const glnn_conv2d *)conv, GLNN_CPU_ISA_C, (glnn_cpu_precision)7, &plan, &err),
+        &err, GLNN_ERR_ARGUMENT, "precision");
+    assert_ok(glnn_cpu_conv2d_plan_create((const glnn_conv2d *)conv, GLNN_CPU_ISA_AUTO, &plan, &err));
+    assert_int_equal(glnn_cpu_conv2d_plan_isa(plan), glnn_cpu_isa_best());
+    uint8_t bytes[4 * 4 * 8] = {0};
+    assert_error(glnn_cpu_conv2d_plan_run(plan, NULL, bytes, NULL, bytes, &err), &err, GLNN_ERR_ARGUMENT, "c1");
+    glnn_cpu_conv2d_plan_free(plan);
+    glnn_cpu_conv2d_plan_free(NULL);
+    glnn_tensor_free(in);
+    glnn_tensor_free(out);
+    glnn_chunks_free(ch);
+    glnn_op_release(conv);
+    glnn_op_release(pool_op);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv_edges), cmocka_unit_test(test_conv_random),    cmocka_unit_test(test_pooling),
-        cmocka_unit_test(test_dense),      cmocka_unit_test(test_image_sampler),  cmocka_unit_test(test_shuffle),
-        cmocka_unit_test(test_upsampling), cmocka_unit_test(test_dog_classifier),
+        cmocka_unit_test(test_pool),           cmocka_unit_test(test_isa_and_errors), cmocka_unit_test(test_conv_edges),
+        cmocka_unit_test(test_conv_random),    cmocka_unit_test(test_pooling),        cmocka_unit_test(test_dense),
+        cmocka_unit_test(test_image_sampler),  cmocka_unit_test(test_shuffle),        cmocka_unit_test(test_upsampling),
+        cmocka_unit_test(test_dog_classifier),
     };
     const char *filter = getenv("GLNN_TEST_FILTER"); /* e.g. "test_conv*" */
     if (filter && *filter) cmocka_set_test_filter(filter);
