@@ -115,7 +115,7 @@ static double float_bound(const glnn_conv2d *c) {
             l1 += fabs((double)c->weights[(int64_t)i * cout + co]);
         const double b = fabs((double)c->bias[co]);
         const double e_ref = gamma_n(n + 1) * l1 + 3 * U * (l1 + 1 + b);
-        const double e_ours = gamma_n(n + 2) * l1 + 6 * U * (l1 + 1 + b);
+        const double e_ours = gamma_n(n + 3) * l1 + 6 * U * (l1 + 1 + b);
         const double bound = 255 * slope * (e_ref + e_ours) + EPILOGUE_LSB;
         worst = bound > worst ? bound : worst;
     }
@@ -166,17 +166,20 @@ static void pack_int(const glnn_conv2d *c, glnn_cpu_conv2d_plan *p) {
     }
 }
 
-/* Packs float weights: [nb][k (ky)][steps][lanes], steps = k·Cg (kx, ci), or k for depthwise. */
+/* Packs float weights times act_k/255: [nb][k (ky)][steps][lanes], steps = k·Cg (kx, ci), or k for
+ * depthwise. */
 static void pack_float(const glnn_conv2d *c, glnn_cpu_conv2d_plan *p) {
     const int k = p->k, lanes = p->lanes, steps = p->steps;
     float *wp = p->wpack;
     for (int64_t co = 0; co < p->cout; co++) {
         const int b = (int)(co / lanes), l = (int)(co % lanes);
-        p->scale[co] = (float)(p->act_k / 255.0);
+        p->scale[co] = 1.0f;
         for (int ky = 0; ky < k; ky++)
             for (int t = 0; t < steps; t++) {
                 const int kx = p->depthwise ? t : t / c->cg, ci = p->depthwise ? 0 : t % c->cg;
-                wp[(((size_t)b * k + ky) * steps + t) * lanes + l] = weight(c, ky, kx, ci, co);
+                /* act_k/255 folded in: the sums start at bias_k and end as y (conv_template.h) */
+                wp[(((size_t)b * k + ky) * steps + t) * lanes + l] =
+                    (float)((double)weight(c, ky, kx, ci, co) * p->act_k / 255.0);
             }
     }
 }

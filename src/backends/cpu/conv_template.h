@@ -81,7 +81,10 @@ static void stage_row(const glnn_cpu_conv2d_plan *p, const uint8_t *in, int64_t 
         const int64_t n = px * C, a = left * C, e = (left + x_end) * C;
         for (int64_t i = 0; i < a; i++)
             f[i] = 0.0f;
-        for (int64_t i = a; i < e; i++)
+        int64_t i = a;
+        for (; i + VL <= e; i += VL)
+            vf_storeu(f + i, vf_from_u8(src + (i - a), VL));
+        for (; i < e; i++)
             f[i] = (float)src[i - a];
         for (int64_t i = e; i < n + 32; i++)
             f[i] = 0.0f;
@@ -148,6 +151,7 @@ typedef struct {
 #define REP8(X) REP6(X) X(6) X(7)
 #define REP12(X) REP8(X) X(8) X(9) X(10) X(11)
 #define REP14(X) REP12(X) X(12) X(13)
+#define REP9(X) REP8(X) X(8)
 #define COUNT_PIXEL(i) m++;
 
 typedef void (*tile_fn)(const tile_args *);
@@ -277,7 +281,7 @@ INT_TILE(int_tile_3_1_1_1, 3, 1, REP1, 1)
 
 /* ---- float tiles -------------------------------------------------------------------------------------------- */
 
-#define FACC_DECL(i) VF f0_##i = vf_zero(), f1_##i = vf_zero();
+#define FACC_DECL(i) VF f0_##i = bias0, f1_##i = bias1;
 #define FACC_STEP(i)                                                                                                   \
     {                                                                                                                  \
         const VF x = EXPANDED_ ? vf_loadu((const float *)(a + i * sp)) : vf_bcast((const float *)(a + i * sp));        \
@@ -285,18 +289,16 @@ INT_TILE(int_tile_3_1_1_1, 3, 1, REP1, 1)
         if (NV_ > 1) f1_##i = vf_fma(x, w1, f1_##i);                                                                   \
     }
 #define FACC_STORE(i)                                                                                                  \
-    vf_store(acc + (2 * i) * VL, f0_##i);                                                                              \
-    if (NV_ > 1) vf_store(acc + (2 * i + 1) * VL, f1_##i);
-#define FACC_FINISH(i)                                                                                                 \
-    y0[i] = vf_fma(vf_loadu(acc + 2 * i * VL), sc0, bias0);                                                            \
-    if (NV_ > 1) y1[i] = vf_fma(vf_loadu(acc + (2 * i + 1) * VL), sc1, bias1);
-
+    vf_store(acc + i * VL, f0_##i);                                                                                    \
+    if (NV_ > 1) vf_store(acc + (16 + i) * VL, f1_##i);
 /* A float tile over float rows (q as float): REP pixels × NV_ blocks, broadcast or expanded source. */
 #define FLOAT_TILE(NAME, NV, REP, EXPANDED)                                                                            \
     static __attribute__((noinline)) void NAME##_sums(const tile_args *t, float *acc) {                                \
         enum { NV_ = NV, EXPANDED_ = EXPANDED };                                                                       \
         TILE_SETUP((size_t)VL * 4, EXPANDED_, 4)                                                                       \
         (void)cout;                                                                                                    \
+        const VF bias0 = vf_loadu(p->bias_k + (size_t)t->b * VL);                                                      \
+        const VF bias1 = NV_ > 1 ? vf_loadu(p->bias_k + (size_t)(t->b + 1) * VL) : vf_zero();                          \
         REP(FACC_DECL)                                                                                                 \
         TILE_LOOPS({                                                                                                   \
             const VF w0 = vf_loadu((const float *)w);                                                                  \
@@ -309,21 +311,17 @@ INT_TILE(int_tile_3_1_1_1, 3, 1, REP1, 1)
         enum { NV_ = NV };                                                                                             \
         const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
         const int64_t cout = p->cout;                                                                                  \
-        float acc[2 * 14 * VL] __attribute__((aligned(64)));                                                           \
+        float acc[2 * 16 * VL] __attribute__((aligned(64)));                                                           \
         NAME##_sums(t, acc);                                                                                           \
         const int64_t co0 = (int64_t)t->b * VL, co1 = co0 + VL;                                                        \
         const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
-        const int n1 = NV_ > 1 ? (cout - co1 < VL ? (int)(cout - co1) : VL) : 0;                                       \
-        const VF sc0 = vf_loadu(p->scale + co0), bias0 = vf_loadu(p->bias_k + co0);                                    \
-        const VF sc1 = NV_ > 1 ? vf_loadu(p->scale + co1) : vf_zero();                                                 \
-        const VF bias1 = NV_ > 1 ? vf_loadu(p->bias_k + co1) : vf_zero();                                              \
-        (void)n1, (void)bias1, (void)sc1;                                                                              \
-        VF y0[16], y1[16];                                                                                             \
         int m = 0;                                                                                                     \
-        REP(FACC_FINISH)                                                                                               \
         REP(COUNT_PIXEL)                                                                                               \
-        store_block(p, y0, m, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                                   \
-        if (NV_ > 1) store_block(p, y1, m, t->res ? t->res + co1 : NULL, t->out + co1, cout, n1);                      \
+        store_block(p, (const VF *)acc, m, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                      \
+        if (NV_ > 1) {                                                                                                 \
+            const int n1 = cout - co1 < VL ? (int)(cout - co1) : VL;                                                   \
+            store_block(p, (const VF *)(acc + 16 * VL), m, t->res ? t->res + co1 : NULL, t->out + co1, cout, n1);      \
+        }                                                                                                              \
     }
 
 #if VL == 16
@@ -344,15 +342,15 @@ FLOAT_TILE(float_tile_1_1_0, 1, REP1, 0)
 FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
 
 /* Depthwise: lane = channel; REP pixels of one block, k² taps, weights as memory operands. */
-#define DACC_DECL(i) VF d_##i = vf_zero();
+#define DACC_DECL(i) VF d_##i = bias;
 #define DACC_STEP(i) d_##i = vf_fma(vf_loadu((const float *)(a + i * sp)), w, d_##i);
 #define DACC_STORE(i) vf_store(acc + i * VL, d_##i);
-#define DACC_FINISH(i) y[i] = vf_fma(vf_loadu(acc + i * VL), sc, bias);
 #define DW_TILE(NAME, REP)                                                                                             \
     static __attribute__((noinline)) void NAME##_sums(const tile_args *t, float *acc) {                                \
         const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
         const int k = p->k;                                                                                            \
         const int64_t pxb = p->px_bytes, sp = p->s * pxb;                                                              \
+        const VF bias = vf_loadu(p->bias_k + (size_t)t->b * VL);                                                       \
         REP(DACC_DECL)                                                                                                 \
         const float *wv = (const float *)p->wpack + (size_t)t->b * k * k * VL;                                         \
         for (int ky = 0; ky < k; ky++) {                                                                               \
@@ -366,17 +364,106 @@ FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
     }                                                                                                                  \
     static void NAME(const tile_args *t) {                                                                             \
         const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
-        float acc[8 * VL] __attribute__((aligned(64)));                                                                \
+        float acc[16 * VL] __attribute__((aligned(64)));                                                               \
         NAME##_sums(t, acc);                                                                                           \
         const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
         const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
-        const VF bias = vf_loadu(p->bias_k + co), sc = vf_loadu(p->scale + co);                                        \
-        VF y[16];                                                                                                      \
         int m = 0;                                                                                                     \
-        REP(DACC_FINISH)                                                                                               \
         REP(COUNT_PIXEL)                                                                                               \
-        store_block(p, y, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                                       \
+        store_block(p, (const VF *)acc, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                         \
     }
+/* Depthwise 3×3 with stride 1 or 2: a kernel row's input vectors are loaded once and used by its three
+ * taps (the generic tile loads each pixel once per tap, and the loads, not the FMAs, limit it). */
+#define DW3_LOAD(j) const VF x##j = vf_loadu((const float *)(a + j * pxb));
+#define DW3_TILE(NAME, S, REP, REPX)                                                                                   \
+    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, float *acc) {                                \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int64_t pxb = p->px_bytes;                                                                               \
+        const VF bias = vf_loadu(p->bias_k + (size_t)t->b * VL);                                                       \
+        REP(DACC_DECL)                                                                                                 \
+        const float *wv = (const float *)p->wpack + (size_t)t->b * 9 * VL;                                             \
+        for (int ky = 0; ky < 3; ky++, wv += 3 * VL) {                                                                 \
+            const uint8_t *a = t->rows[ky] + t->x * (S)*pxb + (size_t)t->b * VL * 4;                                   \
+            const VF w0 = vf_loadu(wv), w1 = vf_loadu(wv + VL), w2 = vf_loadu(wv + 2 * VL);                            \
+            REPX(DW3_LOAD)                                                                                             \
+            DW3_TAPS_##S(REP)                                                                                          \
+        }                                                                                                              \
+        REP(DACC_STORE)                                                                                                \
+    }                                                                                                                  \
+    static void NAME(const tile_args *t) {                                                                             \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        float acc[16 * VL] __attribute__((aligned(64)));                                                               \
+        NAME##_sums(t, acc);                                                                                           \
+        const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
+        const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
+        int m = 0;                                                                                                     \
+        REP(COUNT_PIXEL)                                                                                               \
+        store_block(p, (const VF *)acc, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                         \
+    }
+/* Stride 1: pixel i, tap kx reads x_(i+kx); stride 2: x_(2i+kx). */
+#define DW3_TAPS_1(REP) REP(DW3_T1A) REP(DW3_T1B) REP(DW3_T1C)
+#define DW3_TAPS_2(REP) REP(DW3_T2A) REP(DW3_T2B) REP(DW3_T2C)
+#define PASTE_(a, b) a##b
+#define PASTE(a, b) PASTE_(a, b)
+#define DW3_T1A(i) d_##i = vf_fma(PASTE(x, i), w0, d_##i);
+#define DW3_T1B(i) d_##i = vf_fma(PASTE(x, PLUS1_##i), w1, d_##i);
+#define DW3_T1C(i) d_##i = vf_fma(PASTE(x, PLUS2_##i), w2, d_##i);
+#define DW3_T2A(i) d_##i = vf_fma(PASTE(x, TWICE_##i), w0, d_##i);
+#define DW3_T2B(i) d_##i = vf_fma(PASTE(x, TWICE1_##i), w1, d_##i);
+#define DW3_T2C(i) d_##i = vf_fma(PASTE(x, TWICE2_##i), w2, d_##i);
+#define PLUS1_0 1
+#define PLUS1_1 2
+#define PLUS1_2 3
+#define PLUS1_3 4
+#define PLUS1_4 5
+#define PLUS1_5 6
+#define PLUS1_6 7
+#define PLUS1_7 8
+#define PLUS2_0 2
+#define PLUS2_1 3
+#define PLUS2_2 4
+#define PLUS2_3 5
+#define PLUS2_4 6
+#define PLUS2_5 7
+#define PLUS2_6 8
+#define PLUS2_7 9
+#define TWICE_0 0
+#define TWICE_1 2
+#define TWICE_2 4
+#define TWICE_3 6
+#define TWICE_4 8
+#define TWICE_5 10
+#define TWICE_6 12
+#define TWICE_7 14
+#define TWICE1_0 1
+#define TWICE1_1 3
+#define TWICE1_2 5
+#define TWICE1_3 7
+#define TWICE1_4 9
+#define TWICE1_5 11
+#define TWICE1_6 13
+#define TWICE1_7 15
+#define TWICE2_0 2
+#define TWICE2_1 4
+#define TWICE2_2 6
+#define TWICE2_3 8
+#define TWICE2_4 10
+#define TWICE2_5 12
+#define TWICE2_6 14
+#define TWICE2_7 16
+#define REP3(X) X(0) X(1) X(2)
+#define REP10(X) REP8(X) X(8) X(9)
+#define REP17(X) REP14(X) X(14) X(15) X(16)
+#if VL == 16
+DW3_TILE(dw3_s1_full, 1, REP8, REP10)
+DW3_TILE(dw3_s2_full, 2, REP8, REP17)
+#else
+DW3_TILE(dw3_s1_full, 1, REP4, REP6)
+DW3_TILE(dw3_s2_full, 2, REP4, REP9)
+#endif
+DW3_TILE(dw3_s1_one, 1, REP1, REP3)
+DW3_TILE(dw3_s2_one, 2, REP1, REP3)
+
 #if VL == 16
 DW_TILE(dw_tile_full, REP8)
 #define DW_M 8
@@ -403,7 +490,9 @@ static void choose_tiles(const glnn_cpu_conv2d_plan *p, int nv, tile_fn *full, t
         return;
     }
 #endif
-    if (p->source == SRC_DEPTHWISE) {
+    if (p->source == SRC_DEPTHWISE && p->k == 3 && p->s <= 2) {
+        *full = p->s == 1 ? dw3_s1_full : dw3_s2_full, *one = p->s == 1 ? dw3_s1_one : dw3_s2_one, *m = DW_M;
+    } else if (p->source == SRC_DEPTHWISE) {
         *full = dw_tile_full, *one = dw_tile_one, *m = DW_M;
     } else if (p->source == SRC_EXPANDED) {
         *full = float_tile_1_m_1, *one = float_tile_1_1_1, *m = FLOAT_M1;

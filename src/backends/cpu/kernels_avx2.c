@@ -26,6 +26,9 @@ VINLINE VF vf_set1(float v) {
 VINLINE VF vf_loadu(const float *p) {
     return _mm256_loadu_ps(p);
 }
+VINLINE void vf_storeu(float *p, VF v) {
+    _mm256_storeu_ps(p, v);
+}
 VINLINE void vf_store(float *p, VF v) {
     _mm256_store_ps(p, v);
 }

@@ -42,6 +42,9 @@ VINLINE VF vf_set1(float v) {
 VINLINE VF vf_loadu(const float *p) {
     return _mm512_loadu_ps(p);
 }
+VINLINE void vf_storeu(float *p, VF v) {
+    _mm512_storeu_ps(p, v);
+}
 VINLINE void vf_store(float *p, VF v) {
     _mm512_store_ps(p, v);
 }
