@@ -7,7 +7,8 @@
  * (default: "threads=1" and "threads=2" on the best ISA).  Every case runs each configuration in turn, run
  * after run (A B A B …), so that a drifting machine affects all alike; it prints the median and minimum
  * milliseconds, G multiply-adds per second and, against the CPU reference computed once, the largest
- * difference and the share of identical bytes.  Cases: the Conv2D layers of `glnn bench` (same shapes,
+ * difference and the share of identical bytes.  "cpu ms" is the median processor time of all the process's
+ * threads per run (on a loaded machine, the wall time of one thread inflates, its processor time much less).  Cases: the Conv2D layers of `glnn bench` (same shapes,
  * weights, inputs and SIGMOID_LIKE activation as tools/bench.c) and the dog classifier, whole (ImageSampler
  * to Softmax, shuffles included) on one picture; --per-op adds each op's median. */
 #include "backends/cpu/cpu.h"
@@ -65,6 +66,14 @@ static double now_ms(void) {
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+/* Processor time of the whole process (every thread), for a loaded machine: a run descheduled half the time
+ * shows its wall time doubled, not its processor time. */
+static double cpu_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -98,11 +107,11 @@ static void compare(const uint8_t *got, const uint8_t *want, int64_t n, int *max
     *identical = 100.0 * (double)same / (double)n;
 }
 
-static void print_row(const char *name, const config *c, double *t, int runs, double macs, int max_diff,
+static void print_row(const char *name, const config *c, double *t, double *cpu, int runs, double macs, int max_diff,
                       double identical, const char *desc) {
-    const double med = median(t, runs);
-    printf("%-22s %-28s %9.3f %9.3f %9.1f %5d %9.4f  %s\n", name, c->label, med, t[0], macs / med / 1e6, max_diff,
-           identical, desc);
+    const double med = median(t, runs), cpu_med = median(cpu, runs);
+    printf("%-22s %-14s %9.3f %9.3f %9.3f %9.1f %5d %9.4f  %s\n", name, c->label, med, t[0], cpu_med,
+           macs / med / 1e6, max_diff, identical, desc);
 }
 
 /* ---- Conv2D layers --------------------------------------------------------------------------------------- */
@@ -166,7 +175,7 @@ static void bench_conv(const conv_case *cc, config *cfg, int n_cfg, int runs) {
     glnn_tensor_download_u8(tout, want, n, &err);
 
     glnn_cpu_conv2d_plan *plans[MAX_CONFIGS];
-    static double times[MAX_CONFIGS][MAX_RUNS];
+    static double times[MAX_CONFIGS][MAX_RUNS], cpu_times[MAX_CONFIGS][MAX_RUNS];
     for (int c = 0; c < n_cfg; c++) {
         if (glnn_cpu_conv2d_plan_create_ex((const glnn_conv2d *)op, cfg[c].isa, cfg[c].precision, &plans[c], &err))
             die(cc->name, &err);
@@ -176,9 +185,10 @@ static void bench_conv(const conv_case *cc, config *cfg, int n_cfg, int runs) {
     }
     for (int r = 0; r < runs; r++)
         for (int c = 0; c < n_cfg; c++) {
-            const double t0 = now_ms();
+            const double t0 = now_ms(), c0 = cpu_ms();
             glnn_cpu_conv2d_plan_run(plans[c], cfg[c].pool, in, NULL, got, &err);
             times[c][r] = now_ms() - t0;
+            cpu_times[c][r] = cpu_ms() - c0;
         }
     for (int c = 0; c < n_cfg; c++) {
         int max_diff;
@@ -186,7 +196,7 @@ static void bench_conv(const conv_case *cc, config *cfg, int n_cfg, int runs) {
         memset(got, 0, (size_t)n);
         glnn_cpu_conv2d_plan_run(plans[c], cfg[c].pool, in, NULL, got, &err);
         compare(got, want, n, &max_diff, &identical);
-        print_row(cc->name, &cfg[c], times[c], runs, (double)macs, max_diff, identical,
+        print_row(cc->name, &cfg[c], times[c], cpu_times[c], runs, (double)macs, max_diff, identical,
                   glnn_cpu_conv2d_plan_describe(plans[c]));
         glnn_cpu_conv2d_plan_free(plans[c]);
     }
@@ -289,11 +299,11 @@ static void dog_free(dog_net *d) {
     free(d->ops);
 }
 
-/* One picture through every op; op_ms (when not NULL) receives each op's time. */
+/* One picture through every op; op_ms (when not NULL) receives each op's processor time (all threads). */
 static void dog_run(dog_net *d, glnn_cpu_pool *pool, double *op_ms) {
     glnn_error err;
     for (int p = 0; p < d->n; p++) {
-        const double t0 = op_ms ? now_ms() : 0;
+        const double t0 = op_ms ? cpu_ms() : 0;
         dog_op *o = &d->ops[p];
         const void *in[2] = {NULL, NULL};
         for (int i = 0; i < 2; i++) {
@@ -316,7 +326,7 @@ static void dog_run(dog_net *d, glnn_cpu_pool *pool, double *op_ms) {
         case GLNN_OP_DENSE: glnn_cpu_dense_plan_run(o->plan, pool, in[0], o->floats); break;
         case GLNN_OP_SOFTMAX: glnn_softmax_compute(in[0], d->m->ops[o->src[0]]->out_shape.c, d->probs); break;
         }
-        if (op_ms) op_ms[p] = now_ms() - t0;
+        if (op_ms) op_ms[p] = cpu_ms() - t0;
     }
 }
 
@@ -351,7 +361,7 @@ static void bench_dog(const char *picture_path, config *cfg, int n_cfg, int runs
     uint8_t *want = malloc((size_t)n_last);
     if (!want || glnn_model_get_output_u8(m, last, 0, want, n_last, &err)) die("dog classifier", &err);
     dog_net nets[MAX_CONFIGS];
-    static double times[MAX_CONFIGS][MAX_RUNS];
+    static double times[MAX_CONFIGS][MAX_RUNS], cpu_times[MAX_CONFIGS][MAX_RUNS];
     double *op_times = calloc((size_t)n_cfg * m->n_ops * runs, sizeof(double)), *op_ms = calloc(m->n_ops, 8);
     if (!op_times || !op_ms) die("dog classifier", NULL);
     for (int c = 0; c < n_cfg; c++) {
@@ -362,9 +372,10 @@ static void bench_dog(const char *picture_path, config *cfg, int n_cfg, int runs
     }
     for (int r = 0; r < runs; r++)
         for (int c = 0; c < n_cfg; c++) {
-            const double t0 = now_ms();
+            const double t0 = now_ms(), c0 = cpu_ms();
             dog_run(&nets[c], cfg[c].pool, NULL);
             times[c][r] = now_ms() - t0;
+            cpu_times[c][r] = cpu_ms() - c0;
             if (per_op) {
                 dog_run(&nets[c], cfg[c].pool, op_ms);
                 for (int p = 0; p < m->n_ops; p++)
@@ -379,7 +390,7 @@ static void bench_dog(const char *picture_path, config *cfg, int n_cfg, int runs
             dp = fmax(dp, fabs((double)nets[c].probs[k] - (double)want_p[k]));
         char desc[96];
         snprintf(desc, sizeof desc, "end to end: last 8-bit output, probabilities within %.1e", dp);
-        print_row("dog_classifier", &cfg[c], times[c], runs, (double)macs, max_diff, identical, desc);
+        print_row("dog_classifier", &cfg[c], times[c], cpu_times[c], runs, (double)macs, max_diff, identical, desc);
         if (per_op)
             for (int p = 0; p < m->n_ops; p++) {
                 double *t = op_times + ((size_t)c * m->n_ops + p) * runs;
@@ -390,7 +401,7 @@ static void bench_dog(const char *picture_path, config *cfg, int n_cfg, int runs
                 const char *desc_op = op->cls->kind == GLNN_OP_CONV2D
                                           ? glnn_cpu_conv2d_plan_describe(nets[c].ops[p].plan)
                                           : glnn_op_type_name(op);
-                printf("  %-20s %8.4f ms %8.1f G MAC/s  %s\n", op->name, med,
+                printf("  %-20s %8.4f cpu ms %8.1f G MAC/s per cpu  %s\n", op->name, med,
                        med > 0 ? (double)op_macs / med / 1e6 : 0.0, desc_op);
             }
         dog_free(&nets[c]);
@@ -486,8 +497,8 @@ int main(int argc, char **argv) {
     }
     printf("CPU features: best ISA %s; %d runs per configuration, alternated\n", glnn_cpu_isa_name(glnn_cpu_isa_best()),
            runs);
-    printf("%-22s %-28s %9s %9s %9s %5s %9s  %s\n", "case", "config", "median ms", "min ms", "G MAC/s", "LSB",
-           "ident %", "kernel");
+    printf("%-22s %-14s %9s %9s %9s %9s %5s %9s  %s\n", "case", "config", "median ms", "min ms", "cpu ms",
+           "G MAC/s", "LSB", "ident %", "kernel");
     for (size_t i = 0; i < sizeof suite / sizeof suite[0]; i++)
         if (matches(suite[i].name, filter)) bench_conv(&suite[i], cfg, n_cfg, runs);
     if (matches("dog_classifier", filter)) bench_dog(picture, cfg, n_cfg, runs, per_op);

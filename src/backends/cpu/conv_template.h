@@ -43,6 +43,40 @@ static void store_block(const glnn_cpu_conv2d_plan *p, const VF *y, int m, const
     }
 }
 
+#if CONV_HAS_INT
+/* y of an integer tile's pixel: its P plane sums (r, VL lanes apart) scaled, plus bias_k. */
+ALWAYS_INLINE VF int_y(const int32_t *r, const int P, VF s0, VF s1, VF s2, VF bias) {
+    VF z = P > 2 ? vf_fma(vf_from_vi(vi_loadu(r + 2 * VL)), s2, bias) : bias;
+    z = vf_fma(vf_from_vi(vi_loadu(r + VL)), s1, z);
+    return vf_fma(vf_from_vi(vi_loadu(r)), s0, z);
+}
+
+/* store_block for the m pixels of an integer tile's block whose plane sums start at acc + slot·VL, 6·VL apart
+ * per pixel: the same steps without the float copy. */
+ALWAYS_INLINE void store_block_int(const glnn_cpu_conv2d_plan *p, const int32_t *acc, int slot, const int P, int m,
+                                   int64_t co, const uint8_t *res, uint8_t *out, int64_t stride, int n) {
+    const int64_t nbl = (int64_t)p->nb * VL;
+    const VF s0 = vf_loadu(p->scale + co), s1 = vf_loadu(p->scale + nbl + co);
+    const VF s2 = P > 2 ? vf_loadu(p->scale + 2 * nbl + co) : vf_zero(), bias = vf_loadu(p->bias_k + co);
+    const VF rk = vf_set1(p->res_k);
+    if (p->act == GLNN_ACTIVATION_SIGMOID_LIKE) {
+        const VF two = vf_set1(2.0f);
+        for (int i = 0; i < m; i++) {
+            VF v = int_y(acc + (6 * i + slot) * VL, P, s0, s1, s2, bias);
+            if (res) v = vf_fma(vf_from_u8(res + i * stride, n), rk, v);
+            const VF c1 = vf_clamp_sym(v, 6.375f), c2 = vf_clamp_sym(v, 31.875f);
+            q_store_centered(out + i * stride, vf_fma(c1, two, vf_add(v, c2)), n);
+        }
+    } else {
+        for (int i = 0; i < m; i++) {
+            VF v = int_y(acc + (6 * i + slot) * VL, P, s0, s1, s2, bias);
+            if (res) v = vf_fma(vf_from_u8(res + i * stride, n), rk, v);
+            q_store_centered(out + i * stride, v, n);
+        }
+    }
+}
+#endif
+
 /* ---- staged rows ------------------------------------------------------------------------------------------- */
 
 /* SRC_EXPANDED float rows: [pixel][ci][lanes], lane l holding input byte expand_index[b][ci][l] of the pixel. */
@@ -206,21 +240,6 @@ typedef void (*tile_fn)(const tile_args *);
         vi_store(acc + (6 * i + 4) * VL, a11_##i);                                                                     \
         if (P_ > 2) vi_store(acc + (6 * i + 5) * VL, a21_##i);                                                         \
     }
-#define IACC_FINISH(i)                                                                                                 \
-    {                                                                                                                  \
-        const int32_t *r = acc + 6 * i * VL;                                                                           \
-        VF z = P_ > 2                                                                                                  \
-                   ? vf_fma(vf_from_vi(vi_loadu(r + VL)), sc10, vf_fma(vf_from_vi(vi_loadu(r + 2 * VL)), sc20, bias0)) \
-                   : vf_fma(vf_from_vi(vi_loadu(r + VL)), sc10, bias0);                                                \
-        y0[i] = vf_fma(vf_from_vi(vi_loadu(r)), sc00, z);                                                              \
-        if (NV_ > 1) {                                                                                                 \
-            VF y = P_ > 2 ? vf_fma(vf_from_vi(vi_loadu(r + 4 * VL)), sc11,                                             \
-                                   vf_fma(vf_from_vi(vi_loadu(r + 5 * VL)), sc21, bias1))                              \
-                          : vf_fma(vf_from_vi(vi_loadu(r + 4 * VL)), sc11, bias1);                                     \
-            y1[i] = vf_fma(vf_from_vi(vi_loadu(r + 3 * VL)), sc01, y);                                                 \
-        }                                                                                                              \
-    }
-
 /* An integer tile: REP pixels × NV_ blocks with P_ planes, broadcast or expanded source.  The sums and the
  * epilogue are separate functions: in one, GCC keeps the epilogue's constants and the accumulators live
  * together, runs out of registers and spills the accumulators inside the hot loop. */
@@ -246,23 +265,15 @@ typedef void (*tile_fn)(const tile_args *);
         const int64_t cout = p->cout;                                                                                  \
         int32_t acc[6 * 14 * VL] __attribute__((aligned(64)));                                                         \
         NAME##_sums(t, acc);                                                                                           \
-        const int64_t nbl = (int64_t)p->nb * VL, co0 = (int64_t)t->b * VL, co1 = co0 + VL;                             \
-        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
-        const int n1 = NV_ > 1 ? (cout - co1 < VL ? (int)(cout - co1) : VL) : 0;                                       \
-        const VF bias0 = vf_loadu(p->bias_k + co0), sc00 = vf_loadu(p->scale + co0),                                   \
-                 sc10 = vf_loadu(p->scale + nbl + co0),                                                                \
-                 sc20 = P_ > 2 ? vf_loadu(p->scale + 2 * nbl + co0) : vf_zero();                                       \
-        const VF bias1 = NV_ > 1 ? vf_loadu(p->bias_k + co1) : vf_zero(),                                              \
-                 sc01 = NV_ > 1 ? vf_loadu(p->scale + co1) : vf_zero(),                                                \
-                 sc11 = NV_ > 1 ? vf_loadu(p->scale + nbl + co1) : vf_zero(),                                          \
-                 sc21 = NV_ > 1 && P_ > 2 ? vf_loadu(p->scale + 2 * nbl + co1) : vf_zero();                            \
-        (void)n1, (void)bias1, (void)sc01, (void)sc11, (void)sc21, (void)sc20;                                         \
-        VF y0[16], y1[16];                                                                                             \
+        const int64_t co0 = (int64_t)t->b * VL, co1 = co0 + VL;                                                        \
         int m = 0;                                                                                                     \
-        REP(IACC_FINISH)                                                                                               \
         REP(COUNT_PIXEL)                                                                                               \
-        store_block(p, y0, m, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                                   \
-        if (NV_ > 1) store_block(p, y1, m, t->res ? t->res + co1 : NULL, t->out + co1, cout, n1);                      \
+        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
+        store_block_int(p, acc, 0, P_, m, co0, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                  \
+        if (NV_ > 1) {                                                                                                 \
+            const int n1 = cout - co1 < VL ? (int)(cout - co1) : VL;                                                   \
+            store_block_int(p, acc, 3, P_, m, co1, t->res ? t->res + co1 : NULL, t->out + co1, cout, n1);              \
+        }                                                                                                              \
     }
 
 INT_TILE(int_tile_2_2_6_0, 2, 2, REP6, 0)

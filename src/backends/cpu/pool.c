@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -22,8 +23,34 @@
 #endif
 
 #define MAX_THREADS 256
-/* Polls of a waiting thread before it sleeps: some tens of microseconds. */
-#define SPIN_POLLS 20000
+/* How long a waiting thread polls before it sleeps: the ops of a model follow each other within microseconds,
+ * while a machine with more runnable threads than processors punishes longer spinning. */
+#define SPIN_NS 30000
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Polls until *word differs from `old` (returns true) or SPIN_NS pass (false). */
+static bool spin_while_equal(atomic_uint_fast64_t *word, uint_fast64_t old) {
+    const int64_t start = now_ns();
+    for (int i = 1;; i++) {
+        if (atomic_load_explicit(word, memory_order_acquire) != old) return true;
+        CPU_RELAX();
+        if ((i & 15) == 0 && now_ns() - start > SPIN_NS) return false;
+    }
+}
+
+static bool spin_while_positive(atomic_int *word) {
+    const int64_t start = now_ns();
+    for (int i = 1;; i++) {
+        if (atomic_load_explicit(word, memory_order_acquire) <= 0) return true;
+        CPU_RELAX();
+        if ((i & 15) == 0 && now_ns() - start > SPIN_NS) return false;
+    }
+}
 
 typedef struct {
     void *scratch;
@@ -69,11 +96,8 @@ static void *worker_main(void *a) {
     free(wa);
     uint_fast64_t seen = 0;
     for (;;) {
-        uint_fast64_t g = atomic_load_explicit(&p->generation, memory_order_acquire);
-        for (int i = 0; g == seen && i < SPIN_POLLS; i++) {
-            CPU_RELAX();
-            g = atomic_load_explicit(&p->generation, memory_order_acquire);
-        }
+        uint_fast64_t g = seen;
+        if (spin_while_equal(&p->generation, seen)) g = atomic_load_explicit(&p->generation, memory_order_acquire);
         if (g == seen) {
             pthread_mutex_lock(&p->mu);
             atomic_fetch_add(&p->sleepers, 1);
@@ -213,9 +237,7 @@ void glnn_cpu_parallel_for(glnn_cpu_pool *p, int64_t n, int64_t grain, glnn_cpu_
     atomic_store_explicit(&p->active, p->n - 1, memory_order_relaxed);
     publish(p);
     run_ranges(p, 0);
-    for (int i = 0; atomic_load_explicit(&p->active, memory_order_acquire) > 0 && i < SPIN_POLLS; i++)
-        CPU_RELAX();
-    if (atomic_load_explicit(&p->active, memory_order_acquire) > 0) {
+    if (!spin_while_positive(&p->active)) {
         pthread_mutex_lock(&p->mu);
         atomic_store(&p->caller_sleeping, true);
         while (atomic_load(&p->active) > 0)
