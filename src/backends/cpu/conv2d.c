@@ -453,16 +453,26 @@ glnn_status glnn_cpu_conv2d_plan_run(const glnn_cpu_conv2d_plan *p, glnn_cpu_poo
     if (s != GLNN_OK) return s;
     glnn_cpu_conv2d_job job = {p, in, p->residual ? residual : NULL, out, pool, 0, 0, 1, p->nb};
     /* Work items: about four per thread, from whole rows of every block when there are enough rows (each
-     * item stages the k − s rows above its first row again), else from channel blocks of fewer rows. */
+     * item stages the k − s rows above its first row again), else from channel blocks of fewer rows.  Expanded
+     * rows hold a plane per block: items take as many blocks as keep the k staged rows within 32 KiB, so that
+     * the tiles read them from the first-level cache. */
     const int64_t want = 4 * (int64_t)glnn_cpu_pool_size(pool);
     if (p->method != CONV_EXACT) {
-        if (p->ho >= want || p->nb < 2 * p->nv) {
-            job.row_grain = (p->ho + want - 1) / want;
+        int cap = p->nb;
+        if (p->rows == ROWS_EXPANDED) {
+            const int64_t plane = p->row_px * p->px_bytes * p->k;
+            cap = plane > 0 ? (int)(32768 / plane) : p->nb;
+            cap = cap < p->nv ? p->nv : cap > p->nb ? p->nb : cap;
+        }
+        job.block_grain = cap;
+        const int64_t block_items = (p->nb + cap - 1) / cap;
+        if (p->ho * block_items >= want || p->nb < 2 * p->nv) {
+            job.row_grain = (p->ho * block_items + want - 1) / want;
         } else {
             const int64_t per_row = (want + p->ho - 1) / p->ho; /* items wanted per row */
             int64_t g = (p->nb + per_row - 1) / per_row;
             g = (g + p->nv - 1) / p->nv * p->nv;
-            job.block_grain = (int)(g < p->nv ? p->nv : g);
+            job.block_grain = (int)(g < p->nv ? p->nv : g > cap ? cap : g);
         }
     }
     job.row_items = (p->ho + job.row_grain - 1) / job.row_grain;

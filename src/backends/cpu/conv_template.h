@@ -484,11 +484,94 @@ DW_TILE(dw_tile_full, REP4)
 #endif
 DW_TILE(dw_tile_one, REP1)
 
+/* Expanded 3×3 tiles with stride 1 or 2: a kernel row's input vectors (M·S + 2 pixels) are loaded once per quad
+ * and used by its three taps, which keeps the loads of the inflated expanded rows below the VNNI rate. */
+#define E3_LOAD(q) const VI x##q = vi_loadu(a + q * pxb);
+#define E3_DECL(i) VI a0_##i = vi_zero(), a1_##i = vi_zero(), a2_##i = vi_zero();
+#define E3_STORE(i)                                                                                                    \
+    vi_store(acc + (6 * i + 0) * VL, a0_##i);                                                                          \
+    vi_store(acc + (6 * i + 1) * VL, a1_##i);                                                                          \
+    if (P_ > 2) vi_store(acc + (6 * i + 2) * VL, a2_##i);
+#define E3_TILE(NAME, P, S, REP, REPX)                                                                                 \
+    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, int32_t *acc) {                              \
+        enum { P_ = P };                                                                                               \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int J = p->steps / 3;                                                                                    \
+        const int64_t pxb = p->px_bytes;                                                                               \
+        const size_t wstep = (size_t)P_ * VL * 4;                                                                      \
+        const uint8_t *wb = (const uint8_t *)p->wpack + (size_t)t->b * 3 * p->steps * wstep;                           \
+        REP(E3_DECL)                                                                                                   \
+        for (int ky = 0; ky < 3; ky++)                                                                                 \
+            for (int j = 0; j < J; j++) {                                                                              \
+                const uint8_t *a = t->rows[ky] + t->x * (S)*pxb + (size_t)j * VL * 4;                                  \
+                const uint8_t *w = wb + ((size_t)ky * p->steps + j) * wstep;                                           \
+                REPX(E3_LOAD)                                                                                          \
+                for (int kx = 0; kx < 3; kx++, w += (size_t)J * wstep) {                                               \
+                    const VI w0 = vi_loadu(w), w1 = vi_loadu(w + VL * 4);                                              \
+                    const VI w2 = P_ > 2 ? vi_loadu(w + 2 * VL * 4) : vi_zero();                                       \
+                    switch (kx) {                                                                                      \
+                    case 0: {                                                                                          \
+                        E3_KX(S, 0, REP)                                                                               \
+                        break;                                                                                         \
+                    }                                                                                                  \
+                    case 1: {                                                                                          \
+                        E3_KX(S, 1, REP)                                                                               \
+                        break;                                                                                         \
+                    }                                                                                                  \
+                    default: {                                                                                         \
+                        E3_KX(S, 2, REP)                                                                               \
+                    }                                                                                                  \
+                    }                                                                                                  \
+                }                                                                                                      \
+            }                                                                                                          \
+        REP(E3_STORE)                                                                                                  \
+    }                                                                                                                  \
+    static void NAME(const tile_args *t) {                                                                             \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int64_t cout = p->cout, co0 = (int64_t)t->b * VL;                                                        \
+        int32_t acc[6 * 14 * VL] __attribute__((aligned(64)));                                                         \
+        NAME##_sums(t, acc);                                                                                           \
+        int m = 0;                                                                                                     \
+        REP(COUNT_PIXEL)                                                                                               \
+        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
+        store_block_int(p, acc, 0, P, m, co0, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                   \
+    }
+/* Pixel i at tap KX reads the loaded vector S·i + KX. */
+#define E3_KX(S, KX, REP) E3_KX_##S##_##KX(REP)
+#define E3_KX_1_0(REP) REP(E3_DOT_1_0)
+#define E3_KX_1_1(REP) REP(E3_DOT_1_1)
+#define E3_KX_1_2(REP) REP(E3_DOT_1_2)
+#define E3_KX_2_0(REP) REP(E3_DOT_2_0)
+#define E3_KX_2_1(REP) REP(E3_DOT_2_1)
+#define E3_KX_2_2(REP) REP(E3_DOT_2_2)
+#define E3_DOTX(i, X)                                                                                                  \
+    a0_##i = vi_dot(a0_##i, X, w0);                                                                                    \
+    a1_##i = vi_dot(a1_##i, X, w1);                                                                                    \
+    if (P_ > 2) a2_##i = vi_dot(a2_##i, X, w2);
+#define E3_DOT_1_0(i) E3_DOTX(i, PASTE(x, i))
+#define E3_DOT_1_1(i) E3_DOTX(i, PASTE(x, PLUS1_##i))
+#define E3_DOT_1_2(i) E3_DOTX(i, PASTE(x, PLUS2_##i))
+#define E3_DOT_2_0(i) E3_DOTX(i, PASTE(x, TWICE_##i))
+#define E3_DOT_2_1(i) E3_DOTX(i, PASTE(x, TWICE1_##i))
+#define E3_DOT_2_2(i) E3_DOTX(i, PASTE(x, TWICE2_##i))
+#if CONV_HAS_INT
+E3_TILE(int_e3_3_s1, 3, 1, REP6, REP8)
+E3_TILE(int_e3_3_s2, 3, 2, REP4, REP9)
+E3_TILE(int_e3_2_s1, 2, 1, REP8, REP10)
+E3_TILE(int_e3_2_s2, 2, 2, REP4, REP9)
+#endif
+
 /* The tile functions for nv blocks (p->nv, or 1 for a last odd block): M pixels, and one pixel. */
 static void choose_tiles(const glnn_cpu_conv2d_plan *p, int nv, tile_fn *full, tile_fn *one, int *m) {
 #if CONV_HAS_INT
     if (p->method == CONV_INT) {
         const bool e = p->source == SRC_EXPANDED;
+        if (e && p->k == 3 && p->s <= 2) {
+            *full = p->planes == 2 ? (p->s == 1 ? int_e3_2_s1 : int_e3_2_s2) : (p->s == 1 ? int_e3_3_s1 : int_e3_3_s2);
+            *one = p->planes == 2 ? int_tile_2_1_1_1 : int_tile_3_1_1_1;
+            *m = p->s == 1 ? (p->planes == 2 ? 8 : 6) : 4;
+            return;
+        }
         if (p->planes == 2) {
             *full = e ? int_tile_2_1_12_1 : nv == 2 ? int_tile_2_2_6_0 : int_tile_2_1_12_0;
             *one = e ? int_tile_2_1_1_1 : nv == 2 ? int_tile_2_2_1_0 : int_tile_2_1_1_0;

@@ -100,6 +100,12 @@ static void stage_expand_int(const glnn_cpu_conv2d_plan *p, const uint8_t *src, 
     const __m512i base = _mm512_set1_epi32(q0);
     const int avail = quads - q0 < 16 ? (int)(quads - q0) : 16;
     const __mmask16 mask = (__mmask16)((1u << avail) - 1);
+    /* Pixels whose 64-byte window stays within this row can be loaded whole (the extra quads are never picked);
+     * the last ones of the row use a masked load, which needs no bytes past the row. */
+    const int64_t whole = x_end - (64 - (quads - q0) * 4 + p->c - 1) / p->c;
+    __m512i at[4];
+    for (int j = 0; j < J && j < 4; j++)
+        at[j] = _mm512_sub_epi32(_mm512_loadu_si512(idx + j * VL), base);
     for (int64_t px = 0; px < p->row_px; px++, dst += (size_t)J * 64) {
         const int64_t xi = px - left;
         if (xi < 0 || xi >= x_end) {
@@ -109,11 +115,12 @@ static void stage_expand_int(const glnn_cpu_conv2d_plan *p, const uint8_t *src, 
         }
         const uint8_t *s = src + xi * p->c;
         if (span <= 16) {
-            const __m512i v = _mm512_maskz_loadu_epi32(mask, s + (size_t)q0 * 4);
-            for (int j = 0; j < J; j++) {
-                const __m512i at = _mm512_sub_epi32(_mm512_loadu_si512(idx + j * VL), base);
-                _mm512_storeu_si512(dst + j * 64, _mm512_permutexvar_epi32(at, v));
-            }
+            const __m512i v = xi < whole ? _mm512_loadu_si512(s + (size_t)q0 * 4)
+                                         : _mm512_maskz_loadu_epi32(mask, s + (size_t)q0 * 4);
+            for (int j = 0; j < J; j++)
+                _mm512_storeu_si512(dst + j * 64,
+                                    _mm512_permutexvar_epi32(
+                                        j < 4 ? at[j] : _mm512_sub_epi32(_mm512_loadu_si512(idx + j * VL), base), v));
         } else {
             for (int j = 0; j < J; j++)
                 _mm512_storeu_si512(dst + j * 64, _mm512_i32gather_epi32(_mm512_loadu_si512(idx + j * VL), s, 4));
