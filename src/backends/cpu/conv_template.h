@@ -79,7 +79,9 @@ ALWAYS_INLINE void store_block_int(const glnn_cpu_conv2d_plan *p, const int32_t 
 
 /* ---- staged rows ------------------------------------------------------------------------------------------- */
 
-/* SRC_EXPANDED float rows: [pixel][ci][lanes], lane l holding input byte expand_index[b][ci][l] of the pixel. */
+/* SRC_EXPANDED float rows: [pixel][ci][lanes], lane l holding input byte expand_index[b][ci][l] of the pixel:
+ * gathers of 4 bytes at each lane's byte, masked to the byte; the row's last pixel (whose gathers could read
+ * past the input) byte by byte. */
 static void stage_expand_float(const glnn_cpu_conv2d_plan *p, const uint8_t *src, int64_t left, int64_t x_end, int b,
                                uint8_t *dst) {
     const int cg = p->cg;
@@ -92,8 +94,13 @@ static void stage_expand_float(const glnn_cpu_conv2d_plan *p, const uint8_t *src
             continue;
         }
         const uint8_t *s = src + xi * p->c;
-        for (int i = 0; i < cg * VL; i++)
-            d[i] = (float)s[idx[i]];
+        if (xi + 1 < x_end) {
+            for (int ci = 0; ci < cg; ci++)
+                vf_storeu(d + ci * VL, vf_gather_u8(s, idx + ci * VL));
+        } else {
+            for (int i = 0; i < cg * VL; i++)
+                d[i] = (float)s[idx[i]];
+        }
     }
 }
 

@@ -62,6 +62,11 @@ VINLINE VF vf_from_u8(const uint8_t *p, int n) {
     }
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
 }
+/* Bytes s[idx[l]] as floats (4 bytes gathered at each, the first kept). */
+VINLINE VF vf_gather_u8(const uint8_t *s, const int32_t *idx) {
+    const __m256i g = _mm256_i32gather_epi32((const int *)s, _mm256_loadu_si256((const __m256i *)idx), 1);
+    return _mm256_cvtepi32_ps(_mm256_and_si256(g, _mm256_set1_epi32(0xff)));
+}
 /* sign(y)·min(|y|, c). */
 VINLINE VF vf_clamp_sym(VF y, float c) {
     return _mm256_min_ps(_mm256_max_ps(y, _mm256_set1_ps(-c)), _mm256_set1_ps(c));

@@ -75,6 +75,11 @@ VINLINE VF vf_from_u8(const uint8_t *p, int n) {
         n == 16 ? _mm_loadu_si128((const __m128i *)p) : _mm_maskz_loadu_epi8((__mmask16)((1u << n) - 1), p);
     return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b));
 }
+/* Bytes s[idx[l]] as floats (4 bytes gathered at each, the first kept). */
+VINLINE VF vf_gather_u8(const uint8_t *s, const int32_t *idx) {
+    const __m512i g = _mm512_i32gather_epi32(_mm512_loadu_si512(idx), s, 1);
+    return _mm512_cvtepi32_ps(_mm512_and_si512(g, _mm512_set1_epi32(0xff)));
+}
 /* sign(y)·min(|y|, c): one vrangeps (absolute minimum, sign of y). */
 VINLINE VF vf_clamp_sym(VF y, float c) {
     return _mm512_range_ps(y, _mm512_set1_ps(c), 0x02);
