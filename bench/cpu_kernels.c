@@ -37,19 +37,25 @@ typedef struct {
     int k, s;
     glnn_padding pad;
     int cin, cout, groups, h, w;
+    float wmax; /* 0: tools/bench.c's weights, uniform in ±4/(k²·Cg); else uniform in ±wmax, bias in ±20 */
 } conv_case;
 
 /* tools/cmd_bench.c's suite. */
 static const conv_case suite[] = {
-    {"conv3x3_64_128", 3, 1, GLNN_PADDING_SAME, 64, 64, 1, 128, 128},
-    {"conv1x1_64_128", 1, 1, GLNN_PADDING_VALID, 64, 64, 1, 128, 128},
-    {"dw3x3_64_128", 3, 1, GLNN_PADDING_SAME, 64, 64, 64, 128, 128},
-    {"img3x3s2_32_256", 3, 2, GLNN_PADDING_VALID, 3, 32, 1, 256, 256},
-    {"conv3x3s2_32_64_112", 3, 2, GLNN_PADDING_SAME, 32, 64, 1, 112, 112},
-    {"group3x3_128_g8_56", 3, 1, GLNN_PADDING_SAME, 128, 128, 8, 56, 56},
-    {"pw_128_256_28", 1, 1, GLNN_PADDING_VALID, 128, 256, 1, 28, 28},
-    {"conv3x3_256_14", 3, 1, GLNN_PADDING_SAME, 256, 256, 1, 14, 14},
-    {"conv3x3_64_512", 3, 1, GLNN_PADDING_SAME, 64, 64, 1, 512, 512},
+    {"conv3x3_64_128", 3, 1, GLNN_PADDING_SAME, 64, 64, 1, 128, 128, 0},
+    {"conv1x1_64_128", 1, 1, GLNN_PADDING_VALID, 64, 64, 1, 128, 128, 0},
+    {"dw3x3_64_128", 3, 1, GLNN_PADDING_SAME, 64, 64, 64, 128, 128, 0},
+    {"img3x3s2_32_256", 3, 2, GLNN_PADDING_VALID, 3, 32, 1, 256, 256, 0},
+    {"conv3x3s2_32_64_112", 3, 2, GLNN_PADDING_SAME, 32, 64, 1, 112, 112, 0},
+    {"group3x3_128_g8_56", 3, 1, GLNN_PADDING_SAME, 128, 128, 8, 56, 56, 0},
+    {"pw_128_256_28", 1, 1, GLNN_PADDING_VALID, 128, 256, 1, 28, 28, 0},
+    {"conv3x3_256_14", 3, 1, GLNN_PADDING_SAME, 256, 256, 1, 14, 14, 0},
+    {"conv3x3_64_512", 3, 1, GLNN_PADDING_SAME, 64, 64, 1, 512, 512, 0},
+    /* The dog classifier's largest layers alone, with weights as large as its own (int24 planes). */
+    {"dog_b0_conv", 5, 2, GLNN_PADDING_VALID, 3, 32, 1, 385, 385, 10},
+    {"dog_b1_pw", 1, 1, GLNN_PADDING_SAME, 32, 32, 1, 191, 191, 10},
+    {"dog_b1_dw", 3, 1, GLNN_PADDING_SAME, 32, 32, 8, 191, 191, 10},
+    {"dog_b1_scale", 3, 2, GLNN_PADDING_VALID, 32, 32, 4, 191, 191, 10},
 };
 
 typedef struct {
@@ -144,11 +150,11 @@ static void bench_conv(const conv_case *cc, config *cfg, int n_cfg, int runs) {
     float *w = malloc((size_t)nw * sizeof(float)), *bias = malloc((size_t)cc->cout * sizeof(float));
     uint8_t *in = malloc((size_t)nin);
     if (!w || !bias || !in) die(cc->name, NULL);
-    const float scale = 8.0f / (float)(cc->k * cc->k * cg);
+    const float scale = cc->wmax > 0 ? 2 * cc->wmax : 8.0f / (float)(cc->k * cc->k * cg);
     for (int64_t i = 0; i < nw; i++)
         w[i] = ((float)(next_random(&seed) >> 8) / 16777216.0f - 0.5f) * scale;
     for (int i = 0; i < cc->cout; i++)
-        bias[i] = (float)(next_random(&seed) >> 8) / 16777216.0f - 0.5f;
+        bias[i] = ((float)(next_random(&seed) >> 8) / 16777216.0f - 0.5f) * (cc->wmax > 0 ? 40.0f : 1.0f);
     for (int64_t i = 0; i < nin; i++)
         in[i] = (uint8_t)(next_random(&seed) >> 24);
     glnn_chunks *ch;
@@ -417,7 +423,7 @@ static void bench_dog(const char *picture_path, config *cfg, int n_cfg, int runs
 }
 
 static bool matches(const char *name, const char *filter) {
-    if (!filter) return strcmp(name, "conv3x3_64_512") != 0;
+    if (!filter) return strcmp(name, "conv3x3_64_512") != 0 && strncmp(name, "dog_b", 5) != 0;
     for (const char *p = filter;; p++) {
         const char *end = strchr(p, ',');
         const size_t n = end ? (size_t)(end - p) : strlen(p);
