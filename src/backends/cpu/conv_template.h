@@ -106,7 +106,7 @@ static void stage_expand_float(const glnn_cpu_conv2d_plan *p, const uint8_t *src
 
 /* Stages input row iy (0 ≤ iy < H) into dst as plan->rows asks, for channel blocks [b0, b1). */
 static void stage_row(const glnn_cpu_conv2d_plan *p, const uint8_t *in, int64_t iy, int b0, int b1, uint8_t *dst) {
-    const int64_t W = p->w, C = p->c, left = p->pad_left, px = p->row_px;
+    const int64_t W = p->w, C = p->c, left = p->pad_left, px = p->row_px, px_n = p->row_px;
     const uint8_t *src = in + iy * W * C;
     /* Input columns that land in the staged row: [−left, px − left) ∩ [0, W). */
     const int64_t x_end = px - left < W ? px - left : W;
@@ -119,7 +119,18 @@ static void stage_row(const glnn_cpu_conv2d_plan *p, const uint8_t *in, int64_t 
     }
     case ROWS_FLOAT: {
         float *f = (float *)dst;
-        const int64_t n = px * C, a = left * C, e = (left + x_end) * C;
+        if (p->source == SRC_DEPTHWISE) { /* block b0's VL channels of each pixel */
+            const int64_t c0 = (int64_t)b0 * VL;
+            const int n = C - c0 < VL ? (int)(C - c0) : VL;
+            for (int64_t q = 0; q < px_n; q++) {
+                const int64_t xi = q - left;
+                vf_storeu(f + q * VL, xi >= 0 && xi < x_end ? vf_from_u8(src + xi * C + c0, n) : vf_zero());
+            }
+            for (int i = 0; i < 32; i++)
+                f[px_n * VL + i] = 0.0f;
+            break;
+        }
+        const int64_t n = px_n * C, a = left * C, e = (left + x_end) * C;
         for (int64_t i = 0; i < a; i++)
             f[i] = 0.0f;
         int64_t i = a;
@@ -127,7 +138,7 @@ static void stage_row(const glnn_cpu_conv2d_plan *p, const uint8_t *in, int64_t 
             vf_storeu(f + i, vf_from_u8(src + (i - a), VL));
         for (; i < e; i++)
             f[i] = (float)src[i - a];
-        for (int64_t i = e; i < n + 32; i++)
+        for (i = e; i < n + 32; i++)
             f[i] = 0.0f;
         break;
     }
@@ -372,7 +383,7 @@ FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
         REP(DACC_DECL)                                                                                                 \
         const float *wv = (const float *)p->wpack + (size_t)t->b * k * k * VL;                                         \
         for (int ky = 0; ky < k; ky++) {                                                                               \
-            const uint8_t *a = t->rows[ky] + t->x * sp + (size_t)t->b * VL * 4;                                        \
+            const uint8_t *a = t->rows[ky] + t->x * sp;                                                                \
             for (int kx = 0; kx < k; kx++, a += pxb, wv += VL) {                                                       \
                 const VF w = vf_loadu(wv);                                                                             \
                 REP(DACC_STEP)                                                                                         \
@@ -401,7 +412,7 @@ FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
         REP(DACC_DECL)                                                                                                 \
         const float *wv = (const float *)p->wpack + (size_t)t->b * 9 * VL;                                             \
         for (int ky = 0; ky < 3; ky++, wv += 3 * VL) {                                                                 \
-            const uint8_t *a = t->rows[ky] + t->x * (S)*pxb + (size_t)t->b * VL * 4;                                   \
+            const uint8_t *a = t->rows[ky] + t->x * (S)*pxb;                                                           \
             const VF w0 = vf_loadu(wv), w1 = vf_loadu(wv + VL), w2 = vf_loadu(wv + 2 * VL);                            \
             REPX(DW3_LOAD)                                                                                             \
             DW3_TAPS_##S(REP)                                                                                          \
