@@ -260,6 +260,9 @@ static void test_conv_edges(void **state) {
         {3, 1, 192, 192, 24, V, L, true, false, 5, 5, 200, 50},
         {1, 1, 96, 192, 6, V, L, true, false, 4, 4, 8, 1},
         {2, 2, 16, 32, 2, S, L, true, false, 5, 7, 8, 1},
+        {3, 1, 128, 8, 2, S, L, true, true, 6, 7, 8, 1},    /* 4 outputs per group of 64 inputs: gathered rows */
+        {3, 1, 64, 8, 2, S, L, true, false, 6, 7, 200, 20}, /* 4 outputs per group of 32: a 16-quad window */
+        {33, 1, 4, 4, 1, V, L, true, false, 35, 36, 8, 1},  /* a kernel larger than the kernels': exact */
         /* depthwise */
         {3, 1, 64, 64, 64, S, L, true, false, 9, 10, 8, 1},
         {3, 2, 20, 20, 20, S, D, true, true, 7, 9, 4, 0.5f},
