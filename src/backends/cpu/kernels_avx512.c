@@ -99,37 +99,56 @@ VINLINE void q_store_centered(uint8_t *dst, VF w, int n) {
 static void stage_expand_int(const glnn_cpu_conv2d_plan *p, const uint8_t *src, int64_t left, int64_t x_end, int b,
                              uint8_t *dst) {
     const int J = p->cg / 4;
-    const int64_t quads = p->c / 4;
+    const int64_t quads = p->c / 4, C = p->c;
     const int32_t *idx = p->expand_index + (size_t)b * J * VL;
     const int32_t q0 = idx[0], span = idx[J * VL - 1] - q0 + 1;
+    const size_t stride = (size_t)J * 64;
+    /* Staged pixels [0, left) and [left + x_end, row_px) are padding; [left, left + x_end) are input pixels. */
+    const int64_t lo = left < p->row_px ? left : p->row_px, hi = left + x_end < p->row_px ? left + x_end : p->row_px;
+    for (int64_t px = 0; px < lo; px++)
+        memset(dst + px * stride, 0, stride);
+    for (int64_t px = hi; px < p->row_px; px++)
+        memset(dst + px * stride, 0, stride);
+    if (span > 16) {
+        for (int64_t px = lo; px < hi; px++) {
+            const uint8_t *s = src + (px - left) * C;
+            for (int j = 0; j < J; j++)
+                _mm512_storeu_si512(dst + px * stride + j * 64,
+                                    _mm512_i32gather_epi32(_mm512_loadu_si512(idx + j * VL), s, 4));
+        }
+        return;
+    }
     const __m512i base = _mm512_set1_epi32(q0);
     const int avail = quads - q0 < 16 ? (int)(quads - q0) : 16;
     const __mmask16 mask = (__mmask16)((1u << avail) - 1);
-    /* Pixels whose 64-byte window stays within this row can be loaded whole (the extra quads are never picked);
-     * the last ones of the row use a masked load, which needs no bytes past the row. */
-    const int64_t whole = x_end - (64 - (quads - q0) * 4 + p->c - 1) / p->c;
-    __m512i at[4];
-    for (int j = 0; j < J && j < 4; j++)
-        at[j] = _mm512_sub_epi32(_mm512_loadu_si512(idx + j * VL), base);
-    for (int64_t px = 0; px < p->row_px; px++, dst += (size_t)J * 64) {
-        const int64_t xi = px - left;
-        if (xi < 0 || xi >= x_end) {
-            for (int j = 0; j < J; j++)
-                _mm512_storeu_si512(dst + j * 64, _mm512_setzero_si512());
-            continue;
+    /* Pixels whose 64-byte window stays within this row are loaded whole (the extra quads are never picked);
+     * the last ones use a masked load, which reads no byte past the row. */
+    int64_t whole = left + x_end - (64 - (quads - q0) * 4 + C - 1) / C;
+    whole = whole < lo ? lo : whole > hi ? hi : whole;
+    const uint8_t *s0 = src + (lo - left) * C + (size_t)q0 * 4;
+    if (J <= 2) {
+        const __m512i at0 = _mm512_sub_epi32(_mm512_loadu_si512(idx), base);
+        const __m512i at1 = J > 1 ? _mm512_sub_epi32(_mm512_loadu_si512(idx + VL), base) : at0;
+        int64_t px = lo;
+        const uint8_t *s = s0;
+        for (; px < whole; px++, s += C) {
+            const __m512i v = _mm512_loadu_si512(s);
+            _mm512_storeu_si512(dst + px * stride, _mm512_permutexvar_epi32(at0, v));
+            if (J > 1) _mm512_storeu_si512(dst + px * stride + 64, _mm512_permutexvar_epi32(at1, v));
         }
-        const uint8_t *s = src + xi * p->c;
-        if (span <= 16) {
-            const __m512i v = xi < whole ? _mm512_loadu_si512(s + (size_t)q0 * 4)
-                                         : _mm512_maskz_loadu_epi32(mask, s + (size_t)q0 * 4);
-            for (int j = 0; j < J; j++)
-                _mm512_storeu_si512(dst + j * 64,
-                                    _mm512_permutexvar_epi32(
-                                        j < 4 ? at[j] : _mm512_sub_epi32(_mm512_loadu_si512(idx + j * VL), base), v));
-        } else {
-            for (int j = 0; j < J; j++)
-                _mm512_storeu_si512(dst + j * 64, _mm512_i32gather_epi32(_mm512_loadu_si512(idx + j * VL), s, 4));
+        for (; px < hi; px++, s += C) {
+            const __m512i v = _mm512_maskz_loadu_epi32(mask, s);
+            _mm512_storeu_si512(dst + px * stride, _mm512_permutexvar_epi32(at0, v));
+            if (J > 1) _mm512_storeu_si512(dst + px * stride + 64, _mm512_permutexvar_epi32(at1, v));
         }
+        return;
+    }
+    const uint8_t *s = s0;
+    for (int64_t px = lo; px < hi; px++, s += C) {
+        const __m512i v = px < whole ? _mm512_loadu_si512(s) : _mm512_maskz_loadu_epi32(mask, s);
+        for (int j = 0; j < J; j++)
+            _mm512_storeu_si512(dst + px * stride + j * 64,
+                                _mm512_permutexvar_epi32(_mm512_sub_epi32(_mm512_loadu_si512(idx + j * VL), base), v));
     }
 }
 
