@@ -38,17 +38,8 @@ VINLINE VF vf_bcast(const float *p) {
 VINLINE VF vf_fma(VF a, VF b, VF c) {
     return _mm256_fmadd_ps(a, b, c);
 }
-VINLINE VF vf_mul(VF a, VF b) {
-    return _mm256_mul_ps(a, b);
-}
 VINLINE VF vf_add(VF a, VF b) {
     return _mm256_add_ps(a, b);
-}
-VINLINE VF vf_min(VF a, VF b) {
-    return _mm256_min_ps(a, b);
-}
-VINLINE VF vf_max(VF a, VF b) {
-    return _mm256_max_ps(a, b);
 }
 /* n ≤ 8 bytes, zero-extended to floats. */
 VINLINE VF vf_from_u8(const uint8_t *p, int n) {

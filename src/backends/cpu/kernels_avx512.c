@@ -54,17 +54,8 @@ VINLINE VF vf_bcast(const float *p) {
 VINLINE VF vf_fma(VF a, VF b, VF c) {
     return _mm512_fmadd_ps(a, b, c);
 }
-VINLINE VF vf_mul(VF a, VF b) {
-    return _mm512_mul_ps(a, b);
-}
 VINLINE VF vf_add(VF a, VF b) {
     return _mm512_add_ps(a, b);
-}
-VINLINE VF vf_min(VF a, VF b) {
-    return _mm512_min_ps(a, b);
-}
-VINLINE VF vf_max(VF a, VF b) {
-    return _mm512_max_ps(a, b);
 }
 VINLINE VF vf_from_vi(VI v) {
     return _mm512_cvtepi32_ps(v);
