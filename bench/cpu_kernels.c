@@ -90,7 +90,7 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void die(const char *what, const glnn_error *err) {
+static _Noreturn void die(const char *what, const glnn_error *err) {
     fprintf(stderr, "glnn_cpu_bench: %s: %s\n", what, err ? err->message : "failed");
     exit(1);
 }
