@@ -134,10 +134,11 @@ glnn_status glnn_cpu_conv2d_plan_run(const glnn_cpu_conv2d_plan *plan, glnn_cpu_
 void glnn_cpu_conv2d_plan_free(glnn_cpu_conv2d_plan *plan);
 glnn_cpu_precision glnn_cpu_conv2d_plan_precision(const glnn_cpu_conv2d_plan *plan);
 glnn_cpu_isa glnn_cpu_conv2d_plan_isa(const glnn_cpu_conv2d_plan *plan);
-/* One line: ISA, arithmetic, kernel and blocking, the bound in LSB ("avx512 int16 gemm NV2 M6 bound 0.01"). */
+/* One line: ISA, arithmetic, source and rows of the kernel, blocking, the bound in LSB and the flip estimate
+ * ("avx512 int16 broadcast rows-copy NV2 M6 bound 0.006 LSB flips 6.3e-05"). */
 const char *glnn_cpu_conv2d_plan_describe(const glnn_cpu_conv2d_plan *plan);
 
-/* ---- Pooling2D (pooling2d.c): MAX and AVERAGE, bit for bit ------------------------------------------------ */
+/* ---- Pooling2D (ops.c): MAX and AVERAGE, bit for bit ------------------------------------------------------ */
 
 typedef struct glnn_cpu_pooling2d_plan glnn_cpu_pooling2d_plan;
 glnn_status glnn_cpu_pooling2d_plan_create(const struct glnn_pooling2d *p, glnn_cpu_isa isa,
@@ -156,7 +157,7 @@ glnn_status glnn_cpu_dense_plan_create(const struct glnn_dense *d, glnn_cpu_isa 
 void glnn_cpu_dense_plan_run(const glnn_cpu_dense_plan *plan, glnn_cpu_pool *pool, const void *in, float *out);
 void glnn_cpu_dense_plan_free(glnn_cpu_dense_plan *plan);
 
-/* ---- ImageSampler (image_sampler.c): bit for bit ---------------------------------------------------------- */
+/* ---- ImageSampler (ops.c): bit for bit -------------------------------------------------------------------- */
 
 typedef struct glnn_cpu_image_sampler_plan glnn_cpu_image_sampler_plan;
 glnn_status glnn_cpu_image_sampler_plan_create(const struct glnn_image_sampler *s, glnn_cpu_isa isa,
@@ -166,7 +167,7 @@ void glnn_cpu_image_sampler_plan_run(const glnn_cpu_image_sampler_plan *plan, gl
                                      uint8_t *out);
 void glnn_cpu_image_sampler_plan_free(glnn_cpu_image_sampler_plan *plan);
 
-/* ---- Upsampling2D (upsampling2d.c), SPEC §5.5 ------------------------------------------------------------- */
+/* ---- Upsampling2D (ops.c), SPEC §5.5 ------------------------------------------------------------------------ */
 
 /* The op does not exist yet: the plan takes its parameters and input shape directly. */
 typedef struct glnn_cpu_upsampling2d_params {
@@ -183,7 +184,9 @@ void glnn_cpu_upsampling2d_plan_run(const glnn_cpu_upsampling2d_plan *plan, glnn
                                     uint8_t *out);
 void glnn_cpu_upsampling2d_plan_free(glnn_cpu_upsampling2d_plan *plan);
 
-/* ---- connection shuffle (shuffle.c), SPEC §6 -------------------------------------------------------------- */
+/* Softmax (SPEC §5.3) needs no kernel here: glnn_softmax_compute (ops/softmax.h) on the input floats. */
+
+/* ---- connection shuffle (dense.c), SPEC §6 ------------------------------------------------------------------ */
 
 /* out (pixels × C bytes) receives in's quads in the shuffled order: consumer quad i reads producer quad
  * glnn_shuffle_source_quad(i, n, C/4); n ≥ 2 divides C/4. */
