@@ -241,7 +241,7 @@ static glnn_status layout(glnn_cpu_conv2d_plan *p, glnn_error *err) {
             p->source = SRC_DEPTHWISE;
             p->steps = p->k;
             p->rows = ROWS_FLOAT;
-            p->px_bytes = lanes * 4; /* one block's channels: work items are single blocks (plan_run) */
+            p->px_bytes = lanes * 4; /* rows staged as one plane of VL channels per block */
             p->nv = 1;
             p->m = lanes == 16 ? 8 : 4;
         } else {
@@ -258,7 +258,7 @@ static glnn_status layout(glnn_cpu_conv2d_plan *p, glnn_error *err) {
     /* Work items are chosen per run, for the pool's size (glnn_cpu_conv2d_plan_run); the scratch allows a
      * work item of every block. */
     /* Staged row: pixels × bytes per pixel (per block for expanded rows), slack for vector over-reads. */
-    const int blocks = p->rows == ROWS_EXPANDED ? p->nb : 1;
+    const int blocks = p->rows == ROWS_EXPANDED || p->source == SRC_DEPTHWISE ? p->nb : 1;
     if (p->rows == ROWS_DIRECT) {
         p->row_bytes = (size_t)(p->w * p->c) + 64;
     } else {
@@ -464,7 +464,6 @@ glnn_status glnn_cpu_conv2d_plan_run(const glnn_cpu_conv2d_plan *p, glnn_cpu_poo
             cap = plane > 0 ? (int)(32768 / plane) : p->nb;
             cap = cap < p->nv ? p->nv : cap > p->nb ? p->nb : cap;
         }
-        if (p->source == SRC_DEPTHWISE) cap = 1; /* its rows are staged one block at a time */
         job.block_grain = cap;
         const int64_t block_items = (p->nb + cap - 1) / cap;
         if (p->ho * block_items >= want || p->nb < 2 * p->nv) {

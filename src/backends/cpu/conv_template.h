@@ -119,15 +119,18 @@ static void stage_row(const glnn_cpu_conv2d_plan *p, const uint8_t *in, int64_t 
     }
     case ROWS_FLOAT: {
         float *f = (float *)dst;
-        if (p->source == SRC_DEPTHWISE) { /* block b0's VL channels of each pixel */
-            const int64_t c0 = (int64_t)b0 * VL;
-            const int n = C - c0 < VL ? (int)(C - c0) : VL;
+        if (p->source == SRC_DEPTHWISE) {           /* a plane of VL channels per block, each pixel's bytes read once */
+            const size_t plane = (size_t)px_n * VL; /* floats; the tiles use p->row_px · p->px_bytes bytes */
             for (int64_t q = 0; q < px_n; q++) {
                 const int64_t xi = q - left;
-                vf_storeu(f + q * VL, xi >= 0 && xi < x_end ? vf_from_u8(src + xi * C + c0, n) : vf_zero());
+                const bool inside = xi >= 0 && xi < x_end;
+                for (int b = b0; b < b1; b++) {
+                    const int64_t c0 = (int64_t)b * VL;
+                    const int n = C - c0 < VL ? (int)(C - c0) : VL;
+                    vf_storeu(f + (size_t)(b - b0) * plane + q * VL,
+                              inside ? vf_from_u8(src + xi * C + c0, n) : vf_zero());
+                }
             }
-            for (int i = 0; i < 32; i++)
-                f[px_n * VL + i] = 0.0f;
             break;
         }
         const int64_t n = px_n * C, a = left * C, e = (left + x_end) * C;
@@ -635,7 +638,7 @@ static void ISA_FN(conv2d)(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r
             int mfull;
             choose_tiles(p, nv, &full, &one, &mfull);
             tile_args t = {p, rows, 0, b, 0, NULL, NULL};
-            if (p->source == SRC_EXPANDED) {
+            if (p->source == SRC_EXPANDED || p->source == SRC_DEPTHWISE) {
                 for (int ky = 0; ky < p->k; ky++)
                     brows[ky] = rows[ky] == p->zero_row ? rows[ky] : rows[ky] + (size_t)(b - b0) * plane;
                 t.rows = brows;
