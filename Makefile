@@ -21,15 +21,17 @@ build: deps
 
 # The main job: device report, a Conv2D checked against the CPU reference, then the project's own model
 # (models/fashion_mnist.chunks): a few Fashion-MNIST test pictures classified beside their true labels, the
-# accuracy over the 10,000 test pictures and the time per picture on the GPU and on the CPU; with
-# ../shared present, also the dog classifier on every picture in ../shared/images.
+# accuracy over the 10,000 test pictures and the time per picture on the GPU (a hardware one, else Mesa's software
+# renderer), on the fast CPU back end and on the plain-C reference; with ../shared present, also the dog
+# classifier on every picture in ../shared/images.
 DEMO_ENV = PYTHONPATH=$(BUILD)/python
 demo: build
 	./$(BUILD)/glnn info
 	./$(BUILD)/glnn conv --runs 3
 	./$(BUILD)/glnn model models/fashion_mnist.chunks
-	$(DEMO_ENV) $(PYTHON) examples/fashion_mnist/evaluate.py --device auto --show 10
+	$(DEMO_ENV) $(PYTHON) examples/fashion_mnist/evaluate.py --device gpu --show 10
 	$(DEMO_ENV) $(PYTHON) examples/fashion_mnist/evaluate.py --device cpu
+	$(DEMO_ENV) $(PYTHON) examples/fashion_mnist/evaluate.py --device reference
 	@if [ -f ../shared/models/dog_classifier.chunks ]; then \
 		echo ./$(BUILD)/glnn run ../shared/models/dog_classifier.chunks ../shared/images/*; \
 		./$(BUILD)/glnn run ../shared/models/dog_classifier.chunks ../shared/images/*; \

@@ -63,14 +63,17 @@ const char *glnn_status_name(glnn_status status);
 void glnn_free(void *ptr);
 
 /* ---------------------------------------------------------------------------------------------------- */
-/* Context: a device to run on (a GPU through EGL, or the CPU reference)                                */
+/* Context: a device to run on (a GPU through EGL, the fast CPU back end, or the CPU reference)          */
 
 typedef struct glnn_context glnn_context;
 
 typedef struct glnn_context_options {
-    /* NULL: the environment variable GLNN_DEVICE, else "auto".  "auto": first hardware EGL device,
-     * else Mesa's software renderer.  "cpu": the CPU reference.  "software": Mesa's surfaceless
-     * platform.  "N": the N-th EGL device as listed by glnn_list_devices(). */
+    /* NULL: the environment variable GLNN_DEVICE, else "auto".  "auto": the first hardware EGL device, else
+     * "cpu".  "cpu": the fast CPU back end (SIMD kernels chosen by CPU features, a thread pool of the
+     * processors or GLNN_THREADS; GLNN_CPU_ISA=c, avx2 or avx512 picks the kernels).  "reference": the plain-C
+     * reference that defines every result.  "gpu": the first hardware EGL device, else Mesa's software
+     * renderer.  "software": Mesa's surfaceless platform.  "N": the N-th EGL device as listed by
+     * glnn_list_devices(). */
     const char *device;
     /* SPEC §4.10.  -1: the device's default (256 on VideoCore IV, else 0); 0: no limit. */
     int max_sampled_channels;
@@ -84,9 +87,10 @@ void glnn_context_options_init(glnn_context_options *options);
 glnn_status glnn_context_create(const glnn_context_options *options, glnn_context **out, glnn_error *err);
 void glnn_context_free(glnn_context *ctx);
 bool glnn_context_is_gpu(const glnn_context *ctx);
-/* Short device description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" or "cpu reference". */
+/* Short device description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)", "cpu (avx512, 2 threads)" or
+ * "cpu reference". */
 const char *glnn_context_device_name(const glnn_context *ctx);
-/* The path ops run on: "compute", "fragment" or "cpu". */
+/* The path ops run on: "compute", "fragment", "cpu" or "reference". */
 const char *glnn_context_path(const glnn_context *ctx);
 /* Multi-line report: device, driver, GL and GLSL versions, every limit glnn relies on.  Writes at most
  * `size` bytes including the terminator; returns the full length. */

@@ -66,7 +66,7 @@ static glnn_context *open_column(const column *col) {
         printf("column '%s' skipped: GLNN_TEST_NO_GPU is set\n", col->name);
         return NULL;
     } else
-        o.device = dev && *dev && strcmp(dev, "cpu") != 0 ? dev : "auto";
+        o.device = dev && *dev && strcmp(dev, "cpu") != 0 && strcmp(dev, "reference") != 0 ? dev : "gpu";
     o.path = col->path;
     char name[64] = "";
     if (col->env) {
@@ -343,7 +343,12 @@ static void test_op_kind(void **state) {
             char what[384];
             snprintf(what, sizeof what, "%s on %s", labels[l], columns[k].name);
             glnn_test_tally_print(what, t);
-            if (glnn_test_tally_share(t) < 99.9) fail_msg("%s: fewer than 99.9%% identical values", what);
+            /* 8-bit outputs: at least 99.9 % identical bytes (issue 14's budget for the fast CPU back end, which
+             * the GPU paths meet with 100 % on llvmpipe).  Float outputs (Dense's vector, Softmax's
+             * probabilities) have SPEC §2.5's bound on every value: a sum in another order rounds differently
+             * in the last bits without being less right. */
+            const bool floats = info->kind == GLNN_OP_DENSE || info->kind == GLNN_OP_SOFTMAX;
+            if (!floats && glnn_test_tally_share(t) < 99.9) fail_msg("%s: fewer than 99.9%% identical values", what);
             if (in_list(columns[k].exact, labels[l]) && t->exact != t->values)
                 fail_msg("%s: this back end computes it exactly, yet %lld values differ", what,
                          (long long)(t->values - t->exact));

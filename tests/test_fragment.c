@@ -26,7 +26,7 @@ static glnn_context *open_fragment(const char *uniform_budget) {
     glnn_context_options o;
     glnn_context_options_init(&o);
     const char *dev = getenv("GLNN_DEVICE");
-    o.device = dev && *dev && strcmp(dev, "cpu") != 0 ? dev : "auto";
+    o.device = dev && *dev && strcmp(dev, "cpu") != 0 && strcmp(dev, "reference") != 0 ? dev : "gpu";
     o.path = "fragment";
     if (uniform_budget)
         setenv("GLNN_FRAG_UNIFORMS", uniform_budget, 1);
@@ -103,18 +103,23 @@ static void test_context(void **state) {
     o.path = "banana";
     assert_error(glnn_context_create(&o, &other, &err), &err, GLNN_ERR_ARGUMENT, "unknown path 'banana'");
     assert_null(other);
-    /* The CPU reference takes any valid path and reports "cpu". */
+    /* The CPU back ends take any valid path and report their own. */
     o.device = "cpu";
     o.path = "Fragment";
     assert_ok(glnn_context_create(&o, &other, &err));
     assert_string_equal(glnn_context_path(other), "cpu");
     glnn_context_free(other);
+    o.device = "reference";
+    assert_ok(glnn_context_create(&o, &other, &err));
+    assert_string_equal(glnn_context_path(other), "reference");
+    glnn_context_free(other);
 
-    /* Under a GLES 2.0 driver (as ctest runs this test), "auto" falls back to the fragment path and "compute"
+    /* Under a GLES 2.0 driver (as ctest runs this test), path "auto" falls back to the fragment path and "compute"
      * is refused. */
     const char *version = getenv("MESA_GLES_VERSION_OVERRIDE");
     if (version && strcmp(version, "2.0") == 0) {
         glnn_context_options_init(&o);
+        o.device = "gpu";
         o.path = "auto";
         assert_ok(glnn_context_create(&o, &other, &err));
         assert_string_equal(glnn_context_path(other), "fragment");

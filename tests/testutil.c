@@ -57,7 +57,7 @@ glnn_context *glnn_test_gpu(void) {
         glnn_context_options o;
         glnn_context_options_init(&o);
         const char *dev = getenv("GLNN_DEVICE");
-        o.device = dev && *dev && strcmp(dev, "cpu") != 0 ? dev : "auto";
+        o.device = dev && *dev && strcmp(dev, "cpu") != 0 && strcmp(dev, "reference") != 0 ? dev : "gpu";
         if (glnn_context_create(&o, &gpu_ctx, &err) != GLNN_OK) {
             fprintf(stderr, "no GPU context: %s\n", err.message);
             if (getenv("GLNN_REQUIRE_GPU")) abort();

@@ -84,9 +84,10 @@ static const option_spec options[] = {
     OPTION("--model", "MODEL.chunks", OPT_TEXT, model, C_BENCH, "the model of the model case"),
     OPTION("--image", "PICTURE", OPT_TEXT, image, C_BENCH, "the picture the model case runs on"),
     OPTION("--device", "D", OPT_TEXT, device, C_DEVICE,
-           "reference (the plain-C reference that defines every result), cpu (the CPU back end), auto (the first "
-           "hardware GPU, else Mesa's software renderer), software, or an EGL device index (glnn info --devices); "
-           "default $GLNN_DEVICE, else auto (model: reference)"),
+           "auto (the first hardware GPU, else cpu), cpu (the fast CPU back end: SIMD kernels and threads), "
+           "reference (the plain-C reference that defines every result), gpu (the first hardware GPU, else Mesa's "
+           "software renderer), software, or an EGL device index (glnn info --devices); default $GLNN_DEVICE, else "
+           "auto (model: reference)"),
     OPTION("--path", "P", OPT_TEXT, path, C_DEVICE,
            "GPU path: compute (OpenGL ES 3.1 compute shaders), fragment (OpenGL ES 2.0 fragment shaders) or auto "
            "(compute where the device has it); default $GLNN_PATH, else auto"),

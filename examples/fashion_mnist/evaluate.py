@@ -5,9 +5,9 @@ the glnn Python package) on any device, with the time per picture.
     /usr/bin/python3 examples/fashion_mnist/evaluate.py [--device D] [--model FILE] [--show N] [--limit N]
                                                         [--torch]
 
---device: 'auto' (the GPU, else Mesa's software renderer), 'software', 'cpu', an EGL device index, or
-'reference' (the CPU reference, whatever this library calls it); default: GLNN_DEVICE, else auto.  --show N prints the first N pictures' classes beside
-their true labels.  --torch also evaluates the file with glnn.torch (PyTorch, evaluation mode) and
+--device: 'auto' (a hardware GPU, else 'cpu'), 'cpu' (the fast CPU back end), 'reference' (the plain-C
+reference), 'gpu' (a hardware GPU, else Mesa's software renderer), 'software' or an EGL device index; default:
+GLNN_DEVICE, else auto.  --show N prints the first N pictures' classes beside their true labels.  --torch also evaluates the file with glnn.torch (PyTorch, evaluation mode) and
 compares the two.  Needs the glnn package (PYTHONPATH=build/python after `make build`), numpy and
 Debian's dataset-fashion-mnist; --torch needs python3-torch.
 """

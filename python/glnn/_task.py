@@ -10,8 +10,9 @@ class InferenceTask:
     """InferenceTask(model, data=None, device=None, max_sampled_channels=-1)
 
     Runs `model` with the weights of `data` (a ChunkFile or WritableChunkCollection, or None for a model without
-    weights) on a device: None (the GLNN_DEVICE environment variable, else 'auto'), 'auto', 'reference' (the plain-C
-    reference), 'cpu', 'software' or a device index (see glnn.devices()).  max_sampled_channels sets the GPU sampling
+    weights) on a device: None (the GLNN_DEVICE environment variable, else 'auto'), 'auto' (a hardware GPU, else
+    'cpu'), 'cpu' (the fast CPU back end), 'reference' (the plain-C reference), 'gpu' (a hardware GPU, else Mesa's
+    software renderer), 'software' or a device index (see glnn.devices()).  max_sampled_channels sets the GPU sampling
     limit (SPEC §4.10; -1: the device's default, 0: none).  The device is opened when the task is made (an unknown
     device is an error then); its context belongs to the calling thread: run a task from the thread that made it.
     """

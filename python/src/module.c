@@ -126,7 +126,7 @@ int glnnpy_device_from_object(PyObject *obj, int max_sampled_channels, glnnpy_de
     while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
         n--;
     if (n == 0 || n >= (Py_ssize_t)sizeof dev->name || memchr(text, '\0', (size_t)n)) {
-        glnnpy_argument_error("invalid device %R: use 'auto', 'cpu', 'software' or a device index",
+        glnnpy_argument_error("invalid device %R: use 'auto', 'cpu', 'reference', 'gpu', 'software' or a device index",
                               obj ? obj : Py_None);
         return -1;
     }
@@ -437,8 +437,9 @@ PyArrayObject *glnnpy_quantize_array(PyArrayObject *a, const char *what) {
 PyDoc_STRVAR(devices_doc,
              "devices($module, /)\n--\n\n-> list of str\n\n"
              "The devices glnn can run on: one entry 'N: description' per EGL device (pass N, or the whole\n"
-             "entry, as device=...), then 'cpu' for the CPU reference.  'auto' (the default, or the\n"
-             "GLNN_DEVICE environment variable) picks the first hardware device, else Mesa's software renderer.");
+             "entry, as device=...), then 'cpu' (the fast CPU back end) and 'reference' (the plain-C reference).\n"
+             "'auto' (the default, or the GLNN_DEVICE environment variable) picks the first hardware GPU, else\n"
+             "'cpu'; 'gpu' the first hardware GPU, else Mesa's software renderer; 'software' the latter.");
 
 static PyObject *py_devices(PyObject *self, PyObject *noargs) {
     (void)self;
@@ -486,13 +487,15 @@ static PyObject *py_devices(PyObject *self, PyObject *noargs) {
         }
     }
     free(buf);
-    PyObject *cpu = PyUnicode_FromString("cpu");
-    if (!cpu || PyList_Append(list, cpu) < 0) {
-        Py_XDECREF(cpu);
-        Py_DECREF(list);
-        return NULL;
+    for (int i = 0; i < 2; i++) {
+        PyObject *name = PyUnicode_FromString(i ? "reference" : "cpu");
+        if (!name || PyList_Append(list, name) < 0) {
+            Py_XDECREF(name);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(name);
     }
-    Py_DECREF(cpu);
     return list;
 }
 

@@ -56,17 +56,18 @@ _gpu_state = {}
 
 @pytest.fixture
 def gpu():
-    """The GPU device name ('auto'), or skip when no GLES 3.1 device can be opened."""
+    """The GPU device name ('gpu': the first hardware GPU, else Mesa's software renderer), or skip when no GLES 3.1
+    device can be opened."""
     if "ok" not in _gpu_state:
         try:
-            glnn.device_info("auto")
+            glnn.device_info("gpu")
             _gpu_state["ok"] = True
         except glnn.Error as e:
             _gpu_state["ok"] = False
             _gpu_state["why"] = str(e)
     if not _gpu_state["ok"]:
         pytest.skip("no GPU device: " + _gpu_state["why"])
-    return "auto"
+    return "gpu"
 
 
 # ---- glnn.torch and the Fashion-MNIST model (tests/test_torch*.py) ----

@@ -247,23 +247,25 @@ def test_task_api(monkeypatch):
     m = nn.Model()
     m.append(nn.Pooling2D("p", "max", 2))
     m.add_output("p")
-    t = glnn.InferenceTask(m, None, device="cpu")
+    t = glnn.InferenceTask(m, None, device="reference")
     assert t.model is m and t.data is None
     assert t.device == "cpu reference"
-    assert "cpu" in repr(t)
-    monkeypatch.setenv("GLNN_DEVICE", "cpu")
+    assert "reference" in repr(t)
+    monkeypatch.setenv("GLNN_DEVICE", "reference")
     assert glnn.InferenceTask(m, None).device == "cpu reference"
     # 'N: description' as listed by devices() is accepted.
-    assert glnn.InferenceTask(m, None, device="cpu: the reference").device == "cpu reference"
+    assert glnn.InferenceTask(m, None, device="reference: the plain-C reference").device == "cpu reference"
+    assert glnn.InferenceTask(m, None, device="cpu").device.startswith("cpu (")
 
 
 def test_devices():
     d = glnn.devices()
-    assert isinstance(d, list) and d[-1] == "cpu"
-    for entry in d[:-1]:
+    assert isinstance(d, list) and d[-2:] == ["cpu", "reference"]
+    for entry in d[:-2]:
         index, _, desc = entry.partition(": ")
         assert index.isdigit() and desc
-    assert "cpu reference" in glnn.device_info("cpu")
+    assert "cpu reference" in glnn.device_info("reference")
+    assert "instruction set" in glnn.device_info("cpu")
 
 
 def test_function_signatures():

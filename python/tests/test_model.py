@@ -253,7 +253,7 @@ def test_gil_released_during_run(dog_model, shared):
     times = {}
 
     def work():
-        task = glnn.InferenceTask(model, data, device="cpu")  # this thread's own context
+        task = glnn.InferenceTask(model, data, device="reference")  # this thread's own context (the slow one)
         task.connect(image, "input")
         task.run()  # prepare outside the timed run
         times["start"] = time.monotonic()

@@ -90,8 +90,8 @@ def test_float_tensors_checked_by_the_library():
 
 def test_devices_checked_when_the_task_is_made(monkeypatch):
     m, data = one_conv()
-    with pytest.raises(AE, match="unknown device 'gpu'"):
-        glnn.InferenceTask(m, data, device="gpu")
+    with pytest.raises(AE, match="unknown device 'tpu'"):
+        glnn.InferenceTask(m, data, device="tpu")
     monkeypatch.setenv("GLNN_DEVICE", "gpu0")
     with pytest.raises(AE, match=r"unknown device 'gpu0'.*GLNN_DEVICE"):
         glnn.InferenceTask(m, data)

@@ -332,7 +332,7 @@ def test_task_argument_errors():
     # Devices are checked when the task is made, not when it first runs.
     with pytest.raises(glnn.Error, match="99"):
         glnn.InferenceTask(m, None, device="99")
-    raises(AE, "unknown device 'gpu'", glnn.InferenceTask, m, None, device="gpu")
+    raises(AE, "unknown device 'tpu'", glnn.InferenceTask, m, None, device="tpu")
 
 
 # ---- chunk files (SPEC §9) ----

@@ -84,8 +84,10 @@ struct glnn_tensor {
     unsigned int texture;
 };
 
-/* The back ends (one file each under src/backends). */
-extern const glnn_backend glnn_reference_backend, glnn_compute_backend, glnn_fragment_backend;
+/* The back ends (a folder each under src/backends). */
+extern const glnn_backend glnn_reference_backend, glnn_cpu_backend, glnn_compute_backend, glnn_fragment_backend;
+/* Opens the fast CPU back end's part of a context (backends/cpu/backend.c): its thread pool and instruction set. */
+glnn_status glnn_cpu_device_open(glnn_context *ctx, glnn_error *err);
 
 /* A back end's storage functions <prefix>_tensor_create, _free, _store and _load: their declarations, and their
  * place in its table. */
@@ -100,8 +102,11 @@ extern const glnn_backend glnn_reference_backend, glnn_compute_backend, glnn_fra
     .tensor_create = prefix##_tensor_create, .tensor_free = prefix##_tensor_free,                                      \
     .tensor_store = prefix##_tensor_store, .tensor_load = prefix##_tensor_load
 
-/* Host storage shared by the back ends that keep tensors in memory (backends/reference/backend.c). */
+/* Host storage shared by the back ends that keep tensors in memory (backends/reference/backend.c), and their size
+ * limit (GLNN_CPU_MAX_TENSOR_BYTES). */
 GLNN_STORAGE_FUNCTIONS(glnn_host)
+glnn_status glnn_host_check_shape(const glnn_context *ctx, glnn_shape shape, int64_t bytes, const char *what,
+                                  glnn_error *err);
 glnn_status glnn_host_shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn_tensor *out, glnn_error *err);
 
 #endif

@@ -1,7 +1,10 @@
 /* Context creation: the one place where a device name becomes a back end.
- *   "reference", "cpu"   the CPU reference (backends/reference)
- *   "auto", "software", "N"  a GPU through EGL (backends/gpu): the compute path (GLES 3.1) or the fragment path
- *                        (GLES 2.0), as `path` asks or the device allows */
+ *   "auto"       a hardware GPU when there is one, else the fast CPU back end
+ *   "cpu"        the fast CPU back end (backends/cpu)
+ *   "reference"  the plain-C reference that defines every result (backends/reference)
+ *   "gpu", "software", "N"  a GPU through EGL (backends/gpu): "gpu" the first hardware device, else Mesa's software
+ *                renderer; "software" the latter; "N" the N-th EGL device.  The compute path (GLES 3.1) or the
+ *                fragment path (GLES 2.0), as `path` asks or the device allows. */
 #include "backends/backend.h"
 #include "backends/gpu/gpu.h"
 
@@ -54,28 +57,38 @@ glnn_status glnn_context_create(const glnn_context_options *options, glnn_contex
 
     glnn_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return glnn_fail(err, GLNN_ERR_MEMORY, "create context: out of memory");
-    if (strcasecmp(device, "cpu") == 0 || strcasecmp(device, "reference") == 0) {
-        ctx->backend = &glnn_reference_backend;
-        snprintf(ctx->device_name, sizeof ctx->device_name, "cpu reference");
-        ctx->max_sampled_channels = options->max_sampled_channels < 0 ? 0 : options->max_sampled_channels;
-    } else {
-        glnn_gpu *gpu;
-        glnn_status s = glnn_gpu_create(device, path, &gpu, err);
-        if (s != GLNN_OK) {
-            free(ctx);
-            if (*device_env && err) {
-                glnn_error cause = *err;
-                glnn_fail(err, s, "%s (device from %s)", cause.message, device_env);
-            }
-            return s;
-        }
+    glnn_status s = GLNN_OK;
+    glnn_error cause;
+    glnn_gpu *gpu = NULL;
+    const bool cpu = strcasecmp(device, "cpu") == 0, reference = strcasecmp(device, "reference") == 0;
+    if (!cpu && !reference) {
+        s = glnn_gpu_create(device, path, &gpu, &cause);
+        /* "auto" without a hardware GPU: the fast CPU back end. */
+        if (s == GLNN_ERR_NOT_FOUND && strcasecmp(device, "auto") == 0)
+            s = GLNN_OK;
+        else if (s != GLNN_OK && *device_env)
+            glnn_fail(err, s, "%s (device from %s)", cause.message, device_env);
+        else if (s != GLNN_OK)
+            glnn_fail(err, s, "%s", cause.message);
+    }
+    if (s == GLNN_OK && gpu) {
         ctx->impl = gpu;
         ctx->backend = gpu->fragment ? &glnn_fragment_backend : &glnn_compute_backend;
         snprintf(ctx->device_name, sizeof ctx->device_name, "%s", gpu->renderer);
-        ctx->max_sampled_channels = options->max_sampled_channels >= 0 ? options->max_sampled_channels
-                                    : is_videocore_iv(gpu->renderer)   ? 256
-                                                                       : 0;
+    } else if (s == GLNN_OK && reference) {
+        ctx->backend = &glnn_reference_backend;
+        snprintf(ctx->device_name, sizeof ctx->device_name, "cpu reference");
+    } else if (s == GLNN_OK) {
+        ctx->backend = &glnn_cpu_backend;
+        s = glnn_cpu_device_open(ctx, err);
     }
+    if (s != GLNN_OK) {
+        free(ctx);
+        return s;
+    }
+    ctx->max_sampled_channels = options->max_sampled_channels >= 0      ? options->max_sampled_channels
+                                : gpu && is_videocore_iv(gpu->renderer) ? 256
+                                                                        : 0;
     *out = ctx;
     glnn_ok(err);
     return GLNN_OK;

@@ -129,15 +129,20 @@ static glnn_status open_display(const char *device, glnn_gpu *gpu, glnn_error *e
     const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
     int index = -1;
 
-    if (strcmp(device, "auto") == 0) {
+    /* "gpu": the first hardware device, else the software renderer; "auto": a hardware device or nothing. */
+    const bool any = strcmp(device, "gpu") == 0, hardware = any || strcmp(device, "auto") == 0;
+    if (hardware) {
         for (int i = 0; i < n && index < 0; i++)
             if (!device_is_software(&f, devices[i])) index = i;
     } else if (strcmp(device, "software") != 0) {
         char *end;
         long v = strtol(device, &end, 10);
         if (*device == '\0' || *end != '\0' || v < 0)
-            return glnn_fail(err, GLNN_ERR_ARGUMENT,
-                             "create context: unknown device '%s'; use an index, 'auto', 'software' or 'cpu'", device);
+            return glnn_fail(
+                err, GLNN_ERR_ARGUMENT,
+                "create context: unknown device '%s'; use 'auto', 'cpu', 'reference', 'gpu', 'software' or "
+                "an EGL device index",
+                device);
         if (v >= n)
             return glnn_fail(err, GLNN_ERR_NOT_FOUND,
                              "create context: no EGL device %ld (%d found; see 'glnn info --devices')", v, n);
@@ -147,8 +152,10 @@ static glnn_status open_display(const char *device, glnn_gpu *gpu, glnn_error *e
         gpu->display = eglGetPlatformDisplay(EGL_PLATFORM_DEVICE_EXT, devices[index], NULL);
         gpu->software = device_is_software(&f, devices[index]);
         describe_device(&f, devices[index], gpu->egl_info, sizeof gpu->egl_info);
-    } else if (!have_devices && strcmp(device, "auto") == 0 && open_gbm_display(gpu)) {
+    } else if (!have_devices && hardware && open_gbm_display(gpu)) {
         gpu->software = false;
+    } else if (hardware && !any) {
+        return glnn_fail(err, GLNN_ERR_NOT_FOUND, "create context: no hardware GPU");
     } else {
         /* Software: Mesa's surfaceless platform, else the software device of the device platform. */
         if (has_ext(client, "EGL_MESA_platform_surfaceless"))

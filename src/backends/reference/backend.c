@@ -1,4 +1,4 @@
-/* The CPU reference back end (device "cpu"): plain C whose results define every operation (SPEC §1, §2.5).
+/* The CPU reference back end (device "reference"): plain C whose results define every operation (SPEC §1, §2.5).
  * Tensors live in memory as HWC bytes, images as H×W×3 bytes, vectors as floats; the storage functions are
  * shared with the other back ends that keep tensors in memory. */
 #include "backends/backend.h"
@@ -50,17 +50,17 @@ glnn_status glnn_host_tensor_load(const glnn_tensor *t, uint8_t *bytes, float *f
     return GLNN_OK;
 }
 
-static glnn_status check_shape(const glnn_context *ctx, glnn_shape shape, int64_t bytes, const char *what,
-                               glnn_error *err) {
-    (void)ctx;
+glnn_status glnn_host_check_shape(const glnn_context *ctx, glnn_shape shape, int64_t bytes, const char *what,
+                                  glnn_error *err) {
     if (bytes <= GLNN_CPU_MAX_TENSOR_BYTES) return GLNN_OK;
     return glnn_fail(err, GLNN_ERR_MEMORY,
-                     "%s: a %lld×%lld×%lld %s needs %lld bytes, above the CPU reference's limit of %lld bytes", what,
+                     "%s: a %lld×%lld×%lld %s needs %lld bytes, above the %s's limit of %lld bytes", what,
                      (long long)shape.h, (long long)shape.w, (long long)shape.c,
                      shape.kind == GLNN_KIND_IMAGE    ? "image"
                      : shape.kind == GLNN_KIND_VECTOR ? "vector"
                                                       : "tensor",
-                     (long long)bytes, (long long)GLNN_CPU_MAX_TENSOR_BYTES);
+                     (long long)bytes, ctx->backend == &glnn_reference_backend ? "CPU reference" : "CPU",
+                     (long long)GLNN_CPU_MAX_TENSOR_BYTES);
 }
 
 static size_t describe(const glnn_context *ctx, char *buf, size_t size) {
@@ -79,7 +79,7 @@ static const char *no_timer(const glnn_context *ctx) {
 GLNN_OPS(GLNN_REFERENCE_DECL_)
 
 const glnn_backend glnn_reference_backend = {
-    .name = "cpu",
+    .name = "reference",
     .is_gpu = false,
     .ops =
         {
@@ -89,7 +89,7 @@ const glnn_backend glnn_reference_backend = {
             [GLNN_OP_IMAGE_SAMPLER] = &glnn_reference_image_sampler,
             [GLNN_OP_UPSAMPLING2D] = &glnn_reference_upsampling2d,
         },
-    .check_shape = check_shape,
+    .check_shape = glnn_host_check_shape,
     GLNN_STORAGE(glnn_host),
     .shuffle = glnn_host_shuffle,
     .no_timer = no_timer,

@@ -1,0 +1,674 @@
+/* Conv2D kernels of the fast CPU back end, written once over a small vector layer and compiled per ISA.
+ *
+ * The including file defines, before including this one:
+ *   VL                  lanes of a vector (int32 or float)
+ *   ISA_FN(name)        the name with the ISA's suffix
+ *   CONV_HAS_INT        1 when it has the integer (VNNI) kernels
+ *   types VI (int32 lanes), VF (float lanes) and the inline functions used below (vi_*, vf_*,
+ *   q_store_centered, stage_expand_int).
+ *
+ * Register tiles: M output pixels (along x) × NV blocks of VL output channels, accumulated over k-steps (one
+ * input quad for the integer kernels, one input channel for the float ones) in registers; the epilogue
+ * scales, adds residual and bias, activates, quantizes and stores VL bytes per pixel and block. */
+#include "backends/cpu/kernels.h"
+
+#include <string.h>
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* ---- epilogue ---------------------------------------------------------------------------------------------- */
+
+/* Residual, activation, Q and the store of m pixels of one block (n ≤ VL bytes each, `stride` bytes apart).
+ * y holds act_k·z plus a constant (plan->bias_k, plan->scale), and with y' = y + r·res_k:
+ *   DEFAULT, BRELU6:  y = 255·act(z) − 127.5 and Q(act(z)) = 128 + clamp(⌊y'⌋, −128, 127)
+ *   SIGMOID_LIKE:     y = 12.75·z and 255·act(z) + 0.5 = 128 + y' + 2·clamp(y', ±6.375) + clamp(y', ±31.875)
+ * so that Q = 128 + clamp(⌊w⌋, −128, 127) for w the part after 128: a signed saturating pack and an exclusive
+ * or of the sign bit.  The float rounding differs from the reference's by a few units in the last place of
+ * values below 256, which the plan's bound covers. */
+static void store_block(const glnn_cpu_conv2d_plan *p, const VF *y, int m, const uint8_t *res, uint8_t *out,
+                        int64_t stride, int n) {
+    const VF rk = vf_set1(p->res_k);
+    VF v[16];
+    for (int i = 0; i < m; i++)
+        v[i] = res ? vf_fma(vf_from_u8(res + i * stride, n), rk, y[i]) : y[i];
+    if (p->act == GLNN_ACTIVATION_SIGMOID_LIKE) {
+        const VF two = vf_set1(2.0f);
+        for (int i = 0; i < m; i++) {
+            const VF c1 = vf_clamp_sym(v[i], 6.375f), c2 = vf_clamp_sym(v[i], 31.875f);
+            q_store_centered(out + i * stride, vf_fma(c1, two, vf_add(v[i], c2)), n);
+        }
+    } else {
+        for (int i = 0; i < m; i++)
+            q_store_centered(out + i * stride, v[i], n);
+    }
+}
+
+#if CONV_HAS_INT
+/* y of an integer tile's pixel: its P plane sums (r, VL lanes apart) scaled, plus bias_k. */
+ALWAYS_INLINE VF int_y(const int32_t *r, const int P, VF s0, VF s1, VF s2, VF bias) {
+    VF z = P > 2 ? vf_fma(vf_from_vi(vi_loadu(r + 2 * VL)), s2, bias) : bias;
+    z = vf_fma(vf_from_vi(vi_loadu(r + VL)), s1, z);
+    return vf_fma(vf_from_vi(vi_loadu(r)), s0, z);
+}
+
+/* store_block for the m pixels of an integer tile's block whose plane sums start at acc + slot·VL, 6·VL apart
+ * per pixel: the same steps without the float copy. */
+ALWAYS_INLINE void store_block_int(const glnn_cpu_conv2d_plan *p, const int32_t *acc, int slot, const int P, int m,
+                                   int64_t co, const uint8_t *res, uint8_t *out, int64_t stride, int n) {
+    const int64_t nbl = (int64_t)p->nb * VL;
+    const VF s0 = vf_loadu(p->scale + co), s1 = vf_loadu(p->scale + nbl + co);
+    const VF s2 = P > 2 ? vf_loadu(p->scale + 2 * nbl + co) : vf_zero(), bias = vf_loadu(p->bias_k + co);
+    const VF rk = vf_set1(p->res_k);
+    if (p->act == GLNN_ACTIVATION_SIGMOID_LIKE) {
+        const VF two = vf_set1(2.0f);
+        for (int i = 0; i < m; i++) {
+            VF v = int_y(acc + (6 * i + slot) * VL, P, s0, s1, s2, bias);
+            if (res) v = vf_fma(vf_from_u8(res + i * stride, n), rk, v);
+            const VF c1 = vf_clamp_sym(v, 6.375f), c2 = vf_clamp_sym(v, 31.875f);
+            q_store_centered(out + i * stride, vf_fma(c1, two, vf_add(v, c2)), n);
+        }
+    } else {
+        for (int i = 0; i < m; i++) {
+            VF v = int_y(acc + (6 * i + slot) * VL, P, s0, s1, s2, bias);
+            if (res) v = vf_fma(vf_from_u8(res + i * stride, n), rk, v);
+            q_store_centered(out + i * stride, v, n);
+        }
+    }
+}
+#endif
+
+/* ---- staged rows ------------------------------------------------------------------------------------------- */
+
+/* SRC_EXPANDED float rows: [pixel][ci][lanes], lane l holding input byte expand_index[b][ci][l] of the pixel:
+ * gathers of 4 bytes at each lane's byte, masked to the byte; the row's last pixel (whose gathers could read
+ * past the input) byte by byte. */
+static void stage_expand_float(const glnn_cpu_conv2d_plan *p, const uint8_t *src, int64_t left, int64_t x_end, int b,
+                               uint8_t *dst) {
+    const int cg = p->cg;
+    const int32_t *idx = p->expand_index + (size_t)b * cg * VL;
+    float *d = (float *)dst;
+    for (int64_t px = 0; px < p->row_px; px++, d += (size_t)cg * VL) {
+        const int64_t xi = px - left;
+        if (xi < 0 || xi >= x_end) {
+            memset(d, 0, (size_t)cg * VL * sizeof(float));
+            continue;
+        }
+        const uint8_t *s = src + xi * p->c;
+        if (xi + 1 < x_end) {
+            for (int ci = 0; ci < cg; ci++)
+                vf_storeu(d + ci * VL, vf_gather_u8(s, idx + ci * VL));
+        } else {
+            for (int i = 0; i < cg * VL; i++)
+                d[i] = (float)s[idx[i]];
+        }
+    }
+}
+
+/* Stages input row iy (0 ≤ iy < H) into dst as plan->rows asks, for channel blocks [b0, b1). */
+static void stage_row(const glnn_cpu_conv2d_plan *p, const uint8_t *in, int64_t iy, int b0, int b1, uint8_t *dst) {
+    const int64_t W = p->w, C = p->c, left = p->pad_left, px = p->row_px, px_n = p->row_px;
+    const uint8_t *src = in + iy * W * C;
+    /* Input columns that land in the staged row: [−left, px − left) ∩ [0, W). */
+    const int64_t x_end = px - left < W ? px - left : W;
+    switch (p->rows) {
+    case ROWS_COPY: {
+        memset(dst, 0, (size_t)(left * C));
+        memcpy(dst + left * C, src, (size_t)(x_end * C));
+        memset(dst + (left + x_end) * C, 0, p->row_bytes - (size_t)((left + x_end) * C));
+        break;
+    }
+    case ROWS_FLOAT: {
+        float *f = (float *)dst;
+        if (p->source == SRC_DEPTHWISE) {           /* a plane of VL channels per block, each pixel's bytes read once */
+            const size_t plane = (size_t)px_n * VL; /* floats; the tiles use p->row_px · p->px_bytes bytes */
+            for (int64_t q = 0; q < px_n; q++) {
+                const int64_t xi = q - left;
+                const bool inside = xi >= 0 && xi < x_end;
+                for (int b = b0; b < b1; b++) {
+                    const int64_t c0 = (int64_t)b * VL;
+                    const int n = C - c0 < VL ? (int)(C - c0) : VL;
+                    vf_storeu(f + (size_t)(b - b0) * plane + q * VL,
+                              inside ? vf_from_u8(src + xi * C + c0, n) : vf_zero());
+                }
+            }
+            break;
+        }
+        const int64_t n = px_n * C, a = left * C, e = (left + x_end) * C;
+        for (int64_t i = 0; i < a; i++)
+            f[i] = 0.0f;
+        int64_t i = a;
+        for (; i + VL <= e; i += VL)
+            vf_storeu(f + i, vf_from_u8(src + (i - a), VL));
+        for (; i < e; i++)
+            f[i] = (float)src[i - a];
+        for (i = e; i < n + 32; i++)
+            f[i] = 0.0f;
+        break;
+    }
+    case ROWS_EXPANDED: {
+        const size_t plane = (size_t)px * (size_t)p->px_bytes;
+        for (int b = b0; b < b1; b++) {
+            uint8_t *d = dst + (size_t)(b - b0) * plane;
+#if CONV_HAS_INT
+            if (p->method == CONV_INT) {
+                stage_expand_int(p, src, left, x_end, b, d);
+                continue;
+            }
+#endif
+            stage_expand_float(p, src, left, x_end, b, d);
+        }
+        break;
+    }
+    default: break;
+    }
+}
+
+/* Pointers to the k input rows of output row yo, staging those not yet in the ring. */
+static void window_rows(const glnn_cpu_conv2d_plan *p, const uint8_t *in, glnn_cpu_row_ring *ring, int64_t yo, int b0,
+                        int b1, const uint8_t **rows) {
+    for (int ky = 0; ky < p->k; ky++) {
+        const int64_t iy = yo * p->s - p->pad_top + ky;
+        if (iy < 0 || iy >= p->h) {
+            rows[ky] = p->zero_row;
+        } else if (p->rows == ROWS_DIRECT) {
+            rows[ky] = in + iy * p->w * p->c;
+        } else {
+            const int slot = (int)(iy % p->k);
+            uint8_t *d = ring->slots + (size_t)slot * p->row_bytes;
+            if (ring->tag[slot] != iy) {
+                stage_row(p, in, iy, b0, b1, d);
+                ring->tag[slot] = iy;
+            }
+            rows[ky] = d;
+        }
+    }
+}
+
+/* ---- integer tiles ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+    const glnn_cpu_conv2d_plan *p;
+    const uint8_t *const *rows; /* k rows; for expanded rows, already at block b's plane */
+    int64_t x;                  /* first output column of the tile */
+    int b;                      /* first channel block */
+    size_t gbase;               /* broadcast: byte offset of the block's group in a pixel */
+    uint8_t *out;               /* output pixel x of this row */
+    const uint8_t *res;         /* residual pixel x of this row, or NULL */
+} tile_args;
+
+/* Tiles are written with one named variable per accumulator (GCC keeps arrays of vectors in memory): REPn(X)
+ * expands X(0) … X(n−1), one per pixel of the tile; a_<plane><block>_<pixel> accumulate.  P (planes) and NV
+ * (blocks) are constants, so the `if`s on them fold away. */
+#define REP1(X) X(0)
+#define REP4(X) X(0) X(1) X(2) X(3)
+#define REP5(X) REP4(X) X(4)
+#define REP6(X) REP5(X) X(5)
+#define REP8(X) REP6(X) X(6) X(7)
+#define REP12(X) REP8(X) X(8) X(9) X(10) X(11)
+#define REP14(X) REP12(X) X(12) X(13)
+#define REP9(X) REP8(X) X(8)
+#define COUNT_PIXEL(i) m++;
+
+typedef void (*tile_fn)(const tile_args *);
+
+/* The k-step loops shared by the tiles: kx outer (stride A bytes in a row), j inner (stride B bytes); the
+ * weight pointer advances by `wstep` per step.  The body (the macro's arguments) consumes the step. */
+#define TILE_LOOPS(...)                                                                                                \
+    for (int ky = 0; ky < k; ky++) {                                                                                   \
+        const uint8_t *base = t->rows[ky] + t->x * s * pxb + t->gbase;                                                 \
+        const uint8_t *w = wb + (size_t)ky * steps * wstep;                                                            \
+        for (int kx = 0; kx < kxn; kx++) {                                                                             \
+            const uint8_t *a = base + kx * A;                                                                          \
+            for (int j = 0; j < jn; j++, a += B, w += wstep) {                                                         \
+                __VA_ARGS__                                                                                            \
+            }                                                                                                          \
+        }                                                                                                              \
+    }
+
+#define TILE_SETUP(WSTEP, EXPANDED, ELEM)                                                                              \
+    const glnn_cpu_conv2d_plan *p = t->p;                                                                              \
+    const int k = p->k, steps = p->steps, s = p->s;                                                                    \
+    const int64_t pxb = p->px_bytes, sp = s * pxb;                                                                     \
+    const int kxn = p->image ? 1 : k, jn = p->image ? steps : steps / k;                                               \
+    const int64_t A = pxb, B = (EXPANDED) ? VL * (ELEM) : (ELEM);                                                      \
+    const size_t wstep = (WSTEP), wblock = (size_t)k * steps * wstep;                                                  \
+    const uint8_t *wb = (const uint8_t *)p->wpack + (size_t)t->b * wblock;                                             \
+    const int64_t cout = p->cout;                                                                                      \
+    (void)wblock;
+
+#if CONV_HAS_INT
+#define IACC_DECL(i)                                                                                                   \
+    VI a00_##i = vi_zero(), a10_##i = vi_zero(), a20_##i = vi_zero(), a01_##i = vi_zero(), a11_##i = vi_zero(),        \
+       a21_##i = vi_zero();
+#define IACC_STEP(i)                                                                                                   \
+    {                                                                                                                  \
+        const VI x = EXPANDED_ ? vi_loadu(a + i * sp) : vi_bcast4(a + i * sp);                                         \
+        a00_##i = vi_dot(a00_##i, x, w00);                                                                             \
+        a10_##i = vi_dot(a10_##i, x, w10);                                                                             \
+        if (P_ > 2) a20_##i = vi_dot(a20_##i, x, w20);                                                                 \
+        if (NV_ > 1) {                                                                                                 \
+            a01_##i = vi_dot(a01_##i, x, w01);                                                                         \
+            a11_##i = vi_dot(a11_##i, x, w11);                                                                         \
+            if (P_ > 2) a21_##i = vi_dot(a21_##i, x, w21);                                                             \
+        }                                                                                                              \
+    }
+#define IACC_STORE(i)                                                                                                  \
+    vi_store(acc + (6 * i + 0) * VL, a00_##i);                                                                         \
+    vi_store(acc + (6 * i + 1) * VL, a10_##i);                                                                         \
+    if (P_ > 2) vi_store(acc + (6 * i + 2) * VL, a20_##i);                                                             \
+    if (NV_ > 1) {                                                                                                     \
+        vi_store(acc + (6 * i + 3) * VL, a01_##i);                                                                     \
+        vi_store(acc + (6 * i + 4) * VL, a11_##i);                                                                     \
+        if (P_ > 2) vi_store(acc + (6 * i + 5) * VL, a21_##i);                                                         \
+    }
+/* An integer tile: REP pixels × NV_ blocks with P_ planes, broadcast or expanded source.  The sums and the
+ * epilogue are separate functions: in one, GCC keeps the epilogue's constants and the accumulators live
+ * together, runs out of registers and spills the accumulators inside the hot loop. */
+#define INT_TILE(NAME, P, NV, REP, EXPANDED)                                                                           \
+    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, int32_t *acc) {                              \
+        enum { P_ = P, NV_ = NV, EXPANDED_ = EXPANDED };                                                               \
+        TILE_SETUP((size_t)P_ *VL * 4, EXPANDED_, 4)                                                                   \
+        (void)cout;                                                                                                    \
+        REP(IACC_DECL)                                                                                                 \
+        TILE_LOOPS({                                                                                                   \
+            const VI w00 = vi_loadu(w), w10 = vi_loadu(w + VL * 4);                                                    \
+            const VI w20 = P_ > 2 ? vi_loadu(w + 2 * VL * 4) : vi_zero();                                              \
+            const VI w01 = NV_ > 1 ? vi_loadu(w + wblock) : vi_zero();                                                 \
+            const VI w11 = NV_ > 1 ? vi_loadu(w + wblock + VL * 4) : vi_zero();                                        \
+            const VI w21 = NV_ > 1 && P_ > 2 ? vi_loadu(w + wblock + 2 * VL * 4) : vi_zero();                          \
+            REP(IACC_STEP)                                                                                             \
+        })                                                                                                             \
+        REP(IACC_STORE)                                                                                                \
+    }                                                                                                                  \
+    static void NAME(const tile_args *t) {                                                                             \
+        enum { P_ = P, NV_ = NV };                                                                                     \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int64_t cout = p->cout;                                                                                  \
+        int32_t acc[6 * 14 * VL] __attribute__((aligned(64)));                                                         \
+        NAME##_sums(t, acc);                                                                                           \
+        const int64_t co0 = (int64_t)t->b * VL, co1 = co0 + VL;                                                        \
+        int m = 0;                                                                                                     \
+        REP(COUNT_PIXEL)                                                                                               \
+        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
+        store_block_int(p, acc, 0, P_, m, co0, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                  \
+        if (NV_ > 1) {                                                                                                 \
+            const int n1 = cout - co1 < VL ? (int)(cout - co1) : VL;                                                   \
+            store_block_int(p, acc, 3, P_, m, co1, t->res ? t->res + co1 : NULL, t->out + co1, cout, n1);              \
+        }                                                                                                              \
+    }
+
+INT_TILE(int_tile_2_2_6_0, 2, 2, REP6, 0)
+INT_TILE(int_tile_2_2_1_0, 2, 2, REP1, 0)
+INT_TILE(int_tile_2_1_12_0, 2, 1, REP12, 0)
+INT_TILE(int_tile_2_1_1_0, 2, 1, REP1, 0)
+INT_TILE(int_tile_3_2_4_0, 3, 2, REP4, 0)
+INT_TILE(int_tile_3_2_1_0, 3, 2, REP1, 0)
+INT_TILE(int_tile_3_1_8_0, 3, 1, REP8, 0)
+INT_TILE(int_tile_3_1_1_0, 3, 1, REP1, 0)
+INT_TILE(int_tile_2_1_12_1, 2, 1, REP12, 1)
+INT_TILE(int_tile_2_1_1_1, 2, 1, REP1, 1)
+INT_TILE(int_tile_3_1_8_1, 3, 1, REP8, 1)
+INT_TILE(int_tile_3_1_1_1, 3, 1, REP1, 1)
+#endif
+
+/* ---- float tiles -------------------------------------------------------------------------------------------- */
+
+#define FACC_DECL(i) VF f0_##i = bias0, f1_##i = bias1;
+#define FACC_STEP(i)                                                                                                   \
+    {                                                                                                                  \
+        const VF x = EXPANDED_ ? vf_loadu((const float *)(a + i * sp)) : vf_bcast((const float *)(a + i * sp));        \
+        f0_##i = vf_fma(x, w0, f0_##i);                                                                                \
+        if (NV_ > 1) f1_##i = vf_fma(x, w1, f1_##i);                                                                   \
+    }
+#define FACC_STORE(i)                                                                                                  \
+    vf_store(acc + i * VL, f0_##i);                                                                                    \
+    if (NV_ > 1) vf_store(acc + (16 + i) * VL, f1_##i);
+/* A float tile over float rows (q as float): REP pixels × NV_ blocks, broadcast or expanded source. */
+#define FLOAT_TILE(NAME, NV, REP, EXPANDED)                                                                            \
+    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, float *acc) {                                \
+        enum { NV_ = NV, EXPANDED_ = EXPANDED };                                                                       \
+        TILE_SETUP((size_t)VL * 4, EXPANDED_, 4)                                                                       \
+        (void)cout;                                                                                                    \
+        const VF bias0 = vf_loadu(p->bias_k + (size_t)t->b * VL);                                                      \
+        const VF bias1 = NV_ > 1 ? vf_loadu(p->bias_k + (size_t)(t->b + 1) * VL) : vf_zero();                          \
+        REP(FACC_DECL)                                                                                                 \
+        TILE_LOOPS({                                                                                                   \
+            const VF w0 = vf_loadu((const float *)w);                                                                  \
+            const VF w1 = NV_ > 1 ? vf_loadu((const float *)(w + wblock)) : vf_zero();                                 \
+            REP(FACC_STEP)                                                                                             \
+        })                                                                                                             \
+        REP(FACC_STORE)                                                                                                \
+    }                                                                                                                  \
+    static void NAME(const tile_args *t) {                                                                             \
+        enum { NV_ = NV };                                                                                             \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int64_t cout = p->cout;                                                                                  \
+        float acc[2 * 16 * VL] __attribute__((aligned(64)));                                                           \
+        NAME##_sums(t, acc);                                                                                           \
+        const int64_t co0 = (int64_t)t->b * VL, co1 = co0 + VL;                                                        \
+        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
+        int m = 0;                                                                                                     \
+        REP(COUNT_PIXEL)                                                                                               \
+        store_block(p, (const VF *)acc, m, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                      \
+        if (NV_ > 1) {                                                                                                 \
+            const int n1 = cout - co1 < VL ? (int)(cout - co1) : VL;                                                   \
+            store_block(p, (const VF *)(acc + 16 * VL), m, t->res ? t->res + co1 : NULL, t->out + co1, cout, n1);      \
+        }                                                                                                              \
+    }
+
+#if VL == 16
+FLOAT_TILE(float_tile_2_m_0, 2, REP12, 0)
+FLOAT_TILE(float_tile_1_m_0, 1, REP14, 0)
+FLOAT_TILE(float_tile_1_m_1, 1, REP14, 1)
+#define FLOAT_M2 12
+#define FLOAT_M1 14
+#else
+FLOAT_TILE(float_tile_2_m_0, 2, REP5, 0)
+FLOAT_TILE(float_tile_1_m_0, 1, REP6, 0)
+FLOAT_TILE(float_tile_1_m_1, 1, REP6, 1)
+#define FLOAT_M2 5
+#define FLOAT_M1 6
+#endif
+FLOAT_TILE(float_tile_2_1_0, 2, REP1, 0)
+FLOAT_TILE(float_tile_1_1_0, 1, REP1, 0)
+FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
+
+/* Depthwise: lane = channel; REP pixels of one block, k² taps, weights as memory operands. */
+#define DACC_DECL(i) VF d_##i = bias;
+#define DACC_STEP(i) d_##i = vf_fma(vf_loadu((const float *)(a + i * sp)), w, d_##i);
+#define DACC_STORE(i) vf_store(acc + i * VL, d_##i);
+#define DW_TILE(NAME, REP)                                                                                             \
+    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, float *acc) {                                \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int k = p->k;                                                                                            \
+        const int64_t pxb = p->px_bytes, sp = p->s * pxb;                                                              \
+        const VF bias = vf_loadu(p->bias_k + (size_t)t->b * VL);                                                       \
+        REP(DACC_DECL)                                                                                                 \
+        const float *wv = (const float *)p->wpack + (size_t)t->b * k * k * VL;                                         \
+        for (int ky = 0; ky < k; ky++) {                                                                               \
+            const uint8_t *a = t->rows[ky] + t->x * sp;                                                                \
+            for (int kx = 0; kx < k; kx++, a += pxb, wv += VL) {                                                       \
+                const VF w = vf_loadu(wv);                                                                             \
+                REP(DACC_STEP)                                                                                         \
+            }                                                                                                          \
+        }                                                                                                              \
+        REP(DACC_STORE)                                                                                                \
+    }                                                                                                                  \
+    static void NAME(const tile_args *t) {                                                                             \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        float acc[16 * VL] __attribute__((aligned(64)));                                                               \
+        NAME##_sums(t, acc);                                                                                           \
+        const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
+        const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
+        int m = 0;                                                                                                     \
+        REP(COUNT_PIXEL)                                                                                               \
+        store_block(p, (const VF *)acc, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                         \
+    }
+/* Depthwise 3×3 with stride 1 or 2: a kernel row's input vectors are loaded once and used by its three
+ * taps (the generic tile loads each pixel once per tap, and the loads, not the FMAs, limit it). */
+#define DW3_LOAD(j) const VF x##j = vf_loadu((const float *)(a + j * pxb));
+#define DW3_TILE(NAME, S, REP, REPX)                                                                                   \
+    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, float *acc) {                                \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int64_t pxb = p->px_bytes;                                                                               \
+        const VF bias = vf_loadu(p->bias_k + (size_t)t->b * VL);                                                       \
+        REP(DACC_DECL)                                                                                                 \
+        const float *wv = (const float *)p->wpack + (size_t)t->b * 9 * VL;                                             \
+        for (int ky = 0; ky < 3; ky++, wv += 3 * VL) {                                                                 \
+            const uint8_t *a = t->rows[ky] + t->x * (S)*pxb;                                                           \
+            const VF w0 = vf_loadu(wv), w1 = vf_loadu(wv + VL), w2 = vf_loadu(wv + 2 * VL);                            \
+            REPX(DW3_LOAD)                                                                                             \
+            DW3_TAPS_##S(REP)                                                                                          \
+        }                                                                                                              \
+        REP(DACC_STORE)                                                                                                \
+    }                                                                                                                  \
+    static void NAME(const tile_args *t) {                                                                             \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        float acc[16 * VL] __attribute__((aligned(64)));                                                               \
+        NAME##_sums(t, acc);                                                                                           \
+        const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
+        const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
+        int m = 0;                                                                                                     \
+        REP(COUNT_PIXEL)                                                                                               \
+        store_block(p, (const VF *)acc, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                         \
+    }
+/* Stride 1: pixel i, tap kx reads x_(i+kx); stride 2: x_(2i+kx). */
+#define DW3_TAPS_1(REP) REP(DW3_T1A) REP(DW3_T1B) REP(DW3_T1C)
+#define DW3_TAPS_2(REP) REP(DW3_T2A) REP(DW3_T2B) REP(DW3_T2C)
+#define PASTE_(a, b) a##b
+#define PASTE(a, b) PASTE_(a, b)
+#define DW3_T1A(i) d_##i = vf_fma(PASTE(x, i), w0, d_##i);
+#define DW3_T1B(i) d_##i = vf_fma(PASTE(x, PLUS1_##i), w1, d_##i);
+#define DW3_T1C(i) d_##i = vf_fma(PASTE(x, PLUS2_##i), w2, d_##i);
+#define DW3_T2A(i) d_##i = vf_fma(PASTE(x, TWICE_##i), w0, d_##i);
+#define DW3_T2B(i) d_##i = vf_fma(PASTE(x, TWICE1_##i), w1, d_##i);
+#define DW3_T2C(i) d_##i = vf_fma(PASTE(x, TWICE2_##i), w2, d_##i);
+#define PLUS1_0 1
+#define PLUS1_1 2
+#define PLUS1_2 3
+#define PLUS1_3 4
+#define PLUS1_4 5
+#define PLUS1_5 6
+#define PLUS1_6 7
+#define PLUS1_7 8
+#define PLUS2_0 2
+#define PLUS2_1 3
+#define PLUS2_2 4
+#define PLUS2_3 5
+#define PLUS2_4 6
+#define PLUS2_5 7
+#define PLUS2_6 8
+#define PLUS2_7 9
+#define TWICE_0 0
+#define TWICE_1 2
+#define TWICE_2 4
+#define TWICE_3 6
+#define TWICE_4 8
+#define TWICE_5 10
+#define TWICE_6 12
+#define TWICE_7 14
+#define TWICE1_0 1
+#define TWICE1_1 3
+#define TWICE1_2 5
+#define TWICE1_3 7
+#define TWICE1_4 9
+#define TWICE1_5 11
+#define TWICE1_6 13
+#define TWICE1_7 15
+#define TWICE2_0 2
+#define TWICE2_1 4
+#define TWICE2_2 6
+#define TWICE2_3 8
+#define TWICE2_4 10
+#define TWICE2_5 12
+#define TWICE2_6 14
+#define TWICE2_7 16
+#define REP3(X) X(0) X(1) X(2)
+#define REP10(X) REP8(X) X(8) X(9)
+#define REP17(X) REP14(X) X(14) X(15) X(16)
+#if VL == 16
+DW3_TILE(dw3_s1_full, 1, REP8, REP10)
+DW3_TILE(dw3_s2_full, 2, REP8, REP17)
+#else
+DW3_TILE(dw3_s1_full, 1, REP4, REP6)
+DW3_TILE(dw3_s2_full, 2, REP4, REP9)
+#endif
+DW3_TILE(dw3_s1_one, 1, REP1, REP3)
+DW3_TILE(dw3_s2_one, 2, REP1, REP3)
+
+#if VL == 16
+DW_TILE(dw_tile_full, REP8)
+#define DW_M 8
+#else
+DW_TILE(dw_tile_full, REP4)
+#define DW_M 4
+#endif
+DW_TILE(dw_tile_one, REP1)
+
+/* Expanded 3×3 tiles with stride 1 or 2: a kernel row's input vectors (M·S + 2 pixels) are loaded once per quad
+ * and used by its three taps, which keeps the loads of the inflated expanded rows below the VNNI rate. */
+#define E3_LOAD(q) const VI x##q = vi_loadu(a + q * pxb);
+#define E3_DECL(i) VI a0_##i = vi_zero(), a1_##i = vi_zero(), a2_##i = vi_zero();
+#define E3_STORE(i)                                                                                                    \
+    vi_store(acc + (6 * i + 0) * VL, a0_##i);                                                                          \
+    vi_store(acc + (6 * i + 1) * VL, a1_##i);                                                                          \
+    if (P_ > 2) vi_store(acc + (6 * i + 2) * VL, a2_##i);
+#define E3_TILE(NAME, P, S, REP, REPX)                                                                                 \
+    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, int32_t *acc) {                              \
+        enum { P_ = P };                                                                                               \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int J = p->steps / 3;                                                                                    \
+        const int64_t pxb = p->px_bytes;                                                                               \
+        const size_t wstep = (size_t)P_ * VL * 4;                                                                      \
+        const uint8_t *wb = (const uint8_t *)p->wpack + (size_t)t->b * 3 * p->steps * wstep;                           \
+        REP(E3_DECL)                                                                                                   \
+        for (int ky = 0; ky < 3; ky++)                                                                                 \
+            for (int j = 0; j < J; j++) {                                                                              \
+                const uint8_t *a = t->rows[ky] + t->x * (S)*pxb + (size_t)j * VL * 4;                                  \
+                const uint8_t *w = wb + ((size_t)ky * p->steps + j) * wstep;                                           \
+                REPX(E3_LOAD)                                                                                          \
+                for (int kx = 0; kx < 3; kx++, w += (size_t)J * wstep) {                                               \
+                    const VI w0 = vi_loadu(w), w1 = vi_loadu(w + VL * 4);                                              \
+                    const VI w2 = P_ > 2 ? vi_loadu(w + 2 * VL * 4) : vi_zero();                                       \
+                    switch (kx) {                                                                                      \
+                    case 0: {                                                                                          \
+                        E3_KX(S, 0, REP)                                                                               \
+                        break;                                                                                         \
+                    }                                                                                                  \
+                    case 1: {                                                                                          \
+                        E3_KX(S, 1, REP)                                                                               \
+                        break;                                                                                         \
+                    }                                                                                                  \
+                    default: {                                                                                         \
+                        E3_KX(S, 2, REP)                                                                               \
+                    }                                                                                                  \
+                    }                                                                                                  \
+                }                                                                                                      \
+            }                                                                                                          \
+        REP(E3_STORE)                                                                                                  \
+    }                                                                                                                  \
+    static void NAME(const tile_args *t) {                                                                             \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int64_t cout = p->cout, co0 = (int64_t)t->b * VL;                                                        \
+        int32_t acc[6 * 14 * VL] __attribute__((aligned(64)));                                                         \
+        NAME##_sums(t, acc);                                                                                           \
+        int m = 0;                                                                                                     \
+        REP(COUNT_PIXEL)                                                                                               \
+        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
+        store_block_int(p, acc, 0, P, m, co0, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                   \
+    }
+/* Pixel i at tap KX reads the loaded vector S·i + KX. */
+#define E3_KX(S, KX, REP) E3_KX_##S##_##KX(REP)
+#define E3_KX_1_0(REP) REP(E3_DOT_1_0)
+#define E3_KX_1_1(REP) REP(E3_DOT_1_1)
+#define E3_KX_1_2(REP) REP(E3_DOT_1_2)
+#define E3_KX_2_0(REP) REP(E3_DOT_2_0)
+#define E3_KX_2_1(REP) REP(E3_DOT_2_1)
+#define E3_KX_2_2(REP) REP(E3_DOT_2_2)
+#define E3_DOTX(i, X)                                                                                                  \
+    a0_##i = vi_dot(a0_##i, X, w0);                                                                                    \
+    a1_##i = vi_dot(a1_##i, X, w1);                                                                                    \
+    if (P_ > 2) a2_##i = vi_dot(a2_##i, X, w2);
+#define E3_DOT_1_0(i) E3_DOTX(i, PASTE(x, i))
+#define E3_DOT_1_1(i) E3_DOTX(i, PASTE(x, PLUS1_##i))
+#define E3_DOT_1_2(i) E3_DOTX(i, PASTE(x, PLUS2_##i))
+#define E3_DOT_2_0(i) E3_DOTX(i, PASTE(x, TWICE_##i))
+#define E3_DOT_2_1(i) E3_DOTX(i, PASTE(x, TWICE1_##i))
+#define E3_DOT_2_2(i) E3_DOTX(i, PASTE(x, TWICE2_##i))
+#if CONV_HAS_INT
+E3_TILE(int_e3_3_s1, 3, 1, REP6, REP8)
+E3_TILE(int_e3_3_s2, 3, 2, REP4, REP9)
+E3_TILE(int_e3_2_s1, 2, 1, REP8, REP10)
+E3_TILE(int_e3_2_s2, 2, 2, REP4, REP9)
+#endif
+
+/* The tile functions for nv blocks (p->nv, or 1 for a last odd block): M pixels, and one pixel. */
+static void choose_tiles(const glnn_cpu_conv2d_plan *p, int nv, tile_fn *full, tile_fn *one, int *m) {
+#if CONV_HAS_INT
+    if (p->method == CONV_INT) {
+        const bool e = p->source == SRC_EXPANDED;
+        if (e && p->k == 3 && p->s <= 2) {
+            *full = p->planes == 2 ? (p->s == 1 ? int_e3_2_s1 : int_e3_2_s2) : (p->s == 1 ? int_e3_3_s1 : int_e3_3_s2);
+            *one = p->planes == 2 ? int_tile_2_1_1_1 : int_tile_3_1_1_1;
+            *m = p->s == 1 ? (p->planes == 2 ? 8 : 6) : 4;
+            return;
+        }
+        if (p->planes == 2) {
+            *full = e ? int_tile_2_1_12_1 : nv == 2 ? int_tile_2_2_6_0 : int_tile_2_1_12_0;
+            *one = e ? int_tile_2_1_1_1 : nv == 2 ? int_tile_2_2_1_0 : int_tile_2_1_1_0;
+            *m = nv == 2 ? 6 : 12;
+        } else {
+            *full = e ? int_tile_3_1_8_1 : nv == 2 ? int_tile_3_2_4_0 : int_tile_3_1_8_0;
+            *one = e ? int_tile_3_1_1_1 : nv == 2 ? int_tile_3_2_1_0 : int_tile_3_1_1_0;
+            *m = nv == 2 ? 4 : 8;
+        }
+        return;
+    }
+#endif
+    if (p->source == SRC_DEPTHWISE && p->k == 3 && p->s <= 2) {
+        *full = p->s == 1 ? dw3_s1_full : dw3_s2_full, *one = p->s == 1 ? dw3_s1_one : dw3_s2_one, *m = DW_M;
+    } else if (p->source == SRC_DEPTHWISE) {
+        *full = dw_tile_full, *one = dw_tile_one, *m = DW_M;
+    } else if (p->source == SRC_EXPANDED) {
+        *full = float_tile_1_m_1, *one = float_tile_1_1_1, *m = FLOAT_M1;
+    } else {
+        *full = nv == 2 ? float_tile_2_m_0 : float_tile_1_m_0, *one = nv == 2 ? float_tile_2_1_0 : float_tile_1_1_0;
+        *m = nv == 2 ? FLOAT_M2 : FLOAT_M1;
+    }
+}
+
+/* ---- the work item --------------------------------------------------------------------------------------------- */
+
+static void ISA_FN(conv2d)(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch) {
+    const glnn_cpu_conv2d_plan *p = job->plan;
+    glnn_cpu_row_ring *ring = scratch;
+    if (p->rows != ROWS_DIRECT) {
+        ring->slots = (uint8_t *)scratch + ((sizeof *ring + 63) & ~(size_t)63);
+        for (int i = 0; i < p->k; i++)
+            ring->tag[i] = -1;
+    }
+    const uint8_t *rows[32], *brows[32];
+    const int64_t wo = p->wo, cout = p->cout;
+    const size_t plane = (size_t)p->row_px * (size_t)p->px_bytes;
+    for (int64_t yo = r0; yo < r1; yo++) {
+        window_rows(p, job->in, ring, yo, b0, b1, rows);
+        for (int b = b0; b < b1;) {
+            const int nv = b + p->nv <= b1 ? p->nv : 1;
+            tile_fn full, one;
+            int mfull;
+            choose_tiles(p, nv, &full, &one, &mfull);
+            tile_args t = {p, rows, 0, b, 0, NULL, NULL};
+            if (p->source == SRC_EXPANDED || p->source == SRC_DEPTHWISE) {
+                for (int ky = 0; ky < p->k; ky++)
+                    brows[ky] = rows[ky] == p->zero_row ? rows[ky] : rows[ky] + (size_t)(b - b0) * plane;
+                t.rows = brows;
+            } else if (p->source == SRC_BROADCAST && !p->image) {
+                const int64_t g = (int64_t)b * p->lanes / p->cout_g;
+                t.gbase = (size_t)(g * p->cg) * (p->method == CONV_FLOAT ? 4 : 1);
+            }
+            int64_t x = 0;
+            for (; x + mfull <= wo; x += mfull) {
+                t.x = x;
+                t.out = job->out + (yo * wo + x) * cout;
+                t.res = job->residual ? job->residual + (yo * wo + x) * cout : NULL;
+                full(&t);
+            }
+            const int64_t left = wo - x;
+            if (left > 0 && left * 2 >= mfull && wo >= mfull) {
+                /* An overlapping full tile (recomputing a few pixels) beats single pixels. */
+                t.x = wo - mfull;
+                t.out = job->out + (yo * wo + t.x) * cout;
+                t.res = job->residual ? job->residual + (yo * wo + t.x) * cout : NULL;
+                full(&t);
+            } else {
+                for (; x < wo; x++) {
+                    t.x = x;
+                    t.out = job->out + (yo * wo + x) * cout;
+                    t.res = job->residual ? job->residual + (yo * wo + x) * cout : NULL;
+                    one(&t);
+                }
+            }
+            b += nv;
+        }
+    }
+}
