@@ -102,6 +102,27 @@ glnn_status glnn_cpu_device_open(glnn_context *ctx, glnn_error *err);
     .tensor_create = prefix##_tensor_create, .tensor_free = prefix##_tensor_free,                                      \
     .tensor_store = prefix##_tensor_store, .tensor_load = prefix##_tensor_load
 
+/* The op kinds that back ends compute: every kind of GLNN_OPS but those whose class computes them on the host for
+ * every back end (Softmax, ops/op.h run_host).  X(KIND, type) */
+#define GLNN_BACKEND_OP_KINDS(X)                                                                                       \
+    X(CONV2D, conv2d)                                                                                                  \
+    X(POOLING2D, pooling2d)                                                                                            \
+    X(DENSE, dense)                                                                                                    \
+    X(IMAGE_SAMPLER, image_sampler)                                                                                    \
+    X(UPSAMPLING2D, upsampling2d)
+
+/* A back end's op implementations, named <prefix>_<type> (glnn_reference_conv2d, glnn_compute_pooling2d, ...).
+ * With `#define GLNN_BACKEND_PREFIX glnn_reference` before them, GLNN_BACKEND_DECLARE_OPS declares them and
+ * GLNN_BACKEND_OPS fills a table's `.ops`: a new op kind is one line in GLNN_BACKEND_OP_KINDS, none in the back
+ * ends' tables, and a back end without an implementation of it fails to link.  A back end that computes only some
+ * kinds lists them by hand. */
+#define GLNN_BACKEND_CAT_(a, b) a##_##b
+#define GLNN_BACKEND_CAT(a, b) GLNN_BACKEND_CAT_(a, b)
+#define GLNN_BACKEND_DECLARE_OP_(KIND, type) extern const glnn_op_impl GLNN_BACKEND_CAT(GLNN_BACKEND_PREFIX, type);
+#define GLNN_BACKEND_DECLARE_OPS GLNN_BACKEND_OP_KINDS(GLNN_BACKEND_DECLARE_OP_)
+#define GLNN_BACKEND_OP_(KIND, type) [GLNN_OP_##KIND] = &GLNN_BACKEND_CAT(GLNN_BACKEND_PREFIX, type),
+#define GLNN_BACKEND_OPS .ops = {GLNN_BACKEND_OP_KINDS(GLNN_BACKEND_OP_)}
+
 /* Host storage shared by the back ends that keep tensors in memory (backends/reference/backend.c), and their size
  * limit (GLNN_CPU_MAX_TENSOR_BYTES). */
 GLNN_STORAGE_FUNCTIONS(glnn_host)

@@ -26,6 +26,15 @@ typedef struct decoded {
     int64_t h, w;
 } decoded;
 
+/* The end of a decode: on success out takes the image, on failure its pixels are freed. */
+static glnn_status keep_decoded(glnn_status s, decoded *img, decoded *out) {
+    if (s == GLNN_OK)
+        *out = *img;
+    else
+        free(img->pixels);
+    return s;
+}
+
 /* Checks the dimensions of an image about to be decoded.  `format` names the format in messages. */
 static glnn_status check_dimensions(const char *format, int64_t w, int64_t h, glnn_error *e) {
     if (w < 1 || h < 1)
@@ -143,9 +152,8 @@ typedef struct png_state {
     size_t size, pos;
     bool truncated;
     char message[256];
-    uint8_t *pixels;
+    decoded img;
     png_bytep *rows;
-    int64_t h, w;
 } png_state;
 
 static void png_on_error(png_structp png, png_const_charp msg) {
@@ -195,16 +203,16 @@ static glnn_status decode_png_run(png_structp png, png_infop info, png_state *st
         return glnn_fail(e, GLNN_ERR_FORMAT, "PNG: cannot convert color type %d, bit depth %d to 8-bit RGB", color,
                          depth);
 
-    st->pixels = alloc_pixels(w, h);
+    st->img.pixels = alloc_pixels(w, h);
     st->rows = malloc((size_t)h * sizeof *st->rows);
-    if (!st->pixels || !st->rows)
+    if (!st->img.pixels || !st->rows)
         return glnn_fail(e, GLNN_ERR_MEMORY, "PNG: out of memory for %lld×%lld pixels", (long long)w, (long long)h);
     for (int64_t y = 0; y < h; y++)
-        st->rows[y] = st->pixels + y * w * 3;
+        st->rows[y] = st->img.pixels + y * w * 3;
     png_read_image(png, st->rows);
     png_read_end(png, NULL);
-    st->w = w;
-    st->h = h;
+    st->img.w = w;
+    st->img.h = h;
     return GLNN_OK;
 }
 
@@ -223,14 +231,7 @@ static glnn_status decode_png(const uint8_t *d, size_t size, decoded *out, glnn_
     glnn_status s = decode_png_run(png, info, &st, e);
     png_destroy_read_struct(&png, &info, NULL);
     free(st.rows);
-    if (s != GLNN_OK) {
-        free(st.pixels);
-        return s;
-    }
-    out->pixels = st.pixels;
-    out->h = st.h;
-    out->w = st.w;
-    return GLNN_OK;
+    return keep_decoded(s, &st.img, out);
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -242,9 +243,8 @@ typedef struct jpeg_state {
     jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
     struct jpeg_progress_mgr progress;
-    uint8_t *pixels;
+    decoded img;
     uint8_t *row; /* one CMYK row */
-    int64_t h, w;
 } jpeg_state;
 
 static void jpeg_on_error(j_common_ptr c) {
@@ -314,15 +314,15 @@ static glnn_status decode_jpeg_run(j_decompress_ptr cinfo, jpeg_state *st, const
         h != (int64_t)cinfo->image_height)
         return glnn_fail(e, GLNN_ERR_FORMAT, "JPEG: unexpected output layout (%d components)",
                          cinfo->output_components);
-    st->pixels = alloc_pixels(w, h);
+    st->img.pixels = alloc_pixels(w, h);
     if (cmyk) st->row = malloc((size_t)w * 4);
-    if (!st->pixels || (cmyk && !st->row))
+    if (!st->img.pixels || (cmyk && !st->row))
         return glnn_fail(e, GLNN_ERR_MEMORY, "JPEG: out of memory for %lld×%lld pixels", (long long)w, (long long)h);
     /* Adobe CMYK files store inverted values (Photoshop's convention). */
     bool inverted = cinfo->saw_Adobe_marker;
     while (cinfo->output_scanline < cinfo->output_height) {
         int64_t y = cinfo->output_scanline;
-        uint8_t *dst = st->pixels + y * w * 3;
+        uint8_t *dst = st->img.pixels + y * w * 3;
         JSAMPROW row = cmyk ? st->row : dst;
         if (jpeg_read_scanlines(cinfo, &row, 1) != 1)
             return glnn_fail(e, GLNN_ERR_FORMAT, "JPEG: decoding stopped at row %lld of %lld", (long long)y,
@@ -337,8 +337,8 @@ static glnn_status decode_jpeg_run(j_decompress_ptr cinfo, jpeg_state *st, const
         }
     }
     jpeg_finish_decompress(cinfo);
-    st->w = w;
-    st->h = h;
+    st->img.w = w;
+    st->img.h = h;
     return GLNN_OK;
 }
 
@@ -355,14 +355,7 @@ static glnn_status decode_jpeg(const uint8_t *d, size_t size, decoded *out, glnn
     glnn_status s = decode_jpeg_run(&cinfo, &st, d, size, e);
     jpeg_destroy_decompress(&cinfo);
     free(st.row);
-    if (s != GLNN_OK) {
-        free(st.pixels);
-        return s;
-    }
-    out->pixels = st.pixels;
-    out->h = st.h;
-    out->w = st.w;
-    return GLNN_OK;
+    return keep_decoded(s, &st.img, out);
 }
 
 /* ---------------------------------------------------------------------------------------------------- */

@@ -193,15 +193,12 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
                       "Conv2D '%s' samples %lld input channels per output value, above this device's limit of %d; "
                       "use more groups or raise the limit",
                       op->name, (long long)glnn_conv2d_sampled_channels(op), limit);
-    glnn_conv2d_prep *heap = s == GLNN_OK ? malloc(sizeof *heap) : NULL;
-    if (s == GLNN_OK && !heap) s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    if (s == GLNN_OK) s = glnn_op_keep_prep(&pp, sizeof pp, out, what, err);
     if (s != GLNN_OK) {
         free(pp.weights);
         free(pp.bias);
         return s;
     }
-    *heap = pp;
-    out->prep = heap;
     out->multiply_adds = macs;
     out->texel_fetches = fetches + (pp.has_residual ? v / 4 : 0);
     out->weight_bytes = (n_weights + p->num_output_channels) * (int64_t)sizeof(float);

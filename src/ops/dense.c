@@ -66,15 +66,12 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
         s = glnn_op_read_weights(op, data, GLNN_BIAS_CHUNK_SUFFIX, "bias", n_out, &pp.bias, err);
     else if (s == GLNN_OK && !(pp.bias = calloc((size_t)n_out, sizeof(float))))
         s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    glnn_dense_prep *heap = s == GLNN_OK ? malloc(sizeof *heap) : NULL;
-    if (s == GLNN_OK && !heap) s = glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    if (s == GLNN_OK) s = glnn_op_keep_prep(&pp, sizeof pp, out, what, err);
     if (s != GLNN_OK) {
         free(pp.matrix);
         free(pp.bias);
         return s;
     }
-    *heap = pp;
-    out->prep = heap;
     const int64_t out_quads = (n_out + 3) / 4; /* SPEC §5.2 */
     out->multiply_adds = n_matrix;
     out->texel_fetches = n_in * out_quads + n_in / 4 + (d->p.use_bias ? out_quads : 0);

@@ -291,6 +291,14 @@ glnn_status glnn_op_check_flat_input(const glnn_op *op, const glnn_input_desc *i
     return GLNN_OK;
 }
 
+glnn_status glnn_op_keep_prep(const void *prep, size_t size, glnn_prepared *out, const char *what, glnn_error *err) {
+    void *heap = malloc(size);
+    if (!heap) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    memcpy(heap, prep, size);
+    out->prep = heap;
+    return GLNN_OK;
+}
+
 glnn_status glnn_op_read_weights(const glnn_op *op, const glnn_chunks *data, const char *suffix, const char *kind,
                                  int64_t expected, float **out, glnn_error *err) {
     char what[320];

@@ -160,5 +160,7 @@ glnn_status glnn_op_check_flat_input(const glnn_op *op, const glnn_input_desc *i
  * in messages (formats/chunks.c: absent, size mismatch, non-finite values). */
 glnn_status glnn_op_read_weights(const glnn_op *op, const glnn_chunks *data, const char *suffix, const char *kind,
                                  int64_t expected, float **out, glnn_error *err);
+/* Copies an op's preparation data (size bytes at prep, built on the stack) to the heap as out->prep. */
+glnn_status glnn_op_keep_prep(const void *prep, size_t size, glnn_prepared *out, const char *what, glnn_error *err);
 
 #endif

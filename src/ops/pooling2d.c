@@ -93,12 +93,8 @@ static glnn_status prepare(const glnn_op *op, glnn_context *ctx, const glnn_inpu
                          "%s: pool size %d is too large for a %lld×%lld×%lld output (the texel fetch count overflows "
                          "64 bits)",
                          what, k, (long long)os.h, (long long)os.w, (long long)os.c);
-    glnn_pooling2d_prep *heap = malloc(sizeof *heap);
-    if (!heap) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    *heap = pp;
-    out->prep = heap;
     out->texel_fetches = fetches;
-    return GLNN_OK;
+    return glnn_op_keep_prep(&pp, sizeof pp, out, what, err);
 }
 
 /* Listings and descriptions show the effective stride: 0 never reaches a listing. */

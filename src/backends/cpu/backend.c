@@ -154,22 +154,15 @@ static void upsampling2d_release(glnn_context *ctx, void *state) {
     glnn_cpu_upsampling2d_plan_free(state);
 }
 
-#define GLNN_CPU_IMPL_(type)                                                                                           \
-    { .prepare = type##_prepare, .run = type##_run, .release = type##_release }
-static const glnn_op_impl conv2d = GLNN_CPU_IMPL_(conv2d), pooling2d = GLNN_CPU_IMPL_(pooling2d),
-                          dense = GLNN_CPU_IMPL_(dense), image_sampler = GLNN_CPU_IMPL_(image_sampler),
-                          upsampling2d = GLNN_CPU_IMPL_(upsampling2d);
+/* impl_conv2d, impl_pooling2d, ...: each op kind's three functions above. */
+#define GLNN_CPU_IMPL_(KIND, type)                                                                                     \
+    static const glnn_op_impl impl_##type = {.prepare = type##_prepare, .run = type##_run, .release = type##_release};
+GLNN_BACKEND_OP_KINDS(GLNN_CPU_IMPL_)
 
+#define GLNN_BACKEND_PREFIX impl
 const glnn_backend glnn_cpu_backend = {
     .name = "cpu",
-    .ops =
-        {
-            [GLNN_OP_CONV2D] = &conv2d,
-            [GLNN_OP_POOLING2D] = &pooling2d,
-            [GLNN_OP_DENSE] = &dense,
-            [GLNN_OP_IMAGE_SAMPLER] = &image_sampler,
-            [GLNN_OP_UPSAMPLING2D] = &upsampling2d,
-        },
+    GLNN_BACKEND_OPS,
     .check_shape = glnn_host_check_shape,
     GLNN_STORAGE(glnn_host),
     .shuffle = shuffle,

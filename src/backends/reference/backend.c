@@ -75,20 +75,15 @@ static const char *no_timer(const glnn_context *ctx) {
     return "CPU context";
 }
 
-#define GLNN_REFERENCE_DECL_(KIND, type, Class) extern const glnn_op_impl glnn_reference_##type;
-GLNN_OPS(GLNN_REFERENCE_DECL_)
+#define GLNN_BACKEND_PREFIX glnn_reference
+GLNN_BACKEND_DECLARE_OPS
+#undef GLNN_BACKEND_PREFIX
 
+#define GLNN_BACKEND_PREFIX glnn_reference
 const glnn_backend glnn_reference_backend = {
     .name = "reference",
     .is_gpu = false,
-    .ops =
-        {
-            [GLNN_OP_CONV2D] = &glnn_reference_conv2d,
-            [GLNN_OP_POOLING2D] = &glnn_reference_pooling2d,
-            [GLNN_OP_DENSE] = &glnn_reference_dense,
-            [GLNN_OP_IMAGE_SAMPLER] = &glnn_reference_image_sampler,
-            [GLNN_OP_UPSAMPLING2D] = &glnn_reference_upsampling2d,
-        },
+    GLNN_BACKEND_OPS,
     .check_shape = glnn_host_check_shape,
     GLNN_STORAGE(glnn_host),
     .shuffle = glnn_host_shuffle,

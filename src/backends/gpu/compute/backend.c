@@ -137,17 +137,11 @@ static size_t describe(const glnn_context *ctx, char *buf, size_t size) {
                             ctx->max_sampled_channels, ctx->max_sampled_channels ? "" : " (no limit)");
 }
 
+#define GLNN_BACKEND_PREFIX glnn_compute
 const glnn_backend glnn_compute_backend = {
     .name = "compute",
     GLNN_GPU_BACKEND_HOOKS,
-    .ops =
-        {
-            [GLNN_OP_CONV2D] = &glnn_compute_conv2d,
-            [GLNN_OP_POOLING2D] = &glnn_compute_pooling2d,
-            [GLNN_OP_DENSE] = &glnn_compute_dense,
-            [GLNN_OP_IMAGE_SAMPLER] = &glnn_compute_image_sampler,
-            [GLNN_OP_UPSAMPLING2D] = &glnn_compute_upsampling2d,
-        },
+    GLNN_BACKEND_OPS,
     .check_shape = check_shape,
     GLNN_STORAGE(compute),
     .shuffle = shuffle,

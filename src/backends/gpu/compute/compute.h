@@ -5,8 +5,9 @@
 
 #include "backends/gpu/gpu.h"
 
-#define GLNN_COMPUTE_DECL_(KIND, type, Class) extern const glnn_op_impl glnn_compute_##type;
-GLNN_OPS(GLNN_COMPUTE_DECL_)
+#define GLNN_BACKEND_PREFIX glnn_compute
+GLNN_BACKEND_DECLARE_OPS
+#undef GLNN_BACKEND_PREFIX
 
 struct glnn_sampler_tap;
 /* The taps of a resampling op (ImageSampler, Upsampling2D) as a storage buffer of ivec4 (i0, i1, the float bits of

@@ -28,17 +28,11 @@ static glnn_status shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn
     return glnn_frag_draw(gpu, prog, out->texture, l.width, l.height, what, err);
 }
 
+#define GLNN_BACKEND_PREFIX glnn_fragment
 const glnn_backend glnn_fragment_backend = {
     .name = "fragment",
     GLNN_GPU_BACKEND_HOOKS,
-    .ops =
-        {
-            [GLNN_OP_CONV2D] = &glnn_fragment_conv2d,
-            [GLNN_OP_POOLING2D] = &glnn_fragment_pooling2d,
-            [GLNN_OP_DENSE] = &glnn_fragment_dense,
-            [GLNN_OP_IMAGE_SAMPLER] = &glnn_fragment_image_sampler,
-            [GLNN_OP_UPSAMPLING2D] = &glnn_fragment_upsampling2d,
-        },
+    GLNN_BACKEND_OPS,
     .check_shape = check_shape,
     GLNN_STORAGE(glnn_frag),
     .shuffle = shuffle,

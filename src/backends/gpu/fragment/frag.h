@@ -111,7 +111,8 @@ void glnn_frag_texture_free(GLuint texture);
 void glnn_frag_float_bytes(float f, uint8_t b[4]);
 
 /* Operations (one file each beside this one) */
-#define GLNN_FRAGMENT_DECL_(KIND, type, Class) extern const glnn_op_impl glnn_fragment_##type;
-GLNN_OPS(GLNN_FRAGMENT_DECL_)
+#define GLNN_BACKEND_PREFIX glnn_fragment
+GLNN_BACKEND_DECLARE_OPS
+#undef GLNN_BACKEND_PREFIX
 
 #endif
