@@ -46,6 +46,9 @@ def parse_args():
     p.add_argument("--peer", action="append", metavar="PROGRAM",
                    help="a peer program (repeatable; default build-peers/peer_xnnpack and build-peers/peer_opencv)")
     p.add_argument("--types", help="comma-separated peer types to run (e.g. f32,qs8; default: every type)")
+    p.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                   help="before each measurement, wait up to SECONDS for half a second in which other processes "
+                        "keep less than a quarter of a core busy (default 0: do not wait)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     p.add_argument("--raw", metavar="FILE", help="write every measurement as JSON to FILE")
     p.add_argument("--timeout", type=float, default=600, help="seconds one process may take (default 600)")
@@ -131,7 +134,20 @@ def children_seconds():
     return r.ru_utime + r.ru_stime
 
 
+def wait_quiet(limit):
+    """Waits up to limit seconds for a half second in which the machine is nearly idle (we run nothing then)."""
+    end = time.monotonic() + limit
+    while True:
+        b0, t0 = busy_seconds(), time.monotonic()
+        time.sleep(0.5)
+        b1 = busy_seconds()
+        if b0 is None or b1 is None or (b1 - b0) / (time.monotonic() - t0) < 0.25 or time.monotonic() >= end:
+            return
+
+
 def measure(c, case, args, env):
+    if args.wait_quiet > 0:
+        wait_quiet(args.wait_quiet)
     b0, c0, t0 = busy_seconds(), children_seconds(), time.monotonic()
     out, err = run(c.command(case), env=env, timeout=args.timeout)
     wall = time.monotonic() - t0
