@@ -50,8 +50,11 @@ def parse_args():
                    help="before each measurement, wait up to SECONDS for half a second in which other processes "
                         "keep less than a quarter of a core busy (default 0: do not wait)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    p.add_argument("--wide", action="store_true",
+                   help="one row per contender, one column per case: median ms (G MAC/s), then the smallest minimum")
     p.add_argument("--raw", metavar="FILE", help="write every measurement as JSON to FILE")
     p.add_argument("--timeout", type=float, default=600, help="seconds one process may take (default 600)")
+    p.add_argument("--from-raw", metavar="FILE", help="print the table of an earlier --raw FILE instead of measuring")
     return p.parse_args()
 
 
@@ -225,8 +228,69 @@ def table(args, cases, glnns, contenders):
     return "\n".join(lines)
 
 
+def wide_table(args, cases, everyone):
+    head = ["contender", "threads"] + cases + ["others"]
+    rows = []
+    for c in everyone:
+        cells, others = [], []
+        for case in cases:
+            res = c.results.get(case)
+            if not res:
+                cells.append("error" if case in c.errors else "")
+                continue
+            med = statistics.median(v[0] for v in res.values())
+            gm = statistics.median(v[2] for v in res.values())
+            mn = min(v[1] for v in res.values())
+            others += [v[3] for v in res.values()]
+            cells.append("%s (%.1f) %s" % (fmt_ms(med), gm, fmt_ms(mn)))
+        rows.append([c.label, str(c.threads)] + cells + ["%.2f" % statistics.median(others) if others else ""])
+    if args.markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i < 1 else "---:" for i in range(len(head))) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+    else:
+        widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+        lines = ["  ".join(str(x).ljust(w) if i < 1 else str(x).rjust(w) for i, (x, w) in enumerate(zip(r, widths)))
+                 for r in [head] + rows]
+    return "\n".join(lines)
+
+
+def report(args, info, cases, glnns, contenders):
+    print("machine: %s; load average %.2f at the start, %.2f at the end; %d rounds in %.0f s" %
+          (info["machine"], info["load"][0], info["load"][1], info["rounds"], info["seconds"]))
+    for g in glnns:
+        print("%s: %s (%s)" % (g.label, g.device_name or "?", info["glnn"]))
+    print("peers: %d runs per process, glnn: --runs %d; medians over rounds; ratio = glnn time / contender time, "
+          "paired by round; others: cores kept busy by other processes meanwhile (median over rounds)\n" %
+          (info["runs"], info["glnn_runs"]))
+    if args.wide:
+        print("cells: median ms (G MAC/s at the median) and the smallest minimum ms\n")
+        print(wide_table(args, cases, glnns + contenders))
+    else:
+        print(table(args, cases, glnns, contenders))
+
+
+def from_raw(args):
+    with open(args.from_raw) as f:
+        raw = json.load(f)
+    glnns, contenders = [], []
+    for d in raw["contenders"]:
+        device = d.get("glnn_device", d["label"][5:] if d["label"].startswith("glnn ") else None)
+        c = Contender(d["label"], d["threads"], None, glnn_device=device)
+        c.device_name = d.get("device")
+        c.results = {k: {int(r): tuple(v) for r, v in res.items()} for k, res in d["results"].items()}
+        c.errors = d.get("errors", {})
+        (glnns if c.glnn_device is not None else contenders).append(c)
+    info = raw.get("info") or {"machine": raw.get("machine", "?"), "load": raw.get("load", [0, 0]), "seconds": 0,
+                               "rounds": max((len(r) for c in raw["contenders"] for r in c["results"].values()),
+                                             default=0), "runs": 0, "glnn_runs": 0, "glnn": "?"}
+    report(args, info, raw["cases"], glnns, contenders)
+    return 0
+
+
 def main():
     args = parse_args()
+    if args.from_raw:
+        return from_raw(args)
     cases = split(args.cases)
     env = dict(os.environ)
     env.setdefault("MESA_GLES_VERSION_OVERRIDE", "3.1")
@@ -254,19 +318,15 @@ def main():
                 c.results.setdefault(case, {})[r] = res
                 line.append("%s/%s %s" % (c.label, c.threads, fmt_ms(res[0])))
             print("round %d/%d %s: %s" % (r + 1, args.rounds, case, ", ".join(line)), file=sys.stderr)
-    load1 = os.getloadavg()
-    print("machine: %s; load average %.2f at the start, %.2f at the end; %d rounds in %.0f s" %
-          (machine(), load0[0], load1[0], args.rounds, time.time() - t0))
-    for g in glnns:
-        print("%s: %s (%s)" % (g.label, g.device_name or "?", resolve(args.glnn)))
-    print("peers: %d runs per process, glnn: --runs %d; medians over rounds; ratio = glnn time / contender time, "
-          "paired by round; others: cores kept busy by other processes meanwhile (median over rounds)\n" %
-          (args.runs, args.glnn_runs))
-    print(table(args, cases, glnns, contenders))
+    info = {"machine": machine(), "load": [load0[0], os.getloadavg()[0]], "rounds": args.rounds,
+            "seconds": time.time() - t0, "runs": args.runs, "glnn_runs": args.glnn_runs, "glnn": resolve(args.glnn),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    report(args, info, cases, glnns, contenders)
     if args.raw:
         with open(args.raw, "w") as f:
-            json.dump({"machine": machine(), "load": [load0[0], load1[0]], "cases": cases,
-                       "contenders": [{"label": c.label, "threads": c.threads, "device": c.device_name,
+            json.dump({"info": info, "cases": cases,
+                       "contenders": [{"label": c.label, "threads": c.threads, "glnn_device": c.glnn_device,
+                                       "device": c.device_name,
                                        "results": {k: {str(r): v for r, v in res.items()}
                                                    for k, res in c.results.items()},
                                        "errors": c.errors} for c in everyone]}, f, indent=1)
