@@ -2,13 +2,14 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+PEERS_BUILD ?= build-peers
 PYTHON ?= /usr/bin/python3
 JOBS ?= $(shell nproc)
 # Seconds each libFuzzer harness runs in `make test` (tests/fuzz; `make fuzz FUZZ_SECONDS=600` for long runs).
 FUZZ_SECONDS ?= 20
 export MESA_GLES_VERSION_OVERRIDE ?= 3.1
 
-.PHONY: all deps build demo test test-asan test-fuzz fuzz clean
+.PHONY: all deps build demo test test-asan test-fuzz fuzz bench-peers clean
 
 all: build
 
@@ -63,5 +64,12 @@ test-fuzz: deps
 
 fuzz: test-fuzz
 
+# The CPU peers of issue 14 (XNNPACK, OpenCV DNN from Debian) for glnn's benchmark layers, only when asked: a
+# CMake project of its own (bench/peers) with its own package list; then bench/peers/compare.py.
+bench-peers:
+	@./bench/peers/install-deps.sh
+	cmake -S bench/peers -B $(PEERS_BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(PEERS_BUILD) -j $(JOBS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(PEERS_BUILD)
