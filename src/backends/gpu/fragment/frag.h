@@ -103,6 +103,15 @@ struct glnn_sampler_tap;
 glnn_status glnn_frag_taps_create(const glnn_gpu *gpu, const struct glnn_sampler_tap *tx, int64_t nx,
                                   const struct glnn_sampler_tap *ty, int64_t ny, int64_t in_w, int64_t in_h,
                                   GLuint *texture, int64_t *width, const char *what, glnn_error *err);
+/* A resampling op's preparation: a new state in *state, its taps texture (tx NULL: none, nearest sampling) and
+ * its program `shader` with `defines`. */
+glnn_status glnn_frag_taps_prepare(glnn_gpu *gpu, const struct glnn_sampler_tap *tx, int64_t nx,
+                                   const struct glnn_sampler_tap *ty, int64_t ny, int64_t in_w, int64_t in_h,
+                                   glnn_shader shader, const char *defines, void **state, const char *what,
+                                   glnn_error *err);
+/* Binds the taps texture as u_taps (texture unit 1) with u_taps_scale; without taps, `fallback` (unread: the
+ * unit must hold a valid texture). */
+void glnn_frag_taps_bind(GLuint prog, const glnn_frag_taps_state *st, GLuint fallback);
 /* An RGBA8 texture of width × height texels from `texels` (NULL: zeros). */
 glnn_status glnn_frag_texture_create(int64_t width, int64_t height, const uint8_t *texels, GLuint *out,
                                      const char *what, glnn_error *err);

@@ -9,18 +9,12 @@
 static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, glnn_error *err) {
     const glnn_image_sampler_params *p = &glnn_image_sampler_of(op)->p;
     const glnn_image_sampler_prep *sm = glnn_image_sampler_prep_of(op);
-    glnn_gpu *gpu = glnn_gpu_of(ctx);
     GLNN_OP_WHAT(op, ": prepare");
-    glnn_frag_taps_state *st = calloc(1, sizeof *st);
-    *state = st;
-    if (!st) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    glnn_status s = glnn_frag_taps_create(gpu, sm->tx, p->output_width, sm->ty, p->output_height, sm->in_shape.w,
-                                          sm->in_shape.h, &st->taps, &st->taps_width, what, err);
     char defines[64];
     snprintf(defines, sizeof defines, "#define LINEAR %d\n#define ROTATION %d\n", p->linear_interp ? 1 : 0,
              p->rotation);
-    if (s == GLNN_OK) s = glnn_frag_program(gpu, GLNN_SHADER_FRAG_IMAGE_SAMPLER, defines, &st->program, err);
-    return s;
+    return glnn_frag_taps_prepare(glnn_gpu_of(ctx), sm->tx, p->output_width, sm->ty, p->output_height, sm->in_shape.w,
+                                  sm->in_shape.h, GLNN_SHADER_FRAG_IMAGE_SAMPLER, defines, state, what, err);
 }
 
 static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
@@ -34,8 +28,7 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     glnn_status s = glnn_frag_begin(gpu, prog, inputs[0], output, &in, &out, what, err);
     if (s != GLNN_OK) return s;
     glUniform2f(glGetUniformLocation(prog, "u_in"), (float)sm->in_shape.w, (float)sm->in_shape.h);
-    glUniform2f(glGetUniformLocation(prog, "u_taps_scale"), 1.0f / (float)st->taps_width, 0.25f);
-    glnn_frag_bind_texture(prog, "u_taps", 1, st->taps);
+    glnn_frag_taps_bind(prog, st, 0);
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }
 

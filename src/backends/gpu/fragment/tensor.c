@@ -196,6 +196,23 @@ glnn_status glnn_frag_taps_create(const glnn_gpu *gpu, const glnn_sampler_tap *t
     return s;
 }
 
+glnn_status glnn_frag_taps_prepare(glnn_gpu *gpu, const glnn_sampler_tap *tx, int64_t nx, const glnn_sampler_tap *ty,
+                                   int64_t ny, int64_t in_w, int64_t in_h, glnn_shader shader, const char *defines,
+                                   void **state, const char *what, glnn_error *err) {
+    glnn_frag_taps_state *st = calloc(1, sizeof *st);
+    *state = st;
+    if (!st) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
+    glnn_status s =
+        tx ? glnn_frag_taps_create(gpu, tx, nx, ty, ny, in_w, in_h, &st->taps, &st->taps_width, what, err) : GLNN_OK;
+    if (s == GLNN_OK) s = glnn_frag_program(gpu, shader, defines, &st->program, err);
+    return s;
+}
+
+void glnn_frag_taps_bind(GLuint prog, const glnn_frag_taps_state *st, GLuint fallback) {
+    if (st->taps) glUniform2f(glGetUniformLocation(prog, "u_taps_scale"), 1.0f / (float)st->taps_width, 0.25f);
+    glnn_frag_bind_texture(prog, "u_taps", 1, st->taps ? st->taps : fallback);
+}
+
 glnn_status glnn_frag_weights_layout(const glnn_gpu *gpu, int64_t blocks, int64_t groups, glnn_frag_weights *out,
                                      const char *what, glnn_error *err) {
     const int64_t max = gpu->frag->max_size, texels = 4 * groups, per_row = (max < 4096 ? max : 4096) / 4 * 4;

@@ -8,20 +8,10 @@
 
 static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, glnn_error *err) {
     const glnn_upsampling2d_prep *pp = glnn_upsampling2d_prep_of(op);
-    glnn_gpu *gpu = glnn_gpu_of(ctx);
     GLNN_OP_WHAT(op, ": prepare");
-    glnn_frag_taps_state *st = calloc(1, sizeof *st);
-    *state = st;
-    if (!st) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
-    const bool bilinear = pp->tx != NULL;
-    glnn_status s = bilinear
-                        ? glnn_frag_taps_create(gpu, pp->tx, op->out_shape.w, pp->ty, op->out_shape.h, pp->in_shape.w,
-                                                pp->in_shape.h, &st->taps, &st->taps_width, what, err)
-                        : GLNN_OK;
-    if (s == GLNN_OK)
-        s = glnn_frag_program(gpu, GLNN_SHADER_FRAG_UPSAMPLING2D,
-                              bilinear ? "#define BILINEAR 1\n" : "#define BILINEAR 0\n", &st->program, err);
-    return s;
+    return glnn_frag_taps_prepare(glnn_gpu_of(ctx), pp->tx, op->out_shape.w, pp->ty, op->out_shape.h, pp->in_shape.w,
+                                  pp->in_shape.h, GLNN_SHADER_FRAG_UPSAMPLING2D,
+                                  pp->tx ? "#define BILINEAR 1\n" : "#define BILINEAR 0\n", state, what, err);
 }
 
 static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
@@ -35,12 +25,7 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     if (s != GLNN_OK) return s;
     glnn_frag_set_layout(prog, "u_out", &out);
     glUniform1f(glGetUniformLocation(prog, "u_factor"), (float)glnn_upsampling2d_of(op)->p.factor);
-    if (st->taps) {
-        glUniform2f(glGetUniformLocation(prog, "u_taps_scale"), 1.0f / (float)st->taps_width, 0.25f);
-        glnn_frag_bind_texture(prog, "u_taps", 1, st->taps);
-    } else {
-        glnn_frag_bind_texture(prog, "u_taps", 1, inputs[0]->texture); /* unread; the unit holds a valid texture */
-    }
+    glnn_frag_taps_bind(prog, st, inputs[0]->texture);
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }
 
