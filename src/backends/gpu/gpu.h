@@ -115,6 +115,8 @@ void glnn_gpu_bind_view(int unit, GLuint texture);
  * are skipped), then the state itself. */
 void glnn_gpu_free_state(glnn_context *ctx, void *state, const GLuint *buffers, int n_buffers, const GLuint *textures,
                          int n_textures);
+/* Frees a state that holds no GL object of its own (programs belong to the device): an op's `release`. */
+void glnn_gpu_release_state(glnn_context *ctx, void *state);
 
 /* Buffers */
 glnn_status glnn_gpu_buffer_create(int64_t size, const void *data, GLuint *out, const char *what, glnn_error *err);

@@ -308,6 +308,11 @@ void glnn_gpu_free_state(glnn_context *ctx, void *state, const GLuint *buffers, 
     free(state);
 }
 
+void glnn_gpu_release_state(glnn_context *ctx, void *state) {
+    (void)ctx;
+    free(state);
+}
+
 void glnn_gpu_buffer_free(GLuint buffer) {
     if (buffer) glDeleteBuffers(1, &buffer);
 }

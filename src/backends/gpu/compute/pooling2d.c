@@ -37,11 +37,6 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
     return GLNN_OK;
 }
 
-static void release(glnn_context *ctx, void *state) {
-    (void)ctx;
-    free(state);
-}
-
 static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
                        glnn_tensor *output, glnn_error *err) {
     const glnn_pooling2d_prep *pp = glnn_pooling2d_prep_of(op);
@@ -61,4 +56,4 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
                              what, err);
 }
 
-const glnn_op_impl glnn_compute_pooling2d = {.prepare = prepare, .run = run, .release = release};
+const glnn_op_impl glnn_compute_pooling2d = {.prepare = prepare, .run = run, .release = glnn_gpu_release_state};

@@ -18,11 +18,6 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
     return glnn_frag_program(glnn_gpu_of(ctx), GLNN_SHADER_FRAG_POOLING2D, defines, prog, err);
 }
 
-static void release(glnn_context *ctx, void *state) {
-    (void)ctx;
-    free(state);
-}
-
 static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const glnn_tensor *const *inputs,
                        glnn_tensor *output, glnn_error *err) {
     const glnn_pooling2d *pl = glnn_pooling2d_of(op);
@@ -40,4 +35,4 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }
 
-const glnn_op_impl glnn_fragment_pooling2d = {.prepare = prepare, .run = run, .release = release};
+const glnn_op_impl glnn_fragment_pooling2d = {.prepare = prepare, .run = run, .release = glnn_gpu_release_state};

@@ -7,6 +7,13 @@
 // Exactness (prelude.glsl): every accumulator and everything feeding it is `precise`, and each output value sums
 // its terms in the reference order ky, kx, ci (gemm_fma alone fuses its multiply-adds).
 
+// CH3(s) is s, the multiply-add of an input quad's fourth channel, except for an image, whose fourth channel is 0.
+#if IMAGE
+#define CH3(s)
+#else
+#define CH3(s) s
+#endif
+
 // Unrolling by the preprocessor: a constant-trip loop in GLSL may stay a loop, and then arrays indexed by
 // its counter (the accumulators) are no longer registers.  Token pasting is not allowed in GLSL ES, so
 // each counter has its own chain.

@@ -127,7 +127,6 @@ void main() {
     // cached quads g, then their channels j).
 #define TAP(kx) ((ky * KSIZE + kx) * TAP_TEXELS)
 #if MODE == 0
-#if IMAGE
 #define MAC_G(gg)                                                                                                \
     {                                                                                                            \
         const int g = gg;                                                                                        \
@@ -135,18 +134,8 @@ void main() {
         acc[p * QQ + q] += w[TAP(kx) + (g * 4) * QQ + q] * x.x;                                                  \
         acc[p * QQ + q] += w[TAP(kx) + (g * 4 + 1) * QQ + q] * x.y;                                              \
         acc[p * QQ + q] += w[TAP(kx) + (g * 4 + 2) * QQ + q] * x.z;                                              \
+        CH3(acc[p * QQ + q] += w[TAP(kx) + (g * 4 + 3) * QQ + q] * x.w;)                                         \
     }
-#else
-#define MAC_G(gg)                                                                                                \
-    {                                                                                                            \
-        const int g = gg;                                                                                        \
-        vec4 x = col[g * NCOLS + p * STRIDE + kx];                                                               \
-        acc[p * QQ + q] += w[TAP(kx) + (g * 4) * QQ + q] * x.x;                                                  \
-        acc[p * QQ + q] += w[TAP(kx) + (g * 4 + 1) * QQ + q] * x.y;                                              \
-        acc[p * QQ + q] += w[TAP(kx) + (g * 4 + 2) * QQ + q] * x.z;                                              \
-        acc[p * QQ + q] += w[TAP(kx) + (g * 4 + 3) * QQ + q] * x.w;                                              \
-    }
-#endif
 #define MAC_QP FOR_G(MAC_G)
 #elif MODE == 1
 #define MAC_QP                                                                                                   \

@@ -44,32 +44,19 @@ void main() {
     FOR_P(ORIGIN)
 
     // Multiply-adds of input quad v[] (channel j of each pixel's quad times the texel of output quad q).
-#if IMAGE
 #define MAC_P(p)                                                                                                 \
     acc[p * QQ + q] += w0 * v[p].x;                                                                              \
     acc[p * QQ + q] += w1 * v[p].y;                                                                              \
-    acc[p * QQ + q] += w2 * v[p].z;
+    acc[p * QQ + q] += w2 * v[p].z;                                                                              \
+    CH3(acc[p * QQ + q] += w3 * v[p].w;)
 #define MAC_Q(qq)                                                                                                \
     {                                                                                                            \
         const int q = qq;                                                                                        \
         vec4 w0 = texelFetch(u_weights, wb + q), w1 = texelFetch(u_weights, wb + QQ + q),                        \
              w2 = texelFetch(u_weights, wb + 2 * QQ + q);                                                        \
+        CH3(vec4 w3 = texelFetch(u_weights, wb + 3 * QQ + q);)                                                   \
         FOR_P(MAC_P)                                                                                             \
     }
-#else
-#define MAC_P(p)                                                                                                 \
-    acc[p * QQ + q] += w0 * v[p].x;                                                                              \
-    acc[p * QQ + q] += w1 * v[p].y;                                                                              \
-    acc[p * QQ + q] += w2 * v[p].z;                                                                              \
-    acc[p * QQ + q] += w3 * v[p].w;
-#define MAC_Q(qq)                                                                                                \
-    {                                                                                                            \
-        const int q = qq;                                                                                        \
-        vec4 w0 = texelFetch(u_weights, wb + q), w1 = texelFetch(u_weights, wb + QQ + q),                        \
-             w2 = texelFetch(u_weights, wb + 2 * QQ + q), w3 = texelFetch(u_weights, wb + 3 * QQ + q);           \
-        FOR_P(MAC_P)                                                                                             \
-    }
-#endif
 
     int wb = block * u_ksize * u_ksize * u_cg_quads * 4 * QQ;
     for (int ky = 0; ky < u_ksize; ky++) {
