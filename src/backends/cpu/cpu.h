@@ -56,16 +56,21 @@ typedef enum glnn_cpu_isa {
     GLNN_CPU_ISA_C = 0,     /* portable C, any CPU */
     GLNN_CPU_ISA_AVX2,      /* x86-64 AVX2 + FMA */
     GLNN_CPU_ISA_AVX512,    /* x86-64 AVX-512 F, BW, DQ, VL and VNNI */
+    GLNN_CPU_ISA_NEON,      /* AArch64 Advanced SIMD */
+    GLNN_CPU_ISA_NEONDOT,   /* AArch64 Advanced SIMD with the dot-product extension (ARMv8.2 DotProd) */
     GLNN_CPU_ISA_COUNT
 } glnn_cpu_isa;
 
-/* Feature bits found by the probe (CPUID and XGETBV on x86-64; 0 elsewhere for now). */
+/* Feature bits found by the probe (CPUID and XGETBV on x86-64; getauxval(AT_HWCAP) on AArch64 Linux, Advanced SIMD
+ * alone on other AArch64 systems; 0 elsewhere). */
 enum {
     GLNN_CPU_HAS_AVX2 = 1u << 0,   /* with FMA, and the OS saving YMM state */
     GLNN_CPU_HAS_AVX512 = 1u << 1, /* F, BW, DQ, VL, and the OS saving ZMM state */
     GLNN_CPU_HAS_AVX512VNNI = 1u << 2,
     GLNN_CPU_HAS_AVXVNNI = 1u << 3,
     GLNN_CPU_HAS_AMX_INT8 = 1u << 4,
+    GLNN_CPU_HAS_NEON = 1u << 5,    /* AArch64 Advanced SIMD (HWCAP_ASIMD) */
+    GLNN_CPU_HAS_DOTPROD = 1u << 6, /* AArch64 SDOT/UDOT (HWCAP_ASIMDDP) */
 };
 
 /* The probed feature bits; probed once, thread-safe (the only global state of the back end). */
@@ -74,7 +79,7 @@ unsigned glnn_cpu_features(void);
 bool glnn_cpu_isa_supported(glnn_cpu_isa isa);
 /* The best supported ISA. */
 glnn_cpu_isa glnn_cpu_isa_best(void);
-/* "c", "avx2", "avx512"; "auto" for GLNN_CPU_ISA_AUTO; NULL when out of range. */
+/* "c", "avx2", "avx512", "neon", "neondot"; "auto" for GLNN_CPU_ISA_AUTO; NULL when out of range. */
 const char *glnn_cpu_isa_name(glnn_cpu_isa isa);
 /* Parses a name as above (case-insensitive); an unknown or unsupported ISA is an error naming it. */
 glnn_status glnn_cpu_isa_parse(const char *name, glnn_cpu_isa *out, glnn_error *err);
