@@ -2,9 +2,22 @@
  * opens, so "auto" is the fast CPU back end and "gpu", "software" or an index is an error naming the build option. */
 #include "backends/no_gpu.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 glnn_status glnn_gpu_create(const char *device, const char *path, glnn_gpu **out, glnn_error *err) {
     (void)path;
     *out = NULL;
+    /* Names the GPU build would not know either are the same error as there (backends/gpu/context.c). */
+    char *end;
+    const long index = strtol(device, &end, 10);
+    const bool known = strcmp(device, "auto") == 0 || strcmp(device, "gpu") == 0 || strcmp(device, "software") == 0 ||
+                       (*device != '\0' && *end == '\0' && index >= 0);
+    if (!known)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT,
+                         "create context: unknown device '%s'; use 'auto', 'cpu', 'reference', 'gpu', 'software' or "
+                         "an EGL device index",
+                         device);
     return glnn_fail(err, GLNN_ERR_NOT_FOUND,
                      "device '%s': this glnn was built without the GPU back ends (GLNN_GPU=OFF); use cpu or reference",
                      device);
