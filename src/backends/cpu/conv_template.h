@@ -6,6 +6,10 @@
  *   CONV_HAS_INT        1 when it has the integer (VNNI) kernels
  *   types VI (int32 lanes), VF (float lanes) and the inline functions used below (vi_*, vf_*,
  *   q_store_centered, stage_expand_int).
+ * and may define
+ *   CONV_INT_SIGNED     1 when vi_dot takes the input bytes as signed x − 128 (NEON's sdot): ROWS_COPY rows are
+ *                       staged with stage_copy_signed (kernels.h, glnn_cpu_kernels.int_signed)
+ *   CONV_REGS32         1 for the wide register tiles of ISAs with 32 vector registers (default: VL == 16)
  *
  * Register tiles: M output pixels (along x) × NV blocks of VL output channels, accumulated over k-steps (one
  * input quad for the integer kernels, one input channel for the float ones) in registers; the epilogue
@@ -13,6 +17,13 @@
 #include "backends/cpu/kernels.h"
 
 #include <string.h>
+
+#ifndef CONV_INT_SIGNED
+#define CONV_INT_SIGNED 0
+#endif
+#ifndef CONV_REGS32
+#define CONV_REGS32 (VL == 16)
+#endif
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -111,10 +122,14 @@ static void stage_row(const glnn_cpu_conv2d_plan *p, const uint8_t *in, int64_t 
     /* Input columns that land in the staged row: [−left, px − left) ∩ [0, W). */
     const int64_t x_end = px - left < W ? px - left : W;
     switch (p->rows) {
-    case ROWS_COPY: {
+    case ROWS_COPY: { /* CONV_INT only */
+#if CONV_INT_SIGNED
+        stage_copy_signed(dst, src, (size_t)(left * C), (size_t)(x_end * C), p->row_bytes);
+#else
         memset(dst, 0, (size_t)(left * C));
         memcpy(dst + left * C, src, (size_t)(x_end * C));
         memset(dst + (left + x_end) * C, 0, p->row_bytes - (size_t)((left + x_end) * C));
+#endif
         break;
     }
     case ROWS_FLOAT: {
@@ -356,7 +371,7 @@ INT_TILE(int_tile_3_1_1_1, 3, 1, REP1, 1)
         }                                                                                                              \
     }
 
-#if VL == 16
+#if CONV_REGS32
 FLOAT_TILE(float_tile_2_m_0, 2, REP12, 0)
 FLOAT_TILE(float_tile_1_m_0, 1, REP14, 0)
 FLOAT_TILE(float_tile_1_m_1, 1, REP14, 1)
@@ -486,7 +501,7 @@ FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
 #define REP3(X) X(0) X(1) X(2)
 #define REP10(X) REP8(X) X(8) X(9)
 #define REP17(X) REP14(X) X(14) X(15) X(16)
-#if VL == 16
+#if CONV_REGS32
 DW3_TILE(dw3_s1_full, 1, REP8, REP10)
 DW3_TILE(dw3_s2_full, 2, REP8, REP17)
 #else
@@ -496,7 +511,7 @@ DW3_TILE(dw3_s2_full, 2, REP4, REP9)
 DW3_TILE(dw3_s1_one, 1, REP1, REP3)
 DW3_TILE(dw3_s2_one, 2, REP1, REP3)
 
-#if VL == 16
+#if CONV_REGS32
 DW_TILE(dw_tile_full, REP8)
 #define DW_M 8
 #else
