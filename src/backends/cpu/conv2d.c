@@ -1,12 +1,20 @@
 /* Conv2D on the fast CPU back end: the plan (arithmetic, blocking, weight packing) and the run (work items
  * over the pool).  The kernels are in kernels_<isa>.c; cpu.h explains the arithmetic and its bounds. */
+#define _GNU_SOURCE /* syscall */
 #include "backends/cpu/kernels.h"
 #include "ops/conv2d.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#define GLNN_AMX_LINUX 1
+#endif
 
 /* Expected share of bytes flipped by the weight planes that a plan accepts, and the largest difference from
  * the reference before quantization, in LSB at the activation's steepest slope, that keeps every output
@@ -40,6 +48,29 @@ static double act_scale(glnn_activation a) {
     case GLNN_ACTIVATION_SIGMOID_LIKE: return 255.0 * 0.05;
     default: return 255.0;
     }
+}
+
+/* Linux hands AMX tile data to a process that asks for it (arch_prctl ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA);
+ * asked once, the answer cached in one atomic word (0: not asked yet, 1: granted, 2: refused). */
+static bool amx_granted(void) {
+#if GLNN_AMX_LINUX
+    static atomic_int state;
+    int v = atomic_load_explicit(&state, memory_order_acquire);
+    if (v == 0) {
+        v = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0 ? 1 : 2;
+        atomic_store_explicit(&state, v, memory_order_release); /* a race only asks twice, with the same answer */
+    }
+    return v == 1;
+#else
+    return false;
+#endif
+}
+
+bool glnn_cpu_amx_available(void) {
+    const char *e = getenv("GLNN_CPU_AMX");
+    if (e && strcmp(e, "0") == 0) return false;
+    return (glnn_cpu_features() & GLNN_CPU_HAS_AMX_INT8) && glnn_cpu_isa_supported(GLNN_CPU_ISA_AVX512) &&
+           amx_granted();
 }
 
 static void *aligned(size_t bytes) {
@@ -85,7 +116,8 @@ static double int_bound(const glnn_conv2d *c, int planes, double *flip) {
         const double sc = wmax > 0 ? wmax / lim : 1.0;
         double e1 = 0, e2 = 0;
         for (int i = 0; i < n; i++) {
-            double w = glnn_conv2d_prep_of(&c->base)->weights[(int64_t)i * cout + co], e = fabs(w - sc * nearbyint(w / sc));
+            double w = glnn_conv2d_prep_of(&c->base)->weights[(int64_t)i * cout + co],
+                   e = fabs(w - sc * nearbyint(w / sc));
             e1 += e;
             e2 += e * e;
         }
@@ -273,8 +305,39 @@ static glnn_status layout(glnn_cpu_conv2d_plan *p, glnn_error *err) {
     return GLNN_OK;
 }
 
+/* AMX tiles for the integer sums (kernels.h): layers whose 16-channel blocks each read one group (the broadcast
+ * source, images included).  A straight from the rows when a tap of a group is 32 or 64·n bytes, else from im2col
+ * rows of at most 1 KiB; anything else keeps the VNNI tiles.  The sums are the VNNI tiles' sums, exactly. */
+static void plan_amx(glnn_cpu_conv2d_plan *p) {
+    if (p->method != CONV_INT || p->source != SRC_BROADCAST || p->kern->isa != GLNN_CPU_ISA_AVX512 || p->lanes != 16)
+        return;
+    int kc, kpad = 0, chunks;
+    if (!p->image && p->cg % 32 == 0) {
+        kc = p->cg % 64 == 0 ? 64 : 32;
+        chunks = p->k * p->k * (p->cg / kc);
+    } else {
+        /* im2col: per kernel row the bytes of its steps (an image row's 3k bytes and the zeros after them), or
+         * per tap the group's Cg bytes; each copied by one masked load of at most 64 bytes. */
+        const int piece = p->image ? 4 * p->steps : p->cg;
+        const int64_t window = p->image ? (int64_t)p->k * piece : (int64_t)p->k * p->k * piece;
+        if (piece > 64 || window > 1024 || (!p->image && p->k * p->k > 64)) return;
+        kpad = (int)((window + 63) / 64 * 64);
+        kc = 64;
+        chunks = kpad / 64;
+    }
+    p->amx = true;
+    p->amx_m = p->wo < 16 ? (int)p->wo : 16;
+    p->amx_kc = kc;
+    p->amx_kpad = kpad;
+    p->amx_chunks = chunks;
+    /* After the row ring: the sums of six tiles (16 pixels × 16 lanes each, six slots per pixel as the VNNI tiles
+     * keep them), im2col rows, the tile configuration. */
+    p->amx_scratch = (p->scratch_bytes + 63) & ~(size_t)63;
+    p->scratch_bytes = p->amx_scratch + 6 * 16 * 64 + (size_t)16 * kpad + 64;
+}
+
 static glnn_status make_plan(const glnn_conv2d *c, const glnn_cpu_kernels *kern, glnn_cpu_precision want,
-                             glnn_cpu_conv2d_plan **out, glnn_error *err) {
+                             bool allow_amx, glnn_cpu_conv2d_plan **out, glnn_error *err) {
     glnn_cpu_conv2d_plan *p = calloc(1, sizeof *p);
     if (!p) return glnn_fail(err, GLNN_ERR_MEMORY, "CPU Conv2D '%s': out of memory", c->base.name);
     snprintf(p->name, sizeof p->name, "%s", c->base.name);
@@ -337,6 +400,7 @@ static glnn_status make_plan(const glnn_conv2d *c, const glnn_cpu_kernels *kern,
         glnn_cpu_conv2d_plan_free(p);
         return s;
     }
+    if (allow_amx && glnn_cpu_amx_available()) plan_amx(p);
 
     const size_t nbl = (size_t)p->nb * p->lanes;
     bool ok = true;
@@ -358,7 +422,9 @@ static glnn_status make_plan(const glnn_conv2d *c, const glnn_cpu_kernels *kern,
         if (ok) memcpy(p->weights, glnn_conv2d_prep_of(&c->base)->weights, n * sizeof(float));
     } else {
         const size_t per = p->method == CONV_INT ? (size_t)p->planes * p->lanes * 4 : (size_t)p->lanes * sizeof(float);
-        p->wpack = aligned((size_t)p->nb * p->k * p->steps * per);
+        /* AMX B tiles of im2col chunks read up to 16 quads past a block's last one (times zeros of A). */
+        const size_t slack = p->amx ? (size_t)16 * p->planes * 64 : 0;
+        p->wpack = aligned((size_t)p->nb * p->k * p->steps * per + slack);
         p->scale = aligned((size_t)(p->method == CONV_INT ? p->planes : 1) * nbl * sizeof(float));
         p->zero_row = aligned(p->row_bytes);
         ok = ok && p->wpack && p->scale && p->zero_row;
@@ -380,6 +446,11 @@ static glnn_status make_plan(const glnn_conv2d *c, const glnn_cpu_kernels *kern,
     static const char *const rows[] = {"direct", "copy", "expanded", "float"};
     if (p->method == CONV_EXACT)
         snprintf(p->desc, sizeof p->desc, "%s exact", glnn_cpu_isa_name(kern->isa));
+    else if (p->amx)
+        snprintf(p->desc, sizeof p->desc, "%s %s%d amx %s rows-%s M%d K%d%s bound %.3f LSB flips %.1e",
+                 glnn_cpu_isa_name(kern->isa), methods[p->method], 8 * p->planes, sources[p->source], rows[p->rows],
+                 p->amx_m, p->amx_kpad ? p->amx_kpad : p->amx_kc, p->amx_kpad ? " im2col" : "", p->bound_lsb,
+                 p->flip_share);
     else
         snprintf(p->desc, sizeof p->desc, "%s %s%d %s rows-%s NV%d M%d bound %.3f LSB flips %.1e",
                  glnn_cpu_isa_name(kern->isa), methods[p->method], p->method == CONV_INT ? 8 * p->planes : 32,
@@ -388,8 +459,10 @@ static glnn_status make_plan(const glnn_conv2d *c, const glnn_cpu_kernels *kern,
     return GLNN_OK;
 }
 
-glnn_status glnn_cpu_conv2d_plan_create_ex(const glnn_conv2d *c, glnn_cpu_isa isa, glnn_cpu_precision precision,
-                                           glnn_cpu_conv2d_plan **out, glnn_error *err) {
+glnn_status glnn_cpu_conv2d_plan_create_opts(const glnn_conv2d *c, glnn_cpu_isa isa,
+                                             const glnn_cpu_conv2d_options *options, glnn_cpu_conv2d_plan **out,
+                                             glnn_error *err) {
+    const glnn_cpu_precision precision = options ? options->precision : GLNN_CPU_PRECISION_AUTO;
     if (!c || !out) return glnn_fail(err, GLNN_ERR_ARGUMENT, "CPU Conv2D plan: no operation or output handle");
     if (!c->base.prep || !glnn_conv2d_prep_of(&c->base)->weights || !glnn_conv2d_prep_of(&c->base)->bias)
         return glnn_fail(err, GLNN_ERR_STATE, "CPU Conv2D plan of '%s': the operation is not prepared", c->base.name);
@@ -407,7 +480,13 @@ glnn_status glnn_cpu_conv2d_plan_create_ex(const glnn_conv2d *c, glnn_cpu_isa is
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "CPU Conv2D plan of '%s': unknown precision %d", c->base.name,
                          (int)precision);
     }
-    return make_plan(c, glnn_cpu_kernels_for(isa), precision, out, err);
+    return make_plan(c, glnn_cpu_kernels_for(isa), precision, !(options && options->no_amx), out, err);
+}
+
+glnn_status glnn_cpu_conv2d_plan_create_ex(const glnn_conv2d *c, glnn_cpu_isa isa, glnn_cpu_precision precision,
+                                           glnn_cpu_conv2d_plan **out, glnn_error *err) {
+    const glnn_cpu_conv2d_options o = {precision, false};
+    return glnn_cpu_conv2d_plan_create_opts(c, isa, &o, out, err);
 }
 
 glnn_status glnn_cpu_conv2d_plan_create(const glnn_conv2d *c, glnn_cpu_isa isa, glnn_cpu_conv2d_plan **out,
@@ -417,6 +496,10 @@ glnn_status glnn_cpu_conv2d_plan_create(const glnn_conv2d *c, glnn_cpu_isa isa, 
 
 glnn_cpu_precision glnn_cpu_conv2d_plan_precision(const glnn_cpu_conv2d_plan *p) {
     return p ? p->precision : GLNN_CPU_PRECISION_AUTO;
+}
+
+bool glnn_cpu_conv2d_plan_amx(const glnn_cpu_conv2d_plan *p) {
+    return p && p->amx;
 }
 
 glnn_cpu_isa glnn_cpu_conv2d_plan_isa(const glnn_cpu_conv2d_plan *p) {

@@ -27,7 +27,11 @@
  * op by op, 99.99 % on random layers, int16 on the benchmark's layers, int24 on the dog classifier's (its
  * weights reach 45: int16 would flip 0.3 % of its bytes).
  *
- * Instruction sets (one binary): x86-64 AVX-512 (F, BW, DQ, VL and VNNI), x86-64 AVX2 + FMA, portable C.
+ * Instruction sets (one binary): x86-64 AVX-512 (F, BW, DQ, VL and VNNI), x86-64 AVX2 + FMA, portable C.  Where
+ * the processor also has AMX-INT8 (and Linux grants the tile data, glnn_cpu_amx_available), the AVX-512 plans
+ * of layers whose channel blocks each read one group (dense, 1×1, image input, groups of 16·n outputs) compute
+ * their integer plane sums as AMX tile products (tdpbusd) instead of vpdpbusd: the same exact sums, the same
+ * epilogue, the same bytes (tests/test_cpu_kernels.c compares each such plan with its VNNI twin).
  * Each ISA's kernels live in their own file compiled with that ISA's flags (kernels_<isa>.c: vector layer
  * and ISA-only kernels, then the shared templates conv_template.h and ops_template.h) and export one
  * glnn_cpu_kernels table (kernels.h); a plan takes the table of the ISA asked for, or the best one present.
@@ -126,6 +130,17 @@ glnn_status glnn_cpu_conv2d_plan_create(const struct glnn_conv2d *c, glnn_cpu_is
  * glnn_cpu_conv2d_plan_precision tells which was taken. */
 glnn_status glnn_cpu_conv2d_plan_create_ex(const struct glnn_conv2d *c, glnn_cpu_isa isa, glnn_cpu_precision precision,
                                            glnn_cpu_conv2d_plan **out, glnn_error *err);
+/* Tests and benchmarks: the arithmetic as above, and whether the integer sums may be computed by AMX tiles. */
+typedef struct glnn_cpu_conv2d_options {
+    glnn_cpu_precision precision;
+    bool no_amx; /* VNNI tiles where AMX tiles would be taken */
+} glnn_cpu_conv2d_options;
+glnn_status glnn_cpu_conv2d_plan_create_opts(const struct glnn_conv2d *c, glnn_cpu_isa isa,
+                                             const glnn_cpu_conv2d_options *options, glnn_cpu_conv2d_plan **out,
+                                             glnn_error *err);
+/* Whether AMX-INT8 tiles serve this process: the CPU and the OS have them, Linux granted the tile data
+ * (asked once, thread-safe), and the environment variable GLNN_CPU_AMX is not "0" (read every time). */
+bool glnn_cpu_amx_available(void);
 /* Computes the Conv2D: `in` H×W×Cin bytes (an image H×W×3 for the image kind), `residual` the
  * Ho×Wo×Cout bytes of input #1 when the op was prepared with one (else ignored, may be NULL), `out`
  * Ho×Wo×Cout bytes.  Fails only when the pool's scratch memory cannot grow. */
@@ -134,6 +149,8 @@ glnn_status glnn_cpu_conv2d_plan_run(const glnn_cpu_conv2d_plan *plan, glnn_cpu_
 void glnn_cpu_conv2d_plan_free(glnn_cpu_conv2d_plan *plan);
 glnn_cpu_precision glnn_cpu_conv2d_plan_precision(const glnn_cpu_conv2d_plan *plan);
 glnn_cpu_isa glnn_cpu_conv2d_plan_isa(const glnn_cpu_conv2d_plan *plan);
+/* Whether the plan computes its integer sums with AMX tiles. */
+bool glnn_cpu_conv2d_plan_amx(const glnn_cpu_conv2d_plan *plan);
 /* One line: ISA, arithmetic, source and rows of the kernel, blocking, the bound in LSB and the flip estimate
  * ("avx512 int16 broadcast rows-copy NV2 M6 bound 0.006 LSB flips 6.3e-05"). */
 const char *glnn_cpu_conv2d_plan_describe(const glnn_cpu_conv2d_plan *plan);

@@ -70,8 +70,19 @@ struct glnn_cpu_conv2d_plan {
     float *weights;        /* CONV_EXACT: the op's weights [k][k][Cg][Cout] */
     uint8_t *zero_row;     /* row_bytes of zeros (rows above and below the input) */
     float q_table[256];    /* q/255 as the reference rounds it */
-    double bound_lsb;  /* rigorous bound on |this − reference| before quantization, in LSB at the steepest slope */
-    double flip_share; /* expected share of bytes that differ from the reference because of the weight planes */
+    /* AMX (x86-64 with AMX-INT8, the AVX-512 table; kernels_avx512.c): the same integer plane sums as tile products of
+     * M output pixels × 16 channels per plane and block, the same epilogue, so the same bytes as the VNNI tiles.
+     * A (the tile of input bytes) comes straight from the rows, one chunk per tap and kc bytes of its group
+     * (amx_kpad = 0), or from an im2col row of amx_kpad bytes per pixel (window bytes in wpack's quad order,
+     * zeros after); B from wpack, rows amx_kc / 4 quads apart by planes·64 bytes. */
+    bool amx;
+    int amx_m;          /* output pixels per strip (tile rows): min(16, Wo) */
+    int amx_kc;         /* bytes of A per pixel and chunk (tile colsb) */
+    int amx_chunks;     /* chunks of K per group */
+    int amx_kpad;       /* im2col bytes per pixel, a multiple of 64; 0: A read from the rows */
+    size_t amx_scratch; /* offset of the AMX scratch (sums, im2col rows, tile configuration) in the thread's scratch */
+    double bound_lsb;   /* rigorous bound on |this − reference| before quantization, in LSB at the steepest slope */
+    double flip_share;  /* expected share of bytes that differ from the reference because of the weight planes */
     char desc[160];
 };
 
