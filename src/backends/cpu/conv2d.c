@@ -326,7 +326,10 @@ static void plan_amx(glnn_cpu_conv2d_plan *p) {
         chunks = kpad / 64;
     }
     p->amx = true;
-    p->amx_m = p->wo < 16 ? (int)p->wo : 16;
+    /* Strips as even as the row allows (23 pixels: 12 + 11, not 16 + 7 recomputing 9): a tile product costs by
+     * its rows above eight. */
+    const int64_t strips = (p->wo + 15) / 16;
+    p->amx_m = (int)((p->wo + strips - 1) / strips);
     p->amx_kc = kc;
     p->amx_kpad = kpad;
     p->amx_chunks = chunks;
