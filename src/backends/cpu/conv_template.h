@@ -210,6 +210,7 @@ typedef struct {
 #define COUNT_PIXEL(i) m++;
 
 typedef void (*tile_fn)(const tile_args *);
+typedef void (*row_fn)(const tile_args *, int64_t n, int64_t last);
 
 /* The k-step loops shared by the tiles: kx outer (stride A bytes in a row), j inner (stride B bytes); the
  * weight pointer advances by `wstep` per step.  The body (the macro's arguments) consumes the step. */
@@ -580,6 +581,100 @@ E3_TILE(int_e3_3_s1, 3, 1, REP6, REP8)
 E3_TILE(int_e3_3_s2, 3, 2, REP4, REP9)
 E3_TILE(int_e3_2_s1, 2, 1, REP8, REP10)
 E3_TILE(int_e3_2_s2, 2, 2, REP4, REP9)
+
+/* The expanded 3×3 tiles over a whole output row of one block: the tiles at x = 0, M, 2M, … (n of them) and, when
+ * last ≥ 0, one more at x = last, each followed by its epilogue straight from the accumulators.  One call per row
+ * and block instead of two per tile, no sums through memory; the epilogue's constants are loaded per tile through
+ * a pointer the compiler cannot see through, so that they are not kept in registers across the sums. */
+ALWAYS_INLINE void e3_store_pixel(const glnn_cpu_conv2d_plan *p, VI a0, VI a1, VI a2, const int P, VF s0, VF s1, VF s2,
+                                  VF bias, bool sigmoid, const uint8_t *res, uint8_t *out, int n) {
+    VF v = P > 2 ? vf_fma(vf_from_vi(a2), s2, bias) : bias;
+    v = vf_fma(vf_from_vi(a1), s1, v);
+    v = vf_fma(vf_from_vi(a0), s0, v);
+    if (res) v = vf_fma(vf_from_u8(res, n), vf_set1(p->res_k), v);
+    if (sigmoid) {
+        const VF c1 = vf_clamp_sym(v, 6.375f), c2 = vf_clamp_sym(v, 31.875f);
+        v = vf_fma(c1, vf_set1(2.0f), vf_add(v, c2));
+    }
+    q_store_centered(out, v, n);
+}
+#define E3_EPI(i)                                                                                                      \
+    e3_store_pixel(pe, a0_##i, a1_##i, P_ > 2 ? a2_##i : a0_##i, P_, s0, s1, s2, bias, sigmoid,                        \
+                   res ? res + (x + i) * cout : NULL, out + (x + i) * cout, n0);
+#define E3_ROW(NAME, P, S, REP, M)                                                                                     \
+    static __attribute__((noinline)) void NAME##_row(const tile_args *t, int64_t n, int64_t last) {                    \
+        enum { P_ = P };                                                                                               \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int J = p->steps / 3;                                                                                    \
+        const int64_t pxb = p->px_bytes, cout = p->cout, co0 = (int64_t)t->b * VL;                                     \
+        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
+        const size_t wstep = (size_t)P_ * VL * 4;                                                                      \
+        const uint8_t *wb = (const uint8_t *)p->wpack + (size_t)t->b * 3 * p->steps * wstep;                           \
+        const bool sigmoid = p->act == GLNN_ACTIVATION_SIGMOID_LIKE;                                                   \
+        const uint8_t *res = t->res ? t->res + co0 : NULL;                                                             \
+        uint8_t *out = t->out + co0;                                                                                   \
+        for (int64_t it = 0; it < n || (it == n && last >= 0); it++) {                                                 \
+            const int64_t x = it < n ? it * (M) : last;                                                                \
+            REP(E3_DECL)                                                                                               \
+            if (J == 1) {                                                                                              \
+                E3_ROW_KY(S, REP, 0)                                                                                   \
+                E3_ROW_KY(S, REP, 1)                                                                                   \
+                E3_ROW_KY(S, REP, 2)                                                                                   \
+            } else {                                                                                                   \
+                for (int ky = 0; ky < 3; ky++)                                                                         \
+                    for (int j = 0; j < J; j++) {                                                                      \
+                        const uint8_t *a = t->rows[ky] + x * (S)*pxb + (size_t)j * VL * 4;                             \
+                        const uint8_t *w = wb + ((size_t)ky * p->steps + j) * wstep;                                   \
+                        E3_LOADS_##S(REP) for (int kx = 0; kx < 3; kx++, w += (size_t)J * wstep) {                     \
+                            const VI w0 = vi_loadu(w), w1 = vi_loadu(w + VL * 4);                                      \
+                            const VI w2 = P_ > 2 ? vi_loadu(w + 2 * VL * 4) : vi_zero();                               \
+                            switch (kx) {                                                                              \
+                            case 0: {                                                                                  \
+                                E3_KX(S, 0, REP)                                                                       \
+                                break;                                                                                 \
+                            }                                                                                          \
+                            case 1: {                                                                                  \
+                                E3_KX(S, 1, REP)                                                                       \
+                                break;                                                                                 \
+                            }                                                                                          \
+                            default: {                                                                                 \
+                                E3_KX(S, 2, REP)                                                                       \
+                            }                                                                                          \
+                            }                                                                                          \
+                        }                                                                                              \
+                    }                                                                                                  \
+            }                                                                                                          \
+            const glnn_cpu_conv2d_plan *pe = p;                                                                        \
+            __asm__("" : "+r"(pe));                                                                                    \
+            const int64_t nbl = (int64_t)pe->nb * VL;                                                                  \
+            const VF s0 = vf_loadu(pe->scale + co0), s1 = vf_loadu(pe->scale + nbl + co0);                             \
+            const VF s2 = P_ > 2 ? vf_loadu(pe->scale + 2 * nbl + co0) : vf_zero();                                    \
+            const VF bias = vf_loadu(pe->bias_k + co0);                                                                \
+            REP(E3_EPI)                                                                                                \
+        }                                                                                                              \
+    }
+/* One kernel row of a tile with one quad per pixel (J = 1), unrolled. */
+#define E3_ROW_KY(S, REP, KY)                                                                                          \
+    {                                                                                                                  \
+        const uint8_t *a = t->rows[KY] + x * (S)*pxb;                                                                  \
+        const uint8_t *w = wb + (size_t)(KY)*3 * wstep;                                                                \
+        E3_LOADS_##S(REP) E3_ROW_KX(S, REP, 0) E3_ROW_KX(S, REP, 1) E3_ROW_KX(S, REP, 2)                               \
+    }
+#define E3_ROW_KX(S, REP, KX)                                                                                          \
+    {                                                                                                                  \
+        const VI w0 = vi_loadu(w + (KX)*wstep), w1 = vi_loadu(w + (KX)*wstep + VL * 4);                                \
+        const VI w2 = P_ > 2 ? vi_loadu(w + (KX)*wstep + 2 * VL * 4) : vi_zero();                                      \
+        E3_KX(S, KX, REP)                                                                                              \
+    }
+#define E3_LOADS_1(REP) E3_LOADS_1_##REP
+#define E3_LOADS_2(REP) E3_LOADS_2_##REP
+#define E3_LOADS_1_REP6 REP8(E3_LOAD)
+#define E3_LOADS_1_REP8 REP10(E3_LOAD)
+#define E3_LOADS_2_REP4 REP9(E3_LOAD)
+E3_ROW(int_e3_3_s1, 3, 1, REP6, 6)
+E3_ROW(int_e3_3_s2, 3, 2, REP4, 4)
+E3_ROW(int_e3_2_s1, 2, 1, REP8, 8)
+E3_ROW(int_e3_2_s2, 2, 2, REP4, 4)
 #endif
 
 /* The tile functions for nv blocks (p->nv, or 1 for a last odd block): M pixels, and one pixel. */
@@ -646,6 +741,18 @@ static void ISA_FN(conv2d)(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r
                 const int64_t g = (int64_t)b * p->lanes / p->cout_g;
                 t.gbase = (size_t)(g * p->cg) * (p->method == CONV_FLOAT ? 4 : 1);
             }
+#if CONV_HAS_INT
+            if (p->method == CONV_INT && p->source == SRC_EXPANDED && p->k == 3 && p->s <= 2 && wo >= mfull) {
+                row_fn rowf = p->planes == 2 ? (p->s == 1 ? int_e3_2_s1_row : int_e3_2_s2_row)
+                                             : (p->s == 1 ? int_e3_3_s1_row : int_e3_3_s2_row);
+                t.out = job->out + yo * wo * cout;
+                t.res = job->residual ? job->residual + yo * wo * cout : NULL;
+                const int64_t n = wo / mfull;
+                rowf(&t, n, n * mfull < wo ? wo - mfull : -1);
+                b += nv;
+                continue;
+            }
+#endif
             int64_t x = 0;
             for (; x + mfull <= wo; x += mfull) {
                 t.x = x;
