@@ -300,6 +300,14 @@ static void test_conv_edges(void **state) {
         {5, 1, 8, 8, 8, V, B, false, false, 6, 6, 8, 1},
         {1, 1, 4, 4, 4, V, L, true, true, 3, 3, 8, 1},
         {3, 1, 36, 36, 36, S, L, true, true, 5, 5, 300, 30},
+        /* depthwise 3×3 in chunks of the row (AVX-512): four blocks at once and single blocks after them, chunks
+         * ending in fewer than four pixels, strides, residuals, every activation */
+        {3, 2, 72, 72, 72, S, B, true, true, 9, 50, 8, 1},
+        {3, 1, 64, 64, 64, V, D, true, true, 7, 130, 8, 1},
+        {3, 1, 64, 64, 64, S, L, true, false, 6, 42, 8, 1},
+        {3, 1, 128, 128, 128, S, L, true, true, 5, 45, 8, 1},
+        {3, 2, 64, 64, 64, V, L, true, false, 8, 11, 8, 1},
+        {3, 1, 80, 80, 80, S, D, false, true, 4, 4, 8, 1},
         /* image input */
         {3, 2, 3, 32, 1, V, L, true, false, 17, 19, 8, 1},
         {5, 2, 3, 32, 1, V, L, true, false, 15, 16, 300, 20},

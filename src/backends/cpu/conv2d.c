@@ -302,6 +302,17 @@ static glnn_status layout(glnn_cpu_conv2d_plan *p, glnn_error *err) {
     }
     p->row_bytes = (p->row_bytes + 63) & ~(size_t)63;
     p->scratch_bytes = p->rows == ROWS_DIRECT ? 64 : sizeof(glnn_cpu_row_ring) + 64 + (size_t)p->k * p->row_bytes;
+    if (p->source == SRC_DEPTHWISE && p->k == 3 && p->s <= 2 && p->kern->isa == GLNN_CPU_ISA_AVX512 && p->wo >= 4) {
+        /* Chunks whose three staged rows of every block fit in 32 KiB: (xc − 1)·s + 3 pixels × 64 bytes per block. */
+        const int64_t per_px = (int64_t)3 * p->nb * lanes * 4, in_px = 32768 / per_px;
+        int64_t xc = (in_px - 3) / p->s + 1;
+        xc = xc / 4 * 4;
+        xc = xc < 4 ? 4 : xc > p->wo ? p->wo : xc;
+        p->dw_xc = (int)xc;
+        const size_t ring = (size_t)3 * p->nb * (size_t)(((xc - 1) * p->s + 3) * lanes * 4);
+        const size_t need = sizeof(glnn_cpu_row_ring) + 64 + ring + 64;
+        p->scratch_bytes = need > p->scratch_bytes ? need : p->scratch_bytes;
+    }
     return GLNN_OK;
 }
 

@@ -121,15 +121,25 @@ static void stage_row(const glnn_cpu_conv2d_plan *p, const uint8_t *in, int64_t 
         float *f = (float *)dst;
         if (p->source == SRC_DEPTHWISE) {           /* a plane of VL channels per block, each pixel's bytes read once */
             const size_t plane = (size_t)px_n * VL; /* floats; the tiles use p->row_px · p->px_bytes bytes */
-            for (int64_t q = 0; q < px_n; q++) {
-                const int64_t xi = q - left;
-                const bool inside = xi >= 0 && xi < x_end;
-                for (int b = b0; b < b1; b++) {
-                    const int64_t c0 = (int64_t)b * VL;
-                    const int n = C - c0 < VL ? (int)(C - c0) : VL;
-                    vf_storeu(f + (size_t)(b - b0) * plane + q * VL,
-                              inside ? vf_from_u8(src + xi * C + c0, n) : vf_zero());
+            /* Pixels [lo, hi) of the staged row are input pixels, the others padding.  Plane by plane: one stream of
+             * stores at a time, the full blocks without a mask. */
+            const int64_t lo = left < px_n ? left : px_n, hi = left + x_end < px_n ? left + x_end : px_n;
+            for (int b = b0; b < b1; b++) {
+                float *d = f + (size_t)(b - b0) * plane;
+                const int64_t c0 = (int64_t)b * VL;
+                const int n = C - c0 < VL ? (int)(C - c0) : VL;
+                for (int64_t q = 0; q < lo; q++)
+                    vf_storeu(d + q * VL, vf_zero());
+                const uint8_t *s = src + (lo - left) * C + c0;
+                if (n == VL) {
+                    for (int64_t q = lo; q < hi; q++, s += C)
+                        vf_storeu(d + q * VL, vf_from_u8(s, VL));
+                } else {
+                    for (int64_t q = lo; q < hi; q++, s += C)
+                        vf_storeu(d + q * VL, vf_from_u8(s, n));
                 }
+                for (int64_t q = hi; q < px_n; q++)
+                    vf_storeu(d + q * VL, vf_zero());
             }
             break;
         }
@@ -498,6 +508,79 @@ DW3_TILE(dw3_s1_one, 1, REP1, REP3)
 DW3_TILE(dw3_s2_one, 2, REP1, REP3)
 
 #if VL == 16
+/* Depthwise 3×3, stride 1 or 2, over a whole output row: tiles of 4 pixels × 4 blocks (16 accumulators), the
+ * epilogue straight from them and a pixel's 4·VL bytes stored at once (q_store4_centered where the ISA has it).
+ * rp[ky][j]: kernel row ky of block j (staged planes; the zero row for rows outside the input). */
+ALWAYS_INLINE void dw4_store(const glnn_cpu_conv2d_plan *p, VF v0, VF v1, VF v2, VF v3, bool sigmoid,
+                             const uint8_t *res, uint8_t *out) {
+    if (res) {
+        const VF rk = vf_set1(p->res_k);
+        v0 = vf_fma(vf_from_u8(res, VL), rk, v0), v1 = vf_fma(vf_from_u8(res + VL, VL), rk, v1);
+        v2 = vf_fma(vf_from_u8(res + 2 * VL, VL), rk, v2), v3 = vf_fma(vf_from_u8(res + 3 * VL, VL), rk, v3);
+    }
+    if (sigmoid) {
+        const VF two = vf_set1(2.0f);
+#define DW4_SIG(v) v = vf_fma(vf_clamp_sym(v, 6.375f), two, vf_add(v, vf_clamp_sym(v, 31.875f)));
+        DW4_SIG(v0) DW4_SIG(v1) DW4_SIG(v2) DW4_SIG(v3)
+#undef DW4_SIG
+    }
+#ifdef HAVE_Q_STORE4
+    q_store4_centered(out, v0, v1, v2, v3);
+#else
+    q_store_centered(out, v0, VL), q_store_centered(out + VL, v1, VL);
+    q_store_centered(out + 2 * VL, v2, VL), q_store_centered(out + 3 * VL, v3, VL);
+#endif
+}
+#define DW4_DECL(i) VF d0_##i = bias0, d1_##i = bias1, d2_##i = bias2, d3_##i = bias3;
+#define DW4_LOAD(q) const VF x##q = vf_loadu((const float *)(a + q * pxb));
+#define DW4_KY(J, KY, S, REPX)                                                                                         \
+    {                                                                                                                  \
+        const uint8_t *a = rp[KY][J] + x * (S)*pxb;                                                                    \
+        const float *wk = wv + ((J)*9 + (KY)*3) * VL;                                                                  \
+        const VF w0 = vf_loadu(wk), w1 = vf_loadu(wk + VL), w2 = vf_loadu(wk + 2 * VL);                                \
+        REPX(DW4_LOAD)                                                                                                 \
+        DW4_TAPS_##S(J)                                                                                                \
+    }
+#define DW4_T(J, I, X0, X1, X2)                                                                                        \
+    d##J##_##I = vf_fma(x##X0, w0, d##J##_##I);                                                                        \
+    d##J##_##I = vf_fma(x##X1, w1, d##J##_##I);                                                                        \
+    d##J##_##I = vf_fma(x##X2, w2, d##J##_##I);
+/* Tap by tap, the four pixels' sums one after another (four independent chains). */
+#define DW4_F(J, I, X, W) d##J##_##I = vf_fma(x##X, W, d##J##_##I);
+#define DW4_TAPS_1(J)                                                                                                  \
+    DW4_F(J, 0, 0, w0)                                                                                                 \
+    DW4_F(J, 1, 1, w0) DW4_F(J, 2, 2, w0) DW4_F(J, 3, 3, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 2, w1) DW4_F(J, 2, 3, w1)  \
+        DW4_F(J, 3, 4, w1) DW4_F(J, 0, 2, w2) DW4_F(J, 1, 3, w2) DW4_F(J, 2, 4, w2) DW4_F(J, 3, 5, w2)
+#define DW4_TAPS_2(J)                                                                                                  \
+    DW4_F(J, 0, 0, w0)                                                                                                 \
+    DW4_F(J, 1, 2, w0) DW4_F(J, 2, 4, w0) DW4_F(J, 3, 6, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 3, w1) DW4_F(J, 2, 5, w1)  \
+        DW4_F(J, 3, 7, w1) DW4_F(J, 0, 2, w2) DW4_F(J, 1, 4, w2) DW4_F(J, 2, 6, w2) DW4_F(J, 3, 8, w2)
+#define DW4_BLOCK(J, S, REPX) DW4_KY(J, 0, S, REPX) DW4_KY(J, 1, S, REPX) DW4_KY(J, 2, S, REPX)
+#define DW4_EPI(i)                                                                                                     \
+    dw4_store(p, d0_##i, d1_##i, d2_##i, d3_##i, sigmoid, res ? res + (x + i) * cout : NULL, out + (x + i) * cout);
+#define DW4_ROW(NAME, S, REPX)                                                                                         \
+    static __attribute__((noinline)) void NAME(const tile_args *t, const uint8_t *const(*rp)[4], int64_t n,            \
+                                               int64_t last) {                                                         \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int64_t pxb = p->px_bytes, cout = p->cout, co0 = (int64_t)t->b * VL;                                     \
+        const float *wv = (const float *)p->wpack + (size_t)t->b * 9 * VL;                                             \
+        const bool sigmoid = p->act == GLNN_ACTIVATION_SIGMOID_LIKE;                                                   \
+        const uint8_t *res = t->res ? t->res + co0 : NULL;                                                             \
+        uint8_t *out = t->out + co0;                                                                                   \
+        for (int64_t it = 0; it < n || (it == n && last >= 0); it++) {                                                 \
+            const int64_t x = it < n ? it * 4 : last;                                                                  \
+            const float *bk = p->bias_k + co0;                                                                         \
+            __asm__("" : "+r"(bk));                                                                                    \
+            const VF bias0 = vf_loadu(bk), bias1 = vf_loadu(bk + VL), bias2 = vf_loadu(bk + 2 * VL);                   \
+            const VF bias3 = vf_loadu(bk + 3 * VL);                                                                    \
+            REP4(DW4_DECL)                                                                                             \
+            DW4_BLOCK(0, S, REPX) DW4_BLOCK(1, S, REPX) DW4_BLOCK(2, S, REPX) DW4_BLOCK(3, S, REPX) REP4(DW4_EPI)      \
+        }                                                                                                              \
+    }
+DW4_ROW(dw3x4_s1_row, 1, REP6)
+DW4_ROW(dw3x4_s2_row, 2, REP9)
+#define HAVE_DW3X4 1
+static void dw3_chunked(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch);
 DW_TILE(dw_tile_full, REP8)
 #define DW_M 8
 #else
@@ -714,8 +797,98 @@ static void choose_tiles(const glnn_cpu_conv2d_plan *p, int nv, tile_fn *full, t
 
 /* ---- the work item --------------------------------------------------------------------------------------------- */
 
+#ifdef HAVE_DW3X4
+/* Depthwise 3×3 work item in chunks of p->dw_xc output pixels (kernels.h): for each chunk, output row after output
+ * row, the input rows the chunk reads are staged as floats (one plane per block, zeros outside the input) into a
+ * ring of three slots that stays in the first-level cache; groups of four blocks take the 4 × 4 tiles, the other
+ * blocks the one-block tiles. */
+static void dw3_chunked(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch) {
+    const glnn_cpu_conv2d_plan *p = job->plan;
+    const int s = p->s, nbi = b1 - b0;
+    const int64_t wo = p->wo, cout = p->cout, W = p->w, C = p->c, xc = p->dw_xc;
+    const size_t pxb = (size_t)p->px_bytes, cplane = (size_t)((xc - 1) * s + 3) * pxb, slot_bytes = cplane * nbi;
+    uint8_t *ring = (uint8_t *)scratch + ((sizeof(glnn_cpu_row_ring) + 63) & ~(size_t)63);
+    for (int64_t x0 = 0; x0 < wo; x0 += xc) {
+        const int64_t xe = x0 + xc < wo ? x0 + xc : wo, xs = xe - x0 < 4 ? xe - 4 : x0; /* chunk [xs, xe), ≥ 4 */
+        const int64_t in0 = xs * s - p->pad_left, in_n = (xe - xs - 1) * s + 3;
+        int64_t tag[3] = {-1, -1, -1};
+        for (int64_t yo = r0; yo < r1; yo++) {
+            const uint8_t *rows[3];
+            for (int ky = 0; ky < 3; ky++) {
+                const int64_t iy = yo * s - p->pad_top + ky;
+                if (iy < 0 || iy >= p->h) {
+                    rows[ky] = p->zero_row;
+                    continue;
+                }
+                uint8_t *d = ring + (size_t)(iy % 3) * slot_bytes;
+                if (tag[iy % 3] != iy) {
+                    const uint8_t *src = job->in + iy * W * C;
+                    const int64_t lo = in0 < 0 ? -in0 : 0, hi = in0 + in_n > W ? W - in0 : in_n;
+                    for (int b = b0; b < b1; b++) {
+                        float *f = (float *)(d + (size_t)(b - b0) * cplane);
+                        const int64_t c0 = (int64_t)b * VL;
+                        const int n = C - c0 < VL ? (int)(C - c0) : VL;
+                        for (int64_t q = 0; q < lo && q < in_n; q++)
+                            vf_storeu(f + q * VL, vf_zero());
+                        const uint8_t *sp = src + (in0 + lo) * C + c0;
+                        for (int64_t q = lo; q < hi; q++, sp += C)
+                            vf_storeu(f + q * VL, vf_from_u8(sp, n));
+                        for (int64_t q = hi > lo ? hi : lo; q < in_n; q++)
+                            vf_storeu(f + q * VL, vf_zero());
+                    }
+                    tag[iy % 3] = iy;
+                }
+                rows[ky] = d;
+            }
+            uint8_t *out = job->out + (yo * wo + xs) * cout;
+            const uint8_t *res = job->residual ? job->residual + (yo * wo + xs) * cout : NULL;
+            const int64_t xn = xe - xs;
+            for (int b = b0; b < b1;) {
+                tile_args t = {p, NULL, 0, b, 0, out, res};
+                if (b + 4 <= b1 && (int64_t)(b + 4) * VL <= cout) {
+                    const uint8_t *rp[3][4];
+                    for (int ky = 0; ky < 3; ky++)
+                        for (int j = 0; j < 4; j++)
+                            rp[ky][j] = rows[ky] == p->zero_row ? rows[ky] : rows[ky] + (size_t)(b + j - b0) * cplane;
+                    (s == 1 ? dw3x4_s1_row : dw3x4_s2_row)(&t, (const uint8_t *const(*)[4])rp, xn / 4,
+                                                           xn % 4 ? xn - 4 : -1);
+                    b += 4;
+                    continue;
+                }
+                const uint8_t *brows[3];
+                for (int ky = 0; ky < 3; ky++)
+                    brows[ky] = rows[ky] == p->zero_row ? rows[ky] : rows[ky] + (size_t)(b - b0) * cplane;
+                t.rows = brows;
+                tile_fn full = s == 1 ? dw3_s1_full : dw3_s2_full, one = s == 1 ? dw3_s1_one : dw3_s2_one;
+                int64_t x = 0;
+                for (; x + DW_M <= xn; x += DW_M) {
+                    t.x = x, t.out = out + x * cout, t.res = res ? res + x * cout : NULL;
+                    full(&t);
+                }
+                if (x < xn && xn >= DW_M) {
+                    t.x = xn - DW_M, t.out = out + t.x * cout, t.res = res ? res + t.x * cout : NULL;
+                    full(&t);
+                } else {
+                    for (; x < xn; x++) {
+                        t.x = x, t.out = out + x * cout, t.res = res ? res + x * cout : NULL;
+                        one(&t);
+                    }
+                }
+                b++;
+            }
+        }
+    }
+}
+#endif
+
 static void ISA_FN(conv2d)(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch) {
     const glnn_cpu_conv2d_plan *p = job->plan;
+#ifdef HAVE_DW3X4
+    if (p->dw_xc) {
+        dw3_chunked(job, r0, r1, b0, b1, scratch);
+        return;
+    }
+#endif
     glnn_cpu_row_ring *ring = scratch;
     if (p->rows != ROWS_DIRECT) {
         ring->slots = (uint8_t *)scratch + ((sizeof *ring + 63) & ~(size_t)63);

@@ -70,6 +70,10 @@ struct glnn_cpu_conv2d_plan {
     float *weights;        /* CONV_EXACT: the op's weights [k][k][Cg][Cout] */
     uint8_t *zero_row;     /* row_bytes of zeros (rows above and below the input) */
     float q_table[256];    /* q/255 as the reference rounds it */
+    /* Depthwise 3×3 (stride 1 or 2) on ISAs with 32 vector registers (conv_template.h, dw3_chunked): output rows in
+     * chunks of dw_xc pixels, the input rows of a chunk staged for the item's blocks into a ring that stays in the
+     * first-level cache; 0 when the plan stages whole rows. */
+    int dw_xc;
     /* AMX (x86-64 with AMX-INT8, the AVX-512 table; kernels_avx512.c): the same integer plane sums as tile products of
      * M output pixels × 16 channels per plane and block, the same epilogue, so the same bytes as the VNNI tiles.
      * A (the tile of input bytes) comes straight from the rows, one chunk per tap and kc bytes of its group

@@ -85,6 +85,18 @@ VINLINE void q_store_centered(uint8_t *dst, VF w, int n) {
         _mm_mask_storeu_epi8(dst, (__mmask16)((1u << n) - 1), b);
 }
 
+/* The 64 bytes of four vectors (conv_template.h, dw3x4 rows): as q_store_centered for each, with two signed packs and
+ * one permute restoring the order the packs interleave by 128-bit lane. */
+#define HAVE_Q_STORE4 1
+VINLINE void q_store4_centered(uint8_t *dst, VF a, VF b, VF c, VF d) {
+#define FLOOR_I(v) _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+    const __m512i ab = _mm512_packs_epi32(FLOOR_I(a), FLOOR_I(b)), cd = _mm512_packs_epi32(FLOOR_I(c), FLOOR_I(d));
+#undef FLOOR_I
+    const __m512i q = _mm512_packs_epi16(ab, cd); /* lane L: a, b, c, d's dwords 4L … 4L + 3 */
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    _mm512_storeu_si512(dst, _mm512_xor_si512(_mm512_permutexvar_epi32(order, q), _mm512_set1_epi8((char)0x80)));
+}
+
 /* SRC_EXPANDED integer rows: [pixel][j][16 lanes × 4 bytes], lane l holding quad expand_index[b][j][l] of the
  * pixel: one permute of the pixel's quads when the block's quads lie within 16 of each other, else a gather. */
 static void stage_expand_int(const glnn_cpu_conv2d_plan *p, const uint8_t *src, int64_t left, int64_t x_end, int b,
