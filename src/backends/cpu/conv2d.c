@@ -544,10 +544,9 @@ glnn_status glnn_cpu_conv2d_plan_run(const glnn_cpu_conv2d_plan *p, glnn_cpu_poo
     if (!p || !pool || !in || !out || (p->residual && !residual))
         return glnn_fail(err, GLNN_ERR_ARGUMENT, "CPU Conv2D%s%s: missing plan, pool, input or output", p ? " " : "",
                          p ? p->name : "");
-    char what[300];
-    snprintf(what, sizeof what, "CPU Conv2D '%s'", p->name);
-    glnn_status s = glnn_cpu_pool_reserve(pool, p->scratch_bytes, what, err);
-    if (s != GLNN_OK) return s;
+    glnn_error cause;
+    glnn_status s = glnn_cpu_pool_reserve(pool, p->scratch_bytes, "per-thread scratch", &cause);
+    if (s != GLNN_OK) return glnn_fail(err, s, "CPU Conv2D '%s': %s", p->name, cause.message);
     glnn_cpu_conv2d_job job = {p, in, p->residual ? residual : NULL, out, pool, 0, 0, 1, p->nb};
     /* Work items: about four per thread, from whole rows of every block when there are enough rows (each
      * item stages the k − s rows above its first row again), else from channel blocks of fewer rows.  Expanded

@@ -261,7 +261,10 @@ void glnn_cpu_parallel_for(glnn_cpu_pool *p, int64_t n, int64_t grain, glnn_cpu_
 glnn_status glnn_cpu_pool_reserve(glnn_cpu_pool *p, size_t bytes, const char *what, glnn_error *err) {
     if (!p) return glnn_fail(err, GLNN_ERR_ARGUMENT, "%s: no CPU thread pool", what);
     bytes = (bytes + 63) & ~(size_t)63;
-    if (bytes == 0) return GLNN_OK;
+    bool enough = true;
+    for (int i = 0; i < p->n && enough; i++)
+        enough = p->slots[i].size >= bytes;
+    if (enough) return GLNN_OK; /* every run of a model after the first */
     void **fresh = calloc((size_t)p->n, sizeof *fresh);
     if (!fresh) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     bool ok = true;
