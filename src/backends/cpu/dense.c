@@ -92,12 +92,17 @@ typedef struct {
     uint8_t *out;
     int64_t quads;
     const int32_t *src; /* source quad of each consumer quad */
+    const glnn_cpu_kernels *kern;
 } shuffle_job;
 
 static void shuffle_pixels(void *arg, int64_t b, int64_t e, int thread) {
     (void)thread;
     const shuffle_job *j = arg;
     const int64_t q = j->quads;
+    if (j->kern && j->kern->shuffle) { /* the best instruction set's permutes (kernels.h) */
+        j->kern->shuffle(j->in + b * q * 4, j->out + b * q * 4, e - b, q, j->src);
+        return;
+    }
     for (int64_t px = b; px < e; px++) {
         const uint8_t *s = j->in + px * q * 4;
         uint8_t *d = j->out + px * q * 4;
@@ -117,7 +122,7 @@ void glnn_cpu_shuffle_run(glnn_cpu_pool *pool, const uint8_t *in, int64_t pixels
     }
     for (int64_t i = 0; i < quads; i++)
         src[i] = (int32_t)glnn_shuffle_source_quad(i, n, quads);
-    shuffle_job j = {in, out, quads, src};
+    shuffle_job j = {in, out, quads, src, glnn_cpu_kernels_for(glnn_cpu_isa_best())};
     const int64_t grain = quads > 0 ? (65536 / (quads * 4) > 0 ? 65536 / (quads * 4) : 1) : pixels;
     glnn_cpu_parallel_for(pool, pixels, grain, shuffle_pixels, &j);
     if (src != small) free(src);

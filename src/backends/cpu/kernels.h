@@ -156,6 +156,9 @@ typedef struct glnn_cpu_kernels {
                           int64_t r1);
     void (*upsampling2d)(const struct glnn_cpu_upsampling2d_plan *p, const uint8_t *in, uint8_t *out, int64_t r0,
                          int64_t r1);
+    /* Connection shuffle (SPEC §6) of `pixels` pixels of `quads` quads: out quad i = in quad src[i]; NULL: the
+     * portable loop of dense.c. */
+    void (*shuffle)(const uint8_t *in, uint8_t *out, int64_t pixels, int64_t quads, const int32_t *src);
 } glnn_cpu_kernels;
 
 extern const glnn_cpu_kernels glnn_cpu_kernels_c;

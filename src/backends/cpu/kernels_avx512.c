@@ -414,6 +414,37 @@ static void image_sampler_avx512(const glnn_cpu_image_sampler_plan *p, const uin
     }
 }
 
+/* Connection shuffle (kernels.h): 16 / quads pixels per permute when a pixel has at most 16 quads dividing 16, else
+ * gathers of 16 quads of one pixel. */
+static void shuffle_avx512(const uint8_t *in, uint8_t *out, int64_t pixels, int64_t quads, const int32_t *src) {
+    if (quads <= 16 && 16 % quads == 0) {
+        const int per = (int)(16 / quads);
+        int32_t at[16];
+        for (int l = 0; l < 16; l++)
+            at[l] = (int32_t)((l / quads) * quads + src[l % quads]);
+        const __m512i idx = _mm512_loadu_si512(at);
+        int64_t px = 0;
+        for (; px + per <= pixels; px += per)
+            _mm512_storeu_si512(out + px * quads * 4,
+                                _mm512_permutexvar_epi32(idx, _mm512_loadu_si512(in + px * quads * 4)));
+        if (px < pixels) {
+            const __mmask16 m = (__mmask16)((1u << ((pixels - px) * quads)) - 1);
+            _mm512_mask_storeu_epi32(out + px * quads * 4, m,
+                                     _mm512_permutexvar_epi32(idx, _mm512_maskz_loadu_epi32(m, in + px * quads * 4)));
+        }
+        return;
+    }
+    for (int64_t px = 0; px < pixels; px++) {
+        const uint8_t *s = in + px * quads * 4;
+        uint8_t *d = out + px * quads * 4;
+        for (int64_t i = 0; i < quads; i += 16) {
+            const __mmask16 m = quads - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (quads - i)) - 1);
+            const __m512i idx = _mm512_maskz_loadu_epi32(m, src + i);
+            _mm512_mask_storeu_epi32(d + i * 4, m, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, s, 4));
+        }
+    }
+}
+
 const glnn_cpu_kernels glnn_cpu_kernels_avx512 = {
     .isa = GLNN_CPU_ISA_AVX512,
     .int_lanes = VL,
@@ -422,5 +453,6 @@ const glnn_cpu_kernels glnn_cpu_kernels_avx512 = {
     .pooling2d = glnn_cpu_pooling2d_avx512,
     .image_sampler = image_sampler_avx512,
     .upsampling2d = glnn_cpu_upsampling2d_avx512,
+    .shuffle = shuffle_avx512,
 };
 #endif
