@@ -606,6 +606,13 @@ static void test_shuffle(void **state) {
                 glnn_cpu_shuffle_run(pools[pool], bytes, h * w, c, n, got);
                 assert_memory_equal(got, out->bytes, h * w * c);
             }
+            for (int isa = 0; isa < GLNN_CPU_ISA_COUNT;
+                 isa++) { /* every instruction set's kernel, and the portable loop */
+                if (!glnn_cpu_isa_supported((glnn_cpu_isa)isa)) continue;
+                memset(got, 0, (size_t)(h * w * c));
+                glnn_cpu_shuffle_run_isa(pools[1], (glnn_cpu_isa)isa, bytes, h * w, c, n, got);
+                assert_memory_equal(got, out->bytes, h * w * c);
+            }
             free(bytes), free(got);
             glnn_tensor_free(in);
             glnn_tensor_free(out);

@@ -208,5 +208,8 @@ void glnn_cpu_upsampling2d_plan_free(glnn_cpu_upsampling2d_plan *plan);
 /* out (pixels × C bytes) receives in's quads in the shuffled order: consumer quad i reads producer quad
  * glnn_shuffle_source_quad(i, n, C/4); n ≥ 2 divides C/4. */
 void glnn_cpu_shuffle_run(glnn_cpu_pool *pool, const uint8_t *in, int64_t pixels, int64_t c, int n, uint8_t *out);
+/* The same with the kernels of `isa` (tests; GLNN_CPU_ISA_AUTO or one not supported: the best). */
+void glnn_cpu_shuffle_run_isa(glnn_cpu_pool *pool, glnn_cpu_isa isa, const uint8_t *in, int64_t pixels, int64_t c,
+                              int n, uint8_t *out);
 
 #endif
