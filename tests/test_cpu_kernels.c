@@ -36,7 +36,8 @@ typedef struct {
 static tally tallies[GLNN_CPU_ISA_COUNT][COUNT(precisions)];
 
 static glnn_cpu_pool *pools[3];
-static int amx_plans; /* plans checked against their VNNI twins (assert_same_without_amx) */
+static int amx_plans;      /* plans checked against their VNNI twins (assert_same_without_amx) */
+static int amx_span_plans; /* of which blocks read several groups */
 
 static int setup(void **state) {
     (void)state;
@@ -122,6 +123,7 @@ static void assert_same_without_amx(const glnn_conv2d *c, glnn_cpu_isa isa, glnn
         assert_memory_equal(a, b, n_out);
     }
     amx_plans++;
+    amx_span_plans += strstr(glnn_cpu_conv2d_plan_describe(amx), "amx expanded") != NULL;
     free(a);
     free(b);
     glnn_cpu_conv2d_plan_free(plain);
@@ -234,7 +236,9 @@ static void run_conv_case(const conv_case *cc, glnn_rng *rng, bool verbose) {
 }
 
 static void print_tallies(const char *what) {
-    print_message("%s (AMX plans checked against their VNNI twins so far: %d):\n", what, amx_plans);
+    print_message(
+        "%s (AMX plans checked against their VNNI twins so far: %d, %d with blocks reading several groups):\n", what,
+        amx_plans, amx_span_plans);
     for (int isa = 0; isa < GLNN_CPU_ISA_COUNT; isa++)
         for (int pi = 0; pi < COUNT(precisions); pi++) {
             const tally *t = &tallies[isa][pi];
@@ -319,7 +323,7 @@ static void test_conv_edges(void **state) {
          * strips of 16 pixels and a last overlapping one, fewer than 16 pixels a row, three blocks per pass (int16)
          * cut at group ends, blocks that fill no vector, residuals, every activation, strides, padding */
         {1, 1, 64, 48, 1, V, D, true, true, 5, 37, 8, 1},
-        {1, 1, 96, 40, 1, V, B, true, false, 3, 17, 8, 1},
+        {1, 1, 96, 40, 1, V, B, true, false, 5, 17, 8, 1},
         {1, 2, 128, 64, 2, S, L, true, false, 9, 33, 300, 30},
         {3, 1, 64, 96, 1, S, L, true, true, 7, 21, 8, 1},
         {3, 2, 64, 64, 2, V, D, true, false, 11, 40, 200, 20},
@@ -329,13 +333,20 @@ static void test_conv_edges(void **state) {
         {3, 2, 32, 64, 4, V, L, true, false, 15, 47, 300, 30},
         {3, 1, 64, 64, 4, S, B, true, true, 6, 19, 8, 1},
         {2, 1, 32, 32, 2, S, L, true, true, 5, 18, 8, 1},
-        {1, 1, 32, 16, 1, V, L, true, true, 2, 3, 8, 1},
+        {1, 1, 32, 16, 1, V, L, true, true, 8, 9, 8, 1},
+        /* AMX tiles for blocks that read several groups (2 or 3 channels of 8 per group): each block its own
+         * im2col rows, zero weights between groups, a last block that fills no vector */
+        {3, 2, 32, 32, 4, V, L, true, false, 21, 30, 200, 50},
+        {3, 1, 64, 96, 8, S, B, true, true, 9, 11, 8, 1},
+        {3, 1, 64, 96, 8, S, L, true, true, 9, 11, 300, 30},
+        {3, 1, 24, 24, 3, S, D, true, false, 8, 12, 8, 1},
+        {2, 1, 48, 32, 4, V, L, true, true, 9, 10, 8, 1},
     };
     for (int i = 0; i < COUNT(cases); i++)
         run_conv_case(&cases[i], &rng, false);
     print_tallies("Conv2D edges");
     assert_auto_share();
-    if (glnn_cpu_amx_available()) assert_true(amx_plans > 0);
+    if (glnn_cpu_amx_available()) assert_true(amx_plans > 0 && amx_span_plans > 0);
 }
 
 /* Random cases of every kind. */

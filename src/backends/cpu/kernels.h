@@ -84,6 +84,9 @@ struct glnn_cpu_conv2d_plan {
     int amx_kc;         /* bytes of A per pixel and chunk (tile colsb) */
     int amx_chunks;     /* chunks of K per group */
     int amx_kpad;       /* im2col bytes per pixel, a multiple of 64; 0: A read from the rows */
+    int amx_span;       /* grouped layers whose blocks read several groups: input channels of a block's groups (each
+                         * block its own im2col rows, tap by tap; wpack [nb][amx_kpad / 4][planes][16][4] with zeros
+                         * where a lane's group does not read); 0 otherwise */
     size_t amx_scratch; /* offset of the AMX scratch (sums, im2col rows, tile configuration) in the thread's scratch */
     double bound_lsb;   /* rigorous bound on |this − reference| before quantization, in LSB at the steepest slope */
     double flip_share;  /* expected share of bytes that differ from the reference because of the weight planes */

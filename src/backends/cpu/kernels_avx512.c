@@ -260,11 +260,13 @@ static void conv2d_amx(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, i
     uint8_t *amx = (uint8_t *)scratch + p->amx_scratch;
     int32_t *acc = (int32_t *)amx;
     uint8_t *a_rows = amx + 6 * 16 * 64;
-    amx_config *cfg = (amx_config *)(a_rows + (size_t)16 * p->amx_kpad);
+    const int span = p->amx_span;
+    amx_config *cfg = (amx_config *)(a_rows + (size_t)16 * p->amx_kpad * (span ? 3 : 1));
     const int M = p->amx_m, P = p->planes, k = p->k, s = p->s, kc = p->amx_kc, kpad = p->amx_kpad;
-    const int per_pass = 6 / P, blocks_per_group = p->image || p->groups == 1 ? p->nb : p->cout_g / VL;
+    const int per_pass = 6 / P;
+    const int blocks_per_group = p->image || p->groups == 1 || span ? p->nb : p->cout_g / VL;
     const int64_t wo = p->wo, cout = p->cout, C = p->c, cg = p->cg;
-    const size_t bstride = (size_t)P * 64, wblock = (size_t)k * p->steps * bstride;
+    const size_t bstride = (size_t)P * 64, wblock = (span ? (size_t)kpad / 4 : (size_t)k * p->steps) * bstride;
     memset(cfg, 0, sizeof *cfg);
     cfg->palette = 1;
     for (int t = 0; t < 6; t++)
@@ -272,7 +274,7 @@ static void conv2d_amx(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, i
     cfg->colsb[6] = (uint16_t)kc, cfg->rows[6] = (uint8_t)M;
     cfg->colsb[7] = 64, cfg->rows[7] = (uint8_t)(kc / 4);
     __asm__ volatile("ldtilecfg %0" ::"m"(*cfg));
-    if (kpad) memset(a_rows, 0, (size_t)16 * kpad);
+    if (kpad) memset(a_rows, 0, (size_t)16 * kpad * (span ? 3 : 1));
     const uint8_t *rows[32];
     for (int64_t yo = r0; yo < r1; yo++) {
         window_rows(p, job->in, ring, yo, b0, b1, rows);
@@ -284,7 +286,18 @@ static void conv2d_amx(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, i
                 int nbk = b1 - b < per_pass ? b1 - b : per_pass;
                 nbk = group_end - b < nbk ? group_end - b : nbk;
                 const int tiles = nbk * P;
-                if (kpad && built != g) {
+                if (span) {
+                    /* Each block of the pass: its groups' span of input channels, tap by tap. */
+                    for (int j = 0; j < nbk; j++) {
+                        const int64_t in0 = (int64_t)(b + j) * VL / p->cout_g * cg;
+                        const uint8_t *src[64];
+                        int pieces = 0;
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++)
+                                src[pieces++] = rows[ky] + (xs * s + kx) * C + in0;
+                        im2col(a_rows + (size_t)j * 16 * kpad, kpad, M, src, pieces, span, s * C);
+                    }
+                } else if (kpad && built != g) {
                     /* An image's kernel rows (3k bytes and the zero-weight bytes after them), else each tap's Cg
                      * bytes of the group. */
                     const uint8_t *src[64];
@@ -314,11 +327,13 @@ static void conv2d_amx(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, i
                         AMX_LOAD(6, rows[ky] + (xs * s + kx) * C + g * cg + js * kc, s * C);
                         wq = (size_t)ky * p->steps + (size_t)kx * (cg / 4) + (size_t)js * (kc / 4);
                     }
-                    for (int j = 0; j < nbk; j++)
+                    for (int j = 0; j < nbk; j++) {
+                        if (span && j > 0) AMX_LOAD(6, a_rows + (size_t)j * 16 * kpad + 64 * c, kpad);
                         for (int pl = 0; pl < P; pl++) {
                             AMX_LOAD(7, wb + j * wblock + wq * bstride + pl * 64, bstride);
                             amx_dp(j * P + pl);
                         }
+                    }
                 }
                 for (int t = 0; t < tiles; t++)
                     amx_store(t, acc);
