@@ -3,13 +3,14 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 PEERS_BUILD ?= build-peers
+AARCH64_BUILD ?= build-aarch64
 PYTHON ?= /usr/bin/python3
 JOBS ?= $(shell nproc)
 # Seconds each libFuzzer harness runs in `make test` (tests/fuzz; `make fuzz FUZZ_SECONDS=600` for long runs).
 FUZZ_SECONDS ?= 20
 export MESA_GLES_VERSION_OVERRIDE ?= 3.1
 
-.PHONY: all deps build demo test test-asan test-fuzz fuzz bench-peers clean
+.PHONY: all deps build demo test test-aarch64 test-asan test-fuzz fuzz bench-peers clean
 
 all: build
 
@@ -40,13 +41,24 @@ demo: build
 		echo "(../shared not found: the Beatmup dog classifier part of the demo is skipped)"; \
 	fi
 
-# Every test: the ctest suite (C tests, valgrind memcheck over the CPU-device tests, CLI, Python), then the
-# whole suite again built with AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz harness for
-# FUZZ_SECONDS seconds.
+# Every test: the ctest suite (C tests, valgrind memcheck over the CPU-device tests, CLI, Python), then on x86-64
+# the fast CPU back end's AArch64 kernels under qemu-user, then the whole suite again built with AddressSanitizer +
+# UndefinedBehaviorSanitizer, then each fuzz harness for FUZZ_SECONDS seconds.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j 1
+	@if [ "$$(uname -m)" = x86_64 ]; then $(MAKE) --no-print-directory test-aarch64; fi
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-fuzz
+
+# The fast CPU back end's AArch64 NEON kernels (with and without the dot-product extension) and its portable C
+# kernels against the plain-C reference, cross-compiled (cmake/aarch64-linux-gnu.cmake: Debian's aarch64 gcc,
+# multiarch arm64 libraries, the library without the GPU back ends) and run under qemu-user on emulated Cortex-A76
+# and A72 CPUs (tests/CMakeLists.txt).  Correctness only: no timing under emulation.
+test-aarch64: deps
+	cmake -S . -B $(AARCH64_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DGLNN_GPU=OFF -DGLNN_BUILD_PYTHON=OFF
+	cmake --build $(AARCH64_BUILD) -j $(JOBS) --target test_cpu_kernels test_backends
+	cd $(AARCH64_BUILD) && ctest --output-on-failure -j 1
 
 # ASan + UBSan build of the library and the C tests; CPU tests run with leak detection, GPU tests without
 # (tests/CMakeLists.txt).  The Python module is left out: it would need the ASan runtime preloaded.
@@ -72,4 +84,4 @@ bench-peers:
 	cmake --build $(PEERS_BUILD) -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(PEERS_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(AARCH64_BUILD) $(PEERS_BUILD)

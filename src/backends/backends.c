@@ -6,7 +6,11 @@
  *                renderer; "software" the latter; "N" the N-th EGL device.  The compute path (GLES 3.1) or the
  *                fragment path (GLES 2.0), as `path` asks or the device allows. */
 #include "backends/backend.h"
+#ifdef GLNN_NO_GPU
+#include "backends/no_gpu.h" /* built without the GPU back ends (GLNN_GPU=OFF) */
+#else
 #include "backends/gpu/gpu.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>

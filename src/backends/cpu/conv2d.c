@@ -154,7 +154,16 @@ static double float_bound(const glnn_conv2d *c) {
     return worst;
 }
 
-/* Packs the integer planes: [nb][k (ky)][steps][planes][lanes][4] int8. */
+/* The constant of DEFAULT and BRELU6 in y = act_k·z + centre (conv_template.h, store_block). */
+static double centre(glnn_activation a) {
+    return a == GLNN_ACTIVATION_SIGMOID_LIKE ? 0.0 : -127.5;
+}
+
+/* Packs the integer planes: [nb][k (ky)][steps][planes][lanes][4] int8.  For kernels that take the inputs as
+ * x − 128 (int_signed), bias_k gets 128·Σ_p scale_p·D_p back, D_p the sum of plane p's bytes of the channel over the
+ * whole window (padding included: staged as 0x80, it reads x − 128 = −128 for x = 0 like every other tap), so that
+ * Σ_p scale_p·Σ d·(x − 128) + bias_k is the VNNI kernels' Σ_p scale_p·Σ d·x + bias_k: the same exact integer
+ * sums, evaluated in float on magnitudes at most 256/255 of the unsigned kernels' largest. */
 static void pack_int(const glnn_conv2d *c, glnn_cpu_conv2d_plan *p) {
     const int k = p->k, planes = p->planes, lanes = p->lanes, steps = p->steps;
     const int64_t cout = p->cout;
@@ -192,6 +201,7 @@ static void pack_int(const glnn_conv2d *c, glnn_cpu_conv2d_plan *p) {
                 }
             continue;
         }
+        int64_t digit_sum[3] = {0, 0, 0};
         for (int ky = 0; ky < k; ky++)
             for (int t = 0; t < steps; t++)
                 for (int i = 0; i < 4; i++) {
@@ -212,8 +222,15 @@ static void pack_int(const glnn_conv2d *c, glnn_cpu_conv2d_plan *p) {
                         wq = (wq - d) / 256;
                         size_t at = ((((size_t)b * k + ky) * steps + t) * planes + pl) * lanes * 4 + (size_t)l * 4 + i;
                         wp[at] = (int8_t)d;
+                        digit_sum[pl] += d;
                     }
                 }
+        if (p->kern->int_signed) {
+            double k_sum = (double)p->act_k * (double)glnn_conv2d_prep_of(&c->base)->bias[co] + centre(p->act);
+            for (int pl = 0; pl < planes; pl++)
+                k_sum += 128.0 * (double)p->scale[(int64_t)pl * p->nb * lanes + co] * (double)digit_sum[pl];
+            p->bias_k[co] = (float)k_sum;
+        }
     }
 }
 
@@ -276,14 +293,15 @@ static glnn_status layout(glnn_cpu_conv2d_plan *p, glnn_error *err) {
                 p->rows = ROWS_EXPANDED;
                 p->px_bytes = (p->cg / 4) * lanes * 4;
             } else {
-                p->rows = p->pad_left == 0 && pad_right == 0 ? ROWS_DIRECT : ROWS_COPY;
+                /* Signed-input kernels read staged rows only (kernels.h, int_signed). */
+                p->rows = p->pad_left == 0 && pad_right == 0 && !p->kern->int_signed ? ROWS_DIRECT : ROWS_COPY;
                 p->px_bytes = (int)p->c;
             }
         }
         const bool two =
             p->source == SRC_BROADCAST && p->nb >= 2 && (p->image || p->groups == 1 || p->cout_g % (2 * lanes) == 0);
         p->nv = two ? 2 : 1;
-        if (lanes == 16)
+        if (p->kern->regs32)
             p->m = p->planes == 2 ? (p->nv == 2 ? 6 : 12) : (p->nv == 2 ? 4 : 8);
         else
             p->m = p->planes == 2 ? (p->nv == 2 ? 2 : 5) : (p->nv == 2 ? 1 : 3);
@@ -294,7 +312,7 @@ static glnn_status layout(glnn_cpu_conv2d_plan *p, glnn_error *err) {
             p->rows = ROWS_FLOAT;
             p->px_bytes = lanes * 4; /* rows staged as one plane of VL channels per block */
             p->nv = 1;
-            p->m = lanes == 16 ? 8 : 4;
+            p->m = p->kern->regs32 ? 8 : 4;
         } else {
             p->source = p->image || p->groups == 1 || p->cout_g % lanes == 0 ? SRC_BROADCAST : SRC_EXPANDED;
             p->steps = p->k * p->cg;
@@ -303,7 +321,7 @@ static glnn_status layout(glnn_cpu_conv2d_plan *p, glnn_error *err) {
             const bool two = p->source == SRC_BROADCAST && p->nb >= 2 &&
                              (p->image || p->groups == 1 || p->cout_g % (2 * lanes) == 0);
             p->nv = two ? 2 : 1;
-            p->m = lanes == 16 ? (p->nv == 2 ? 12 : 14) : (p->nv == 2 ? 5 : 6);
+            p->m = p->kern->regs32 ? (p->nv == 2 ? 12 : 14) : (p->nv == 2 ? 5 : 6);
         }
     }
     /* Work items are chosen per run, for the pool's size (glnn_cpu_conv2d_plan_run); the scratch allows a
@@ -431,7 +449,12 @@ static glnn_status make_plan(const glnn_conv2d *c, const glnn_cpu_kernels *kern,
     p->precision = GLNN_CPU_PRECISION_EXACT;
     p->bound_lsb = 0;
     double flip = 0;
-    if (int_ok && want <= GLNN_CPU_PRECISION_INT16) {
+    /* ISAs whose integer dot products cost more than float (kernels.h, float_first): float first when automatic. */
+    if (auto_mode && kern->float_first && float_ok) {
+        double b = float_bound(c);
+        if (b <= BOUND_BUDGET) p->method = CONV_FLOAT, p->precision = GLNN_CPU_PRECISION_FLOAT, p->bound_lsb = b;
+    }
+    if (p->method == CONV_EXACT && int_ok && want <= GLNN_CPU_PRECISION_INT16) {
         double b = int_bound(c, 2, &flip);
         if (b <= BOUND_BUDGET && (!auto_mode || flip <= FLIP_BUDGET)) {
             p->method = CONV_INT, p->planes = 2, p->precision = GLNN_CPU_PRECISION_INT16, p->bound_lsb = b;
@@ -471,8 +494,7 @@ static glnn_status make_plan(const glnn_conv2d *c, const glnn_cpu_kernels *kern,
     for (int64_t co = 0; ok && co < p->cout; co++) {
         p->bias[co] = glnn_conv2d_prep_of(&c->base)->bias[co];
         /* DEFAULT, BRELU6: y = 255·act(z) + 0.5 − 128 (conv_template.h, store_block) */
-        const double centre = p->act == GLNN_ACTIVATION_SIGMOID_LIKE ? 0.0 : -127.5;
-        p->bias_k[co] = (float)(p->act_k * (double)glnn_conv2d_prep_of(&c->base)->bias[co] + centre);
+        p->bias_k[co] = (float)(p->act_k * (double)glnn_conv2d_prep_of(&c->base)->bias[co] + centre(p->act));
     }
     if (p->method == CONV_EXACT) {
         const size_t n = (size_t)window * (size_t)p->cout;
@@ -489,6 +511,8 @@ static glnn_status make_plan(const glnn_conv2d *c, const glnn_cpu_kernels *kern,
         p->scale = aligned((size_t)(p->method == CONV_INT ? p->planes : 1) * nbl * sizeof(float));
         p->zero_row = aligned(p->row_bytes);
         ok = ok && p->wpack && p->scale && p->zero_row;
+        /* The image of a zero input row for signed-input integer kernels (kernels.h, int_signed). */
+        if (ok && p->method == CONV_INT && kern->int_signed) memset(p->zero_row, 0x80, p->row_bytes);
         if (ok && p->source == SRC_EXPANDED && !p->amx) {
             const int per_px = p->method == CONV_INT ? p->cg / 4 : p->cg;
             p->expand_index = aligned((size_t)p->nb * per_px * p->lanes * sizeof(int32_t));

@@ -6,6 +6,10 @@
  *   CONV_HAS_INT        1 when it has the integer (VNNI) kernels
  *   types VI (int32 lanes), VF (float lanes) and the inline functions used below (vi_*, vf_*,
  *   q_store_centered, stage_expand_int).
+ * and may define
+ *   CONV_INT_SIGNED     1 when vi_dot takes the input bytes as signed x − 128 (NEON's sdot): ROWS_COPY rows are
+ *                       staged with stage_copy_signed (kernels.h, glnn_cpu_kernels.int_signed)
+ *   CONV_REGS32         1 for the wide register tiles of ISAs with 32 vector registers (default: VL == 16)
  *
  * Register tiles: M output pixels (along x) × NV blocks of VL output channels, accumulated over k-steps (one
  * input quad for the integer kernels, one input channel for the float ones) in registers; the epilogue
@@ -13,6 +17,13 @@
 #include "backends/cpu/kernels.h"
 
 #include <string.h>
+
+#ifndef CONV_INT_SIGNED
+#define CONV_INT_SIGNED 0
+#endif
+#ifndef CONV_REGS32
+#define CONV_REGS32 (VL == 16)
+#endif
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -111,10 +122,14 @@ static void stage_row(const glnn_cpu_conv2d_plan *p, const uint8_t *in, int64_t 
     /* Input columns that land in the staged row: [−left, px − left) ∩ [0, W). */
     const int64_t x_end = px - left < W ? px - left : W;
     switch (p->rows) {
-    case ROWS_COPY: {
+    case ROWS_COPY: { /* CONV_INT only */
+#if CONV_INT_SIGNED
+        stage_copy_signed(dst, src, (size_t)(left * C), (size_t)(x_end * C), p->row_bytes);
+#else
         memset(dst, 0, (size_t)(left * C));
         memcpy(dst + left * C, src, (size_t)(x_end * C));
         memset(dst + (left + x_end) * C, 0, p->row_bytes - (size_t)((left + x_end) * C));
+#endif
         break;
     }
     case ROWS_FLOAT: {
@@ -367,7 +382,7 @@ INT_TILE(int_tile_3_1_1_1, 3, 1, REP1, 1)
         }                                                                                                              \
     }
 
-#if VL == 16
+#if CONV_REGS32
 FLOAT_TILE(float_tile_2_m_0, 2, REP12, 0)
 FLOAT_TILE(float_tile_1_m_0, 1, REP14, 0)
 FLOAT_TILE(float_tile_1_m_1, 1, REP14, 1)
@@ -497,7 +512,7 @@ FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
 #define REP3(X) X(0) X(1) X(2)
 #define REP10(X) REP8(X) X(8) X(9)
 #define REP17(X) REP14(X) X(14) X(15) X(16)
-#if VL == 16
+#if CONV_REGS32
 DW3_TILE(dw3_s1_full, 1, REP8, REP10)
 DW3_TILE(dw3_s2_full, 2, REP8, REP17)
 #else
@@ -549,12 +564,14 @@ ALWAYS_INLINE void dw4_store(const glnn_cpu_conv2d_plan *p, VF v0, VF v1, VF v2,
 #define DW4_F(J, I, X, W) d##J##_##I = vf_fma(x##X, W, d##J##_##I);
 #define DW4_TAPS_1(J)                                                                                                  \
     DW4_F(J, 0, 0, w0)                                                                                                 \
-    DW4_F(J, 1, 1, w0) DW4_F(J, 2, 2, w0) DW4_F(J, 3, 3, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 2, w1) DW4_F(J, 2, 3, w1)  \
-        DW4_F(J, 3, 4, w1) DW4_F(J, 0, 2, w2) DW4_F(J, 1, 3, w2) DW4_F(J, 2, 4, w2) DW4_F(J, 3, 5, w2)
+    DW4_F(J, 1, 1, w0)                                                                                                 \
+    DW4_F(J, 2, 2, w0) DW4_F(J, 3, 3, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 2, w1) DW4_F(J, 2, 3, w1) DW4_F(J, 3, 4, w1)  \
+        DW4_F(J, 0, 2, w2) DW4_F(J, 1, 3, w2) DW4_F(J, 2, 4, w2) DW4_F(J, 3, 5, w2)
 #define DW4_TAPS_2(J)                                                                                                  \
     DW4_F(J, 0, 0, w0)                                                                                                 \
-    DW4_F(J, 1, 2, w0) DW4_F(J, 2, 4, w0) DW4_F(J, 3, 6, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 3, w1) DW4_F(J, 2, 5, w1)  \
-        DW4_F(J, 3, 7, w1) DW4_F(J, 0, 2, w2) DW4_F(J, 1, 4, w2) DW4_F(J, 2, 6, w2) DW4_F(J, 3, 8, w2)
+    DW4_F(J, 1, 2, w0)                                                                                                 \
+    DW4_F(J, 2, 4, w0) DW4_F(J, 3, 6, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 3, w1) DW4_F(J, 2, 5, w1) DW4_F(J, 3, 7, w1)  \
+        DW4_F(J, 0, 2, w2) DW4_F(J, 1, 4, w2) DW4_F(J, 2, 6, w2) DW4_F(J, 3, 8, w2)
 #define DW4_BLOCK(J, S, REPX) DW4_KY(J, 0, S, REPX) DW4_KY(J, 1, S, REPX) DW4_KY(J, 2, S, REPX)
 #define DW4_EPI(i)                                                                                                     \
     dw4_store(p, d0_##i, d1_##i, d2_##i, d3_##i, sigmoid, res ? res + (x + i) * cout : NULL, out + (x + i) * cout);
@@ -581,6 +598,8 @@ DW4_ROW(dw3x4_s1_row, 1, REP6)
 DW4_ROW(dw3x4_s2_row, 2, REP9)
 #define HAVE_DW3X4 1
 static void dw3_chunked(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch);
+#endif
+#if CONV_REGS32
 DW_TILE(dw_tile_full, REP8)
 #define DW_M 8
 #else

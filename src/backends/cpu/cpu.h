@@ -11,11 +11,13 @@
  * Results (SPEC §2.5): every 8-bit output within 1 LSB of the reference (src/cpu/), and in practice all but
  * a few bytes in 100,000 identical; Pooling2D, ImageSampler, the shuffle and Upsampling2D nearest bit for bit,
  * Dense within SPEC's Dense bound.  Conv2D picks its arithmetic per layer at plan time (`precision`):
- *  - int16 / int24 (AVX-512 VNNI): the weights of each output channel become integers at a per-channel scale,
- *    split into two or three signed 8-bit planes; `vpdpbusd` multiplies 4 input bytes by 4 plane bytes into
- *    32-bit sums, exact; the planes' sums are then scaled, biased, activated and quantized in float.
- *  - float (AVX2 everywhere, depthwise on AVX-512): float32 fused multiply-adds of the input bytes in another
- *    order than the reference.
+ *  - int16 / int24 (AVX-512 VNNI, AArch64 NEON): the weights of each output channel become integers at a
+ *    per-channel scale, split into two or three signed 8-bit planes; `vpdpbusd` multiplies 4 input bytes by 4
+ *    plane bytes into 32-bit sums, exact (NEON: `sdot`, or smull and pairwise adds without DotProd, on the
+ *    inputs as signed x − 128, the plan adding 128·Σ plane bytes back through the bias: the same sums); the
+ *    planes' sums are then scaled, biased, activated and quantized in float.
+ *  - float (AVX2 everywhere, NEON without DotProd first, depthwise on AVX-512 and NEON): float32 fused
+ *    multiply-adds of the input bytes in another order than the reference.
  *  - exact (portable C; the fallback of every ISA): the reference's operations in its order, bit for bit.
  * The plan computes from the weights (a) a rigorous bound on |result − reference| before quantization: the
  * weight rounding (Σ|residual|, inputs at most 1), the reference's own float32 rounding (γ_(n+1)·Σ|w|) and
@@ -27,18 +29,35 @@
  * op by op, 99.99 % on random layers, int16 on the benchmark's layers, int24 on the dog classifier's (its
  * weights reach 45: int16 would flip 0.3 % of its bytes).
  *
- * Instruction sets (one binary): x86-64 AVX-512 (F, BW, DQ, VL and VNNI), x86-64 AVX2 + FMA, portable C.  Where
- * the processor also has AMX-INT8 (and Linux grants the tile data, glnn_cpu_amx_available), the AVX-512 plans
- * of layers whose channel blocks each read one group (dense, 1×1, image input, groups of 16·n outputs) compute
- * their integer plane sums as AMX tile products (tdpbusd) instead of vpdpbusd: the same exact sums, the same
- * epilogue, the same bytes (tests/test_cpu_kernels.c compares each such plan with its VNNI twin).
- * Each ISA's kernels live in their own file compiled with that ISA's flags (kernels_<isa>.c: vector layer
- * and ISA-only kernels, then the shared templates conv_template.h and ops_template.h) and export one
- * glnn_cpu_kernels table (kernels.h); a plan takes the table of the ISA asked for, or the best one present.
- * An AArch64 NEON (+dotprod) file slots in the same way (phase 2): its vector layer (vi_dot on sdot/udot or
- * smlal, 4 lanes), its table, one case in features.c, flags in CMakeLists.txt.  Threads come from a pool
- * made once per context (glnn_cpu_pool); the run functions split their work into items of output rows and
- * channel blocks, about four per thread, handed out dynamically.
+ * Instruction sets (one binary per architecture): x86-64 AVX-512 (F, BW, DQ, VL and VNNI) and AVX2 + FMA;
+ * AArch64 NEON with the dot-product extension (ARMv8.2 DotProd: Raspberry Pi 5) and plain NEON (Pi 3, 4);
+ * portable C everywhere.  features.c probes the CPU (CPUID and XGETBV; getauxval(AT_HWCAP) HWCAP_ASIMD and
+ * HWCAP_ASIMDDP on AArch64 Linux) and takes the best; GLNN_CPU_ISA names another (c, avx2, avx512, neon,
+ * neondot).  Where an x86-64 processor also has AMX-INT8 (and Linux grants the tile data,
+ * glnn_cpu_amx_available; GLNN_CPU_AMX=0 or the plan option no_amx turn it off), the AVX-512 integer plans of
+ * layers of at least 64 output pixels whose channel blocks read one group (dense, 1×1, image input, groups of
+ * 16·n outputs), or several groups of at least 8 channels, compute their plane sums as AMX tile products
+ * (tdpbusd) instead of vpdpbusd: the same exact sums, the same epilogue, the same bytes (tests/test_cpu_kernels.c
+ * compares each such plan with its VNNI twin).  Each ISA's kernels live in their own file compiled with that
+ * ISA's flags (kernels_<isa>.c: vector layer and ISA-only kernels, then the shared templates conv_template.h and
+ * ops_template.h) and export one glnn_cpu_kernels table (kernels.h); a plan takes the table of the ISA asked
+ * for, or the best one present.
+ * Threads come from a pool made once per context (glnn_cpu_pool); the run functions split their work into
+ * items of output rows and channel blocks, about four per thread, handed out dynamically.
+ *
+ * Files:
+ *   cpu.h, kernels.h   this interface; the plans' layout, the kernel table and what each ISA asks of the plans
+ *   conv2d.c           Conv2D plans: the arithmetic and its bound, blocking, weight packing, the run over the pool
+ *   ops.c, dense.c     Pooling2D, ImageSampler, Upsampling2D plans; Dense and the connection shuffle
+ *   pool.c, features.c the thread pool; the CPU probe and the ISA names;  backend.c: the back end's table
+ *   conv_template.h    Conv2D register tiles and row staging over a vector layer, compiled once per ISA
+ *   ops_template.h     Pooling2D, ImageSampler, Upsampling2D in C, compiled (vectorized by GCC) once per ISA
+ *   kernels_c.c        the portable kernels (Conv2D: the exact arithmetic)
+ *   kernels_avx2.c, kernels_avx512.c     x86-64: vector layers, ImageSampler with gathers, VNNI row staging,
+ *                                        connection shuffle; AVX-512: depthwise 3×3 rows, AMX tiles
+ *   neon_vec.h         the AArch64 vector layer (4 lanes, 32 registers; vi_dot on sdot or smull; signed inputs)
+ *   kernels_neon.c, kernels_neondot.c    AArch64: neon_vec.h with the templates, plain and -march=armv8.2-a+dotprod
+ * AArch64 is tested under qemu-user by `make test-aarch64` (cmake/aarch64-linux-gnu.cmake, tests/CMakeLists.txt).
  */
 #ifndef GLNN_BACKENDS_CPU_H
 #define GLNN_BACKENDS_CPU_H
@@ -60,16 +79,21 @@ typedef enum glnn_cpu_isa {
     GLNN_CPU_ISA_C = 0,     /* portable C, any CPU */
     GLNN_CPU_ISA_AVX2,      /* x86-64 AVX2 + FMA */
     GLNN_CPU_ISA_AVX512,    /* x86-64 AVX-512 F, BW, DQ, VL and VNNI */
+    GLNN_CPU_ISA_NEON,      /* AArch64 Advanced SIMD */
+    GLNN_CPU_ISA_NEONDOT,   /* AArch64 Advanced SIMD with the dot-product extension (ARMv8.2 DotProd) */
     GLNN_CPU_ISA_COUNT
 } glnn_cpu_isa;
 
-/* Feature bits found by the probe (CPUID and XGETBV on x86-64; 0 elsewhere for now). */
+/* Feature bits found by the probe (CPUID and XGETBV on x86-64; getauxval(AT_HWCAP) on AArch64 Linux, Advanced SIMD
+ * alone on other AArch64 systems; 0 elsewhere). */
 enum {
     GLNN_CPU_HAS_AVX2 = 1u << 0,   /* with FMA, and the OS saving YMM state */
     GLNN_CPU_HAS_AVX512 = 1u << 1, /* F, BW, DQ, VL, and the OS saving ZMM state */
     GLNN_CPU_HAS_AVX512VNNI = 1u << 2,
     GLNN_CPU_HAS_AVXVNNI = 1u << 3,
     GLNN_CPU_HAS_AMX_INT8 = 1u << 4,
+    GLNN_CPU_HAS_NEON = 1u << 5,    /* AArch64 Advanced SIMD (HWCAP_ASIMD) */
+    GLNN_CPU_HAS_DOTPROD = 1u << 6, /* AArch64 SDOT/UDOT (HWCAP_ASIMDDP) */
 };
 
 /* The probed feature bits; probed once, thread-safe (the only global state of the back end). */
@@ -78,7 +102,7 @@ unsigned glnn_cpu_features(void);
 bool glnn_cpu_isa_supported(glnn_cpu_isa isa);
 /* The best supported ISA. */
 glnn_cpu_isa glnn_cpu_isa_best(void);
-/* "c", "avx2", "avx512"; "auto" for GLNN_CPU_ISA_AUTO; NULL when out of range. */
+/* "c", "avx2", "avx512", "neon", "neondot"; "auto" for GLNN_CPU_ISA_AUTO; NULL when out of range. */
 const char *glnn_cpu_isa_name(glnn_cpu_isa isa);
 /* Parses a name as above (case-insensitive); an unknown or unsupported ISA is an error naming it. */
 glnn_status glnn_cpu_isa_parse(const char *name, glnn_cpu_isa *out, glnn_error *err);

@@ -44,6 +44,27 @@ static unsigned probe(void) {
     if (tile_state && (d7 & (1u << 25))) f |= GLNN_CPU_HAS_AMX_INT8;
     return f;
 }
+#elif defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1ul << 1)
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1ul << 20)
+#endif
+
+static unsigned probe(void) {
+    const unsigned long hw = getauxval(AT_HWCAP);
+    unsigned f = 0;
+    if (hw & HWCAP_ASIMD) f |= GLNN_CPU_HAS_NEON;
+    if ((f & GLNN_CPU_HAS_NEON) && (hw & HWCAP_ASIMDDP)) f |= GLNN_CPU_HAS_DOTPROD;
+    return f;
+}
+#elif defined(__aarch64__)
+/* Advanced SIMD is part of AArch64; the dot-product extension is not looked for without Linux's HWCAP. */
+static unsigned probe(void) {
+    return GLNN_CPU_HAS_NEON;
+}
 #else
 static unsigned probe(void) {
     return 0;
@@ -69,6 +90,10 @@ const glnn_cpu_kernels *glnn_cpu_kernels_for(glnn_cpu_isa isa) {
     case GLNN_CPU_ISA_AVX2: return &glnn_cpu_kernels_avx2;
     case GLNN_CPU_ISA_AVX512: return &glnn_cpu_kernels_avx512;
 #endif
+#if defined(__aarch64__)
+    case GLNN_CPU_ISA_NEON: return &glnn_cpu_kernels_neon;
+    case GLNN_CPU_ISA_NEONDOT: return &glnn_cpu_kernels_neondot;
+#endif
     default: return NULL;
     }
 }
@@ -80,6 +105,8 @@ bool glnn_cpu_isa_supported(glnn_cpu_isa isa) {
     case GLNN_CPU_ISA_C: return true;
     case GLNN_CPU_ISA_AVX2: return f & GLNN_CPU_HAS_AVX2;
     case GLNN_CPU_ISA_AVX512: return (f & GLNN_CPU_HAS_AVX512) && (f & GLNN_CPU_HAS_AVX512VNNI);
+    case GLNN_CPU_ISA_NEON: return f & GLNN_CPU_HAS_NEON;
+    case GLNN_CPU_ISA_NEONDOT: return (f & GLNN_CPU_HAS_NEON) && (f & GLNN_CPU_HAS_DOTPROD);
     default: return false;
     }
 }
@@ -90,7 +117,7 @@ glnn_cpu_isa glnn_cpu_isa_best(void) {
     return GLNN_CPU_ISA_C;
 }
 
-static const char *const names[GLNN_CPU_ISA_COUNT] = {"c", "avx2", "avx512"};
+static const char *const names[GLNN_CPU_ISA_COUNT] = {"c", "avx2", "avx512", "neon", "neondot"};
 
 const char *glnn_cpu_isa_name(glnn_cpu_isa isa) {
     if (isa == GLNN_CPU_ISA_AUTO) return "auto";
@@ -111,7 +138,8 @@ glnn_status glnn_cpu_isa_parse(const char *name, glnn_cpu_isa *out, glnn_error *
             *out = (glnn_cpu_isa)i;
             return GLNN_OK;
         }
-    return glnn_fail(err, GLNN_ERR_ARGUMENT, "CPU instruction set '%s': unknown; use auto, c, avx2 or avx512", name);
+    return glnn_fail(err, GLNN_ERR_ARGUMENT,
+                     "CPU instruction set '%s': unknown; use auto, c, avx2, avx512, neon or neondot", name);
 }
 
 glnn_cpu_isa glnn_cpu_isa_resolve(glnn_cpu_isa isa) {

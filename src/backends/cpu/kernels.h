@@ -2,7 +2,7 @@
  *
  * A plan (conv2d.c, pooling2d.c, …) is portable C: it checks the op, chooses the arithmetic and the blocking
  * for one ISA, packs the weights in that ISA's layout and keeps the table of that ISA's kernels.  The kernels
- * (kernels_c.c, kernels_avx2.c, kernels_avx512.c; later kernels_neon.c) compute one work item — a range of
+ * (kernels_c.c, kernels_avx2.c, kernels_avx512.c, kernels_neon.c, kernels_neondot.c) compute one work item — a range of
  * output rows and of channel blocks — with the thread's scratch memory; the run functions hand the items to
  * the pool.  A new ISA adds one file exporting a glnn_cpu_kernels table and one line in features.c. */
 #ifndef GLNN_BACKENDS_CPU_KERNELS_H
@@ -150,6 +150,15 @@ typedef struct glnn_cpu_kernels {
     glnn_cpu_isa isa;
     int int_lanes;   /* lanes of CONV_INT kernels; 0: none */
     int float_lanes; /* lanes of CONV_FLOAT kernels; 0: none */
+    /* 32 vector registers: the wide register tiles (conv_template.h, CONV_REGS32); the plan's description only. */
+    bool regs32;
+    /* CONV_INT kernels take each input byte x as the signed byte x − 128 (NEON's sdot multiplies signed bytes):
+     * their rows are always staged (ROWS_COPY, never ROWS_DIRECT) with the sign bit flipped, padding and the zero
+     * row are 0x80, and the plan adds 128·Σ(weight bytes of each plane) back through bias_k (conv2d.c). */
+    bool int_signed;
+    /* The automatic arithmetic tries float before the integer planes: their dot products cost this ISA more than
+     * its float multiply-adds (plain NEON: 6 instructions per 16 byte products, and 2 or 3 planes per weight). */
+    bool float_first;
     /* Conv2D: output rows [r0, r1) × channel blocks [b0, b1) with this thread's scratch. */
     void (*conv2d)(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch);
     /* Pooling2D: output rows [r0, r1). */
@@ -168,6 +177,10 @@ extern const glnn_cpu_kernels glnn_cpu_kernels_c;
 #if defined(__x86_64__)
 extern const glnn_cpu_kernels glnn_cpu_kernels_avx2;
 extern const glnn_cpu_kernels glnn_cpu_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+extern const glnn_cpu_kernels glnn_cpu_kernels_neon;
+extern const glnn_cpu_kernels glnn_cpu_kernels_neondot;
 #endif
 
 /* The table of an ISA this binary has, NULL otherwise. */

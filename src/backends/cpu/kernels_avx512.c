@@ -464,6 +464,7 @@ const glnn_cpu_kernels glnn_cpu_kernels_avx512 = {
     .isa = GLNN_CPU_ISA_AVX512,
     .int_lanes = VL,
     .float_lanes = VL,
+    .regs32 = true,
     .conv2d = conv2d_avx512_or_amx,
     .pooling2d = glnn_cpu_pooling2d_avx512,
     .image_sampler = image_sampler_avx512,
