@@ -565,13 +565,15 @@ ALWAYS_INLINE void dw4_store(const glnn_cpu_conv2d_plan *p, VF v0, VF v1, VF v2,
 #define DW4_TAPS_1(J)                                                                                                  \
     DW4_F(J, 0, 0, w0)                                                                                                 \
     DW4_F(J, 1, 1, w0)                                                                                                 \
-    DW4_F(J, 2, 2, w0) DW4_F(J, 3, 3, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 2, w1) DW4_F(J, 2, 3, w1) DW4_F(J, 3, 4, w1)  \
-        DW4_F(J, 0, 2, w2) DW4_F(J, 1, 3, w2) DW4_F(J, 2, 4, w2) DW4_F(J, 3, 5, w2)
+    DW4_F(J, 2, 2, w0)                                                                                                 \
+    DW4_F(J, 3, 3, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 2, w1) DW4_F(J, 2, 3, w1) DW4_F(J, 3, 4, w1) DW4_F(J, 0, 2, w2)  \
+        DW4_F(J, 1, 3, w2) DW4_F(J, 2, 4, w2) DW4_F(J, 3, 5, w2)
 #define DW4_TAPS_2(J)                                                                                                  \
     DW4_F(J, 0, 0, w0)                                                                                                 \
     DW4_F(J, 1, 2, w0)                                                                                                 \
-    DW4_F(J, 2, 4, w0) DW4_F(J, 3, 6, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 3, w1) DW4_F(J, 2, 5, w1) DW4_F(J, 3, 7, w1)  \
-        DW4_F(J, 0, 2, w2) DW4_F(J, 1, 4, w2) DW4_F(J, 2, 6, w2) DW4_F(J, 3, 8, w2)
+    DW4_F(J, 2, 4, w0)                                                                                                 \
+    DW4_F(J, 3, 6, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 3, w1) DW4_F(J, 2, 5, w1) DW4_F(J, 3, 7, w1) DW4_F(J, 0, 2, w2)  \
+        DW4_F(J, 1, 4, w2) DW4_F(J, 2, 6, w2) DW4_F(J, 3, 8, w2)
 #define DW4_BLOCK(J, S, REPX) DW4_KY(J, 0, S, REPX) DW4_KY(J, 1, S, REPX) DW4_KY(J, 2, S, REPX)
 #define DW4_EPI(i)                                                                                                     \
     dw4_store(p, d0_##i, d1_##i, d2_##i, d3_##i, sigmoid, res ? res + (x + i) * cout : NULL, out + (x + i) * cout);
@@ -612,54 +614,6 @@ DW_TILE(dw_tile_one, REP1)
  * and used by its three taps, which keeps the loads of the inflated expanded rows below the VNNI rate. */
 #define E3_LOAD(q) const VI x##q = vi_loadu(a + q * pxb);
 #define E3_DECL(i) VI a0_##i = vi_zero(), a1_##i = vi_zero(), a2_##i = vi_zero();
-#define E3_STORE(i)                                                                                                    \
-    vi_store(acc + (6 * i + 0) * VL, a0_##i);                                                                          \
-    vi_store(acc + (6 * i + 1) * VL, a1_##i);                                                                          \
-    if (P_ > 2) vi_store(acc + (6 * i + 2) * VL, a2_##i);
-#define E3_TILE(NAME, P, S, REP, REPX)                                                                                 \
-    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, int32_t *acc) {                              \
-        enum { P_ = P };                                                                                               \
-        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
-        const int J = p->steps / 3;                                                                                    \
-        const int64_t pxb = p->px_bytes;                                                                               \
-        const size_t wstep = (size_t)P_ * VL * 4;                                                                      \
-        const uint8_t *wb = (const uint8_t *)p->wpack + (size_t)t->b * 3 * p->steps * wstep;                           \
-        REP(E3_DECL)                                                                                                   \
-        for (int ky = 0; ky < 3; ky++)                                                                                 \
-            for (int j = 0; j < J; j++) {                                                                              \
-                const uint8_t *a = t->rows[ky] + t->x * (S)*pxb + (size_t)j * VL * 4;                                  \
-                const uint8_t *w = wb + ((size_t)ky * p->steps + j) * wstep;                                           \
-                REPX(E3_LOAD)                                                                                          \
-                for (int kx = 0; kx < 3; kx++, w += (size_t)J * wstep) {                                               \
-                    const VI w0 = vi_loadu(w), w1 = vi_loadu(w + VL * 4);                                              \
-                    const VI w2 = P_ > 2 ? vi_loadu(w + 2 * VL * 4) : vi_zero();                                       \
-                    switch (kx) {                                                                                      \
-                    case 0: {                                                                                          \
-                        E3_KX(S, 0, REP)                                                                               \
-                        break;                                                                                         \
-                    }                                                                                                  \
-                    case 1: {                                                                                          \
-                        E3_KX(S, 1, REP)                                                                               \
-                        break;                                                                                         \
-                    }                                                                                                  \
-                    default: {                                                                                         \
-                        E3_KX(S, 2, REP)                                                                               \
-                    }                                                                                                  \
-                    }                                                                                                  \
-                }                                                                                                      \
-            }                                                                                                          \
-        REP(E3_STORE)                                                                                                  \
-    }                                                                                                                  \
-    static void NAME(const tile_args *t) {                                                                             \
-        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
-        const int64_t cout = p->cout, co0 = (int64_t)t->b * VL;                                                        \
-        int32_t acc[6 * 14 * VL] __attribute__((aligned(64)));                                                         \
-        NAME##_sums(t, acc);                                                                                           \
-        int m = 0;                                                                                                     \
-        REP(COUNT_PIXEL)                                                                                               \
-        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
-        store_block_int(p, acc, 0, P, m, co0, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                   \
-    }
 /* Pixel i at tap KX reads the loaded vector S·i + KX. */
 #define E3_KX(S, KX, REP) E3_KX_##S##_##KX(REP)
 #define E3_KX_1_0(REP) REP(E3_DOT_1_0)
@@ -679,15 +633,11 @@ DW_TILE(dw_tile_one, REP1)
 #define E3_DOT_2_1(i) E3_DOTX(i, PASTE(x, TWICE1_##i))
 #define E3_DOT_2_2(i) E3_DOTX(i, PASTE(x, TWICE2_##i))
 #if CONV_HAS_INT
-E3_TILE(int_e3_3_s1, 3, 1, REP6, REP8)
-E3_TILE(int_e3_3_s2, 3, 2, REP4, REP9)
-E3_TILE(int_e3_2_s1, 2, 1, REP8, REP10)
-E3_TILE(int_e3_2_s2, 2, 2, REP4, REP9)
-
-/* The expanded 3×3 tiles over a whole output row of one block: the tiles at x = 0, M, 2M, … (n of them) and, when
- * last ≥ 0, one more at x = last, each followed by its epilogue straight from the accumulators.  One call per row
- * and block instead of two per tile, no sums through memory; the epilogue's constants are loaded per tile through
- * a pointer the compiler cannot see through, so that they are not kept in registers across the sums. */
+/* The expanded 3×3 tiles over a whole output row of one block (rows of at least E3_M pixels; narrower ones take
+ * the one-pixel tiles): the tiles at x = 0, M, 2M, … (n of them) and, when last ≥ 0, one more at x = last, each
+ * followed by its epilogue straight from the accumulators.  One call per row and block instead of two per tile, no sums
+ * through memory; the epilogue's constants are loaded per tile through a pointer the compiler cannot see through, so
+ * that they are not kept in registers across the sums. */
 ALWAYS_INLINE void e3_store_pixel(const glnn_cpu_conv2d_plan *p, VI a0, VI a1, VI a2, const int P, VF s0, VF s1, VF s2,
                                   VF bias, bool sigmoid, const uint8_t *res, uint8_t *out, int n) {
     VF v = P > 2 ? vf_fma(vf_from_vi(a2), s2, bias) : bias;
@@ -773,6 +723,8 @@ ALWAYS_INLINE void e3_store_pixel(const glnn_cpu_conv2d_plan *p, VI a0, VI a1, V
 #define E3_LOADS_1_REP6 REP8(E3_LOAD)
 #define E3_LOADS_1_REP8 REP10(E3_LOAD)
 #define E3_LOADS_2_REP4 REP9(E3_LOAD)
+/* Pixels per tile of the row functions below, by planes and stride. */
+#define E3_M(P, S) ((S) == 1 ? ((P) == 2 ? 8 : 6) : 4)
 E3_ROW(int_e3_3_s1, 3, 1, REP6, 6)
 E3_ROW(int_e3_3_s2, 3, 2, REP4, 4)
 E3_ROW(int_e3_2_s1, 2, 1, REP8, 8)
@@ -784,12 +736,6 @@ static void choose_tiles(const glnn_cpu_conv2d_plan *p, int nv, tile_fn *full, t
 #if CONV_HAS_INT
     if (p->method == CONV_INT) {
         const bool e = p->source == SRC_EXPANDED;
-        if (e && p->k == 3 && p->s <= 2) {
-            *full = p->planes == 2 ? (p->s == 1 ? int_e3_2_s1 : int_e3_2_s2) : (p->s == 1 ? int_e3_3_s1 : int_e3_3_s2);
-            *one = p->planes == 2 ? int_tile_2_1_1_1 : int_tile_3_1_1_1;
-            *m = p->s == 1 ? (p->planes == 2 ? 8 : 6) : 4;
-            return;
-        }
         if (p->planes == 2) {
             *full = e ? int_tile_2_1_12_1 : nv == 2 ? int_tile_2_2_6_0 : int_tile_2_1_12_0;
             *one = e ? int_tile_2_1_1_1 : nv == 2 ? int_tile_2_2_1_0 : int_tile_2_1_1_0;
@@ -934,13 +880,14 @@ static void ISA_FN(conv2d)(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r
                 t.gbase = (size_t)(g * p->cg) * (p->method == CONV_FLOAT ? 4 : 1);
             }
 #if CONV_HAS_INT
-            if (p->method == CONV_INT && p->source == SRC_EXPANDED && p->k == 3 && p->s <= 2 && wo >= mfull) {
+            const int m3 = E3_M(p->planes, p->s);
+            if (p->method == CONV_INT && p->source == SRC_EXPANDED && p->k == 3 && p->s <= 2 && wo >= m3) {
                 row_fn rowf = p->planes == 2 ? (p->s == 1 ? int_e3_2_s1_row : int_e3_2_s2_row)
                                              : (p->s == 1 ? int_e3_3_s1_row : int_e3_3_s2_row);
                 t.out = job->out + yo * wo * cout;
                 t.res = job->residual ? job->residual + yo * wo * cout : NULL;
-                const int64_t n = wo / mfull;
-                rowf(&t, n, n * mfull < wo ? wo - mfull : -1);
+                const int64_t n = wo / m3;
+                rowf(&t, n, n * m3 < wo ? wo - m3 : -1);
                 b += nv;
                 continue;
             }
