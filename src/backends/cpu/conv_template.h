@@ -399,6 +399,18 @@ FLOAT_TILE(float_tile_2_1_0, 2, REP1, 0)
 FLOAT_TILE(float_tile_1_1_0, 1, REP1, 0)
 FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
 
+/* A depthwise tile NAME: its sums (NAME_sums, REP pixels of one block) and the epilogue over them. */
+#define DW_EPILOGUE(NAME, REP)                                                                                         \
+    static void NAME(const tile_args *t) {                                                                             \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        float acc[16 * VL] __attribute__((aligned(64)));                                                               \
+        NAME##_sums(t, acc);                                                                                           \
+        const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
+        const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
+        int m = 0;                                                                                                     \
+        REP(COUNT_PIXEL)                                                                                               \
+        store_block(p, (const VF *)acc, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                         \
+    }
 /* Depthwise: lane = channel; REP pixels of one block, k² taps, weights as memory operands. */
 #define DACC_DECL(i) VF d_##i = bias;
 #define DACC_STEP(i) d_##i = vf_fma(vf_loadu((const float *)(a + i * sp)), w, d_##i);
@@ -420,16 +432,7 @@ FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
         }                                                                                                              \
         REP(DACC_STORE)                                                                                                \
     }                                                                                                                  \
-    static void NAME(const tile_args *t) {                                                                             \
-        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
-        float acc[16 * VL] __attribute__((aligned(64)));                                                               \
-        NAME##_sums(t, acc);                                                                                           \
-        const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
-        const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
-        int m = 0;                                                                                                     \
-        REP(COUNT_PIXEL)                                                                                               \
-        store_block(p, (const VF *)acc, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                         \
-    }
+    DW_EPILOGUE(NAME, REP)
 /* Depthwise 3×3 with stride 1 or 2: a kernel row's input vectors are loaded once and used by its three
  * taps (the generic tile loads each pixel once per tap, and the loads, not the FMAs, limit it). */
 #define DW3_LOAD(j) const VF x##j = vf_loadu((const float *)(a + j * pxb));
@@ -448,16 +451,7 @@ FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
         }                                                                                                              \
         REP(DACC_STORE)                                                                                                \
     }                                                                                                                  \
-    static void NAME(const tile_args *t) {                                                                             \
-        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
-        float acc[16 * VL] __attribute__((aligned(64)));                                                               \
-        NAME##_sums(t, acc);                                                                                           \
-        const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
-        const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
-        int m = 0;                                                                                                     \
-        REP(COUNT_PIXEL)                                                                                               \
-        store_block(p, (const VF *)acc, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                         \
-    }
+    DW_EPILOGUE(NAME, REP)
 /* Stride 1: pixel i, tap kx reads x_(i+kx); stride 2: x_(2i+kx). */
 #define DW3_TAPS_1(REP) REP(DW3_T1A) REP(DW3_T1B) REP(DW3_T1C)
 #define DW3_TAPS_2(REP) REP(DW3_T2A) REP(DW3_T2B) REP(DW3_T2C)
@@ -566,14 +560,16 @@ ALWAYS_INLINE void dw4_store(const glnn_cpu_conv2d_plan *p, VF v0, VF v1, VF v2,
     DW4_F(J, 0, 0, w0)                                                                                                 \
     DW4_F(J, 1, 1, w0)                                                                                                 \
     DW4_F(J, 2, 2, w0)                                                                                                 \
-    DW4_F(J, 3, 3, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 2, w1) DW4_F(J, 2, 3, w1) DW4_F(J, 3, 4, w1) DW4_F(J, 0, 2, w2)  \
-        DW4_F(J, 1, 3, w2) DW4_F(J, 2, 4, w2) DW4_F(J, 3, 5, w2)
+    DW4_F(J, 3, 3, w0)                                                                                                 \
+    DW4_F(J, 0, 1, w1) DW4_F(J, 1, 2, w1) DW4_F(J, 2, 3, w1) DW4_F(J, 3, 4, w1) DW4_F(J, 0, 2, w2) DW4_F(J, 1, 3, w2)  \
+        DW4_F(J, 2, 4, w2) DW4_F(J, 3, 5, w2)
 #define DW4_TAPS_2(J)                                                                                                  \
     DW4_F(J, 0, 0, w0)                                                                                                 \
     DW4_F(J, 1, 2, w0)                                                                                                 \
     DW4_F(J, 2, 4, w0)                                                                                                 \
-    DW4_F(J, 3, 6, w0) DW4_F(J, 0, 1, w1) DW4_F(J, 1, 3, w1) DW4_F(J, 2, 5, w1) DW4_F(J, 3, 7, w1) DW4_F(J, 0, 2, w2)  \
-        DW4_F(J, 1, 4, w2) DW4_F(J, 2, 6, w2) DW4_F(J, 3, 8, w2)
+    DW4_F(J, 3, 6, w0)                                                                                                 \
+    DW4_F(J, 0, 1, w1) DW4_F(J, 1, 3, w1) DW4_F(J, 2, 5, w1) DW4_F(J, 3, 7, w1) DW4_F(J, 0, 2, w2) DW4_F(J, 1, 4, w2)  \
+        DW4_F(J, 2, 6, w2) DW4_F(J, 3, 8, w2)
 #define DW4_BLOCK(J, S, REPX) DW4_KY(J, 0, S, REPX) DW4_KY(J, 1, S, REPX) DW4_KY(J, 2, S, REPX)
 #define DW4_EPI(i)                                                                                                     \
     dw4_store(p, d0_##i, d1_##i, d2_##i, d3_##i, sigmoid, res ? res + (x + i) * cout : NULL, out + (x + i) * cout);
