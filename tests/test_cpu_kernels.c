@@ -1074,6 +1074,19 @@ static void test_isa_and_errors(void **state) {
     assert_error(glnn_cpu_conv2d_plan_run(plan, NULL, bytes, NULL, bytes, &err), &err, GLNN_ERR_ARGUMENT, "c1");
     glnn_cpu_conv2d_plan_free(plan);
     glnn_cpu_conv2d_plan_free(NULL);
+    /* GLNN_CPU_AMX=0 turns the AMX tiles off: the plans then take the VNNI tiles, as on a processor without AMX
+     * (test_conv_* compare every AMX plan with that twin); AMX needs the AVX-512 kernels (none under valgrind). */
+    const char *amx_env = getenv("GLNN_CPU_AMX");
+    char *amx_was = amx_env ? strdup(amx_env) : NULL;
+    setenv("GLNN_CPU_AMX", "0", 1);
+    assert_false(glnn_cpu_amx_available());
+    if (amx_was) {
+        setenv("GLNN_CPU_AMX", amx_was, 1);
+        free(amx_was);
+    } else {
+        unsetenv("GLNN_CPU_AMX");
+    }
+    if (!glnn_cpu_isa_supported(GLNN_CPU_ISA_AVX512)) assert_false(glnn_cpu_amx_available());
     glnn_tensor_free(in);
     glnn_tensor_free(out);
     glnn_chunks_free(ch);
