@@ -556,20 +556,10 @@ ALWAYS_INLINE void dw4_store(const glnn_cpu_conv2d_plan *p, VF v0, VF v1, VF v2,
     d##J##_##I = vf_fma(x##X2, w2, d##J##_##I);
 /* Tap by tap, the four pixels' sums one after another (four independent chains). */
 #define DW4_F(J, I, X, W) d##J##_##I = vf_fma(x##X, W, d##J##_##I);
-#define DW4_TAPS_1(J)                                                                                                  \
-    DW4_F(J, 0, 0, w0)                                                                                                 \
-    DW4_F(J, 1, 1, w0)                                                                                                 \
-    DW4_F(J, 2, 2, w0)                                                                                                 \
-    DW4_F(J, 3, 3, w0)                                                                                                 \
-    DW4_F(J, 0, 1, w1) DW4_F(J, 1, 2, w1) DW4_F(J, 2, 3, w1) DW4_F(J, 3, 4, w1) DW4_F(J, 0, 2, w2) DW4_F(J, 1, 3, w2)  \
-        DW4_F(J, 2, 4, w2) DW4_F(J, 3, 5, w2)
-#define DW4_TAPS_2(J)                                                                                                  \
-    DW4_F(J, 0, 0, w0)                                                                                                 \
-    DW4_F(J, 1, 2, w0)                                                                                                 \
-    DW4_F(J, 2, 4, w0)                                                                                                 \
-    DW4_F(J, 3, 6, w0)                                                                                                 \
-    DW4_F(J, 0, 1, w1) DW4_F(J, 1, 3, w1) DW4_F(J, 2, 5, w1) DW4_F(J, 3, 7, w1) DW4_F(J, 0, 2, w2) DW4_F(J, 1, 4, w2)  \
-        DW4_F(J, 2, 6, w2) DW4_F(J, 3, 8, w2)
+/* One tap (weight W) for the four pixels, which read input vectors X0..X3. */
+#define DW4_TAP(J, W, X0, X1, X2, X3) DW4_F(J, 0, X0, W) DW4_F(J, 1, X1, W) DW4_F(J, 2, X2, W) DW4_F(J, 3, X3, W)
+#define DW4_TAPS_1(J) DW4_TAP(J, w0, 0, 1, 2, 3) DW4_TAP(J, w1, 1, 2, 3, 4) DW4_TAP(J, w2, 2, 3, 4, 5)
+#define DW4_TAPS_2(J) DW4_TAP(J, w0, 0, 2, 4, 6) DW4_TAP(J, w1, 1, 3, 5, 7) DW4_TAP(J, w2, 2, 4, 6, 8)
 #define DW4_BLOCK(J, S, REPX) DW4_KY(J, 0, S, REPX) DW4_KY(J, 1, S, REPX) DW4_KY(J, 2, S, REPX)
 #define DW4_EPI(i)                                                                                                     \
     dw4_store(p, d0_##i, d1_##i, d2_##i, d3_##i, sigmoid, res ? res + (x + i) * cout : NULL, out + (x + i) * cout);
