@@ -3,7 +3,8 @@
  *   glnn_cpu_bench [--runs N] [--filter NAME,...] [--per-op] [--picture FILE] [--no-check] [--warmup-ms N]
  *                  [CONFIG ...]
  *
- * CONFIG is isa=c|avx2|avx512|auto, threads=N, precision=auto|int16|int24|float|exact, comma-separated
+ * CONFIG is isa=c|avx2|avx512|auto, threads=N, precision=auto|int16|int24|float|exact, amx=0|1 (0: VNNI tiles
+ * where AMX tiles would serve), comma-separated
  * (default: "threads=1" and "threads=2" on the best ISA).  Every case runs each configuration in turn, run
  * after run (A B A B …), so that a drifting machine affects all alike; it prints the median and minimum
  * milliseconds, G multiply-adds per second and, against the CPU reference computed once, the largest
@@ -62,6 +63,7 @@ typedef struct {
     glnn_cpu_isa isa;
     int threads;
     glnn_cpu_precision precision;
+    bool no_amx; /* amx=0: VNNI tiles where AMX tiles would be taken */
     glnn_cpu_pool *pool;
     char label[64];
 } config;
@@ -183,7 +185,8 @@ static void bench_conv(const conv_case *cc, config *cfg, int n_cfg, int runs) {
     glnn_cpu_conv2d_plan *plans[MAX_CONFIGS];
     static double times[MAX_CONFIGS][MAX_RUNS], cpu_times[MAX_CONFIGS][MAX_RUNS];
     for (int c = 0; c < n_cfg; c++) {
-        if (glnn_cpu_conv2d_plan_create_ex((const glnn_conv2d *)op, cfg[c].isa, cfg[c].precision, &plans[c], &err))
+        const glnn_cpu_conv2d_options o = {cfg[c].precision, cfg[c].no_amx};
+        if (glnn_cpu_conv2d_plan_create_opts((const glnn_conv2d *)op, cfg[c].isa, &o, &plans[c], &err))
             die(cc->name, &err);
         const double t0 = now_ms(); /* warm-up: 100 ms or 3 runs */
         for (int i = 0; i < 3 || now_ms() - t0 < warmup_ms; i++)
@@ -264,10 +267,12 @@ static void dog_build(dog_net *d, glnn_model *m, const uint8_t *picture, const c
         glnn_status s = GLNN_OK;
         if (op->cls->info.output_count) o->count = glnn_shape_count(op->out_shape);
         switch (o->kind) {
-        case GLNN_OP_CONV2D:
-            s = glnn_cpu_conv2d_plan_create_ex((const glnn_conv2d *)op, c->isa, c->precision,
-                                               (glnn_cpu_conv2d_plan **)&o->plan, &err);
+        case GLNN_OP_CONV2D: {
+            const glnn_cpu_conv2d_options opts = {c->precision, c->no_amx};
+            s = glnn_cpu_conv2d_plan_create_opts((const glnn_conv2d *)op, c->isa, &opts,
+                                                 (glnn_cpu_conv2d_plan **)&o->plan, &err);
             break;
+        }
         case GLNN_OP_POOLING2D:
             s = glnn_cpu_pooling2d_plan_create((const glnn_pooling2d *)op, c->isa, (glnn_cpu_pooling2d_plan **)&o->plan,
                                                &err);
@@ -357,7 +362,8 @@ static void bench_dog(const char *picture_path, config *cfg, int n_cfg, int runs
     /* The reference, whole (and every op prepared for its shapes). */
     const char *last = NULL;
     for (int p = m->n_ops - 1; p >= 0 && !last; p--)
-        if (m->ops[p]->cls->info.kind == GLNN_OP_CONV2D || m->ops[p]->cls->info.kind == GLNN_OP_POOLING2D) last = m->ops[p]->name;
+        if (m->ops[p]->cls->info.kind == GLNN_OP_CONV2D || m->ops[p]->cls->info.kind == GLNN_OP_POOLING2D)
+            last = m->ops[p]->name;
     float want_p[120] = {0};
     int64_t macs;
     if (glnn_model_add_output(m, last, 0, &err) ||
@@ -440,6 +446,7 @@ static void parse_config(const char *text, config *c) {
     c->isa = GLNN_CPU_ISA_AUTO;
     c->threads = 0;
     c->precision = GLNN_CPU_PRECISION_AUTO;
+    c->no_amx = false;
     char buf[256];
     snprintf(buf, sizeof buf, "%s", text);
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
@@ -447,6 +454,8 @@ static void parse_config(const char *text, config *c) {
             if (glnn_cpu_isa_parse(tok + 4, &c->isa, &err)) die(tok, &err);
         } else if (strncmp(tok, "threads=", 8) == 0) {
             c->threads = atoi(tok + 8);
+        } else if (strcmp(tok, "amx=0") == 0 || strcmp(tok, "amx=1") == 0) {
+            c->no_amx = tok[4] == '0';
         } else if (strncmp(tok, "precision=", 10) == 0) {
             static const char *names[] = {"auto", "int16", "int24", "float", "exact"};
             static const glnn_cpu_precision values[] = {GLNN_CPU_PRECISION_AUTO, GLNN_CPU_PRECISION_INT16,
@@ -470,6 +479,10 @@ static void parse_config(const char *text, config *c) {
         snprintf(c->label + l, sizeof c->label - l, " %s", strstr(text, "precision=") + 10);
         char *comma = strchr(c->label + l, ',');
         if (comma) *comma = '\0';
+    }
+    if (c->no_amx) {
+        size_t l = strlen(c->label);
+        snprintf(c->label + l, sizeof c->label - l, " noamx");
     }
 }
 
@@ -495,7 +508,7 @@ int main(int argc, char **argv) {
             parse_config(argv[i], &cfg[n_cfg++]);
         else {
             fprintf(stderr, "usage: glnn_cpu_bench [--runs N] [--filter NAME,...] [--per-op] [--picture FILE] "
-                            "[--no-check] [--warmup-ms N] [isa=..,threads=..,precision=.. ...]\n");
+                            "[--no-check] [--warmup-ms N] [isa=..,threads=..,precision=..,amx=0|1 ...]\n");
             return 2;
         }
     }

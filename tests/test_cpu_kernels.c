@@ -36,6 +36,8 @@ typedef struct {
 static tally tallies[GLNN_CPU_ISA_COUNT][COUNT(precisions)];
 
 static glnn_cpu_pool *pools[3];
+static int amx_plans;      /* plans checked against their VNNI twins (assert_same_without_amx) */
+static int amx_span_plans; /* of which blocks read several groups */
 
 static int setup(void **state) {
     (void)state;
@@ -97,6 +99,35 @@ typedef struct {
     int h, w;
     float wscale, bscale; /* weights uniform in ±wscale/(k²·Cg), bias in ±bscale */
 } conv_case;
+
+/* A plan that computes its integer sums with AMX tiles gives the bytes of the VNNI tiles' plan (the same sums, the same
+ * epilogue), on every pool. */
+static void assert_same_without_amx(const glnn_conv2d *c, glnn_cpu_isa isa, glnn_cpu_precision precision,
+                                    const glnn_cpu_conv2d_plan *amx, const uint8_t *in, const uint8_t *res,
+                                    int64_t n_out) {
+    glnn_error err;
+    const glnn_cpu_conv2d_options o = {precision, true};
+    glnn_cpu_conv2d_plan *plain;
+    assert_ok(glnn_cpu_conv2d_plan_create_opts(c, isa, &o, &plain, &err));
+    assert_false(glnn_cpu_conv2d_plan_amx(plain));
+    assert_int_equal(glnn_cpu_conv2d_plan_precision(plain), glnn_cpu_conv2d_plan_precision(amx));
+    uint8_t *a = malloc((size_t)n_out), *b = malloc((size_t)n_out);
+    assert_true(a && b);
+    assert_ok(glnn_cpu_conv2d_plan_run(plain, pools[0], in, res, b, &err));
+    for (int pool = 0; pool < COUNT(pools); pool++) {
+        memset(a, 0x5A, (size_t)n_out);
+        assert_ok(glnn_cpu_conv2d_plan_run(amx, pools[pool], in, res, a, &err));
+        if (memcmp(a, b, (size_t)n_out) != 0)
+            print_message("AMX plan (%s) differs from the VNNI plan (%s), pool %d\n",
+                          glnn_cpu_conv2d_plan_describe(amx), glnn_cpu_conv2d_plan_describe(plain), pool + 1);
+        assert_memory_equal(a, b, n_out);
+    }
+    amx_plans++;
+    amx_span_plans += strstr(glnn_cpu_conv2d_plan_describe(amx), "amx expanded") != NULL;
+    free(a);
+    free(b);
+    glnn_cpu_conv2d_plan_free(plain);
+}
 
 /* Runs one case on the reference, then on every ISA, precision and pool (only the automatic arithmetic on a pool
  * of two when `quick`), adding to `tallies`. */
@@ -182,6 +213,8 @@ static void run_conv_case_ex(const conv_case *cc, glnn_rng *rng, bool verbose, b
                 assert_true(d <= 1);
                 if (taken == GLNN_CPU_PRECISION_EXACT) assert_memory_equal(got, want, n_out);
             }
+            if (glnn_cpu_conv2d_plan_amx(plan))
+                assert_same_without_amx(c, (glnn_cpu_isa)isa, precisions[pi], plan, in_bytes, res_bytes, n_out);
             glnn_cpu_conv2d_plan_free(plan);
         }
     }
@@ -203,7 +236,9 @@ static void run_conv_case(const conv_case *cc, glnn_rng *rng, bool verbose) {
 }
 
 static void print_tallies(const char *what) {
-    print_message("%s:\n", what);
+    print_message(
+        "%s (AMX plans checked against their VNNI twins so far: %d, %d with blocks reading several groups):\n", what,
+        amx_plans, amx_span_plans);
     for (int isa = 0; isa < GLNN_CPU_ISA_COUNT; isa++)
         for (int pi = 0; pi < COUNT(precisions); pi++) {
             const tally *t = &tallies[isa][pi];
@@ -269,6 +304,14 @@ static void test_conv_edges(void **state) {
         {5, 1, 8, 8, 8, V, B, false, false, 6, 6, 8, 1},
         {1, 1, 4, 4, 4, V, L, true, true, 3, 3, 8, 1},
         {3, 1, 36, 36, 36, S, L, true, true, 5, 5, 300, 30},
+        /* depthwise 3×3 in chunks of the row (AVX-512): four blocks at once and single blocks after them, chunks
+         * ending in fewer than four pixels, strides, residuals, every activation */
+        {3, 2, 72, 72, 72, S, B, true, true, 9, 50, 8, 1},
+        {3, 1, 64, 64, 64, V, D, true, true, 7, 130, 8, 1},
+        {3, 1, 64, 64, 64, S, L, true, false, 6, 42, 8, 1},
+        {3, 1, 128, 128, 128, S, L, true, true, 5, 45, 8, 1},
+        {3, 2, 64, 64, 64, V, L, true, false, 8, 11, 8, 1},
+        {3, 1, 80, 80, 80, S, D, false, true, 4, 4, 8, 1},
         /* image input */
         {3, 2, 3, 32, 1, V, L, true, false, 17, 19, 8, 1},
         {5, 2, 3, 32, 1, V, L, true, false, 15, 16, 300, 20},
@@ -276,11 +319,34 @@ static void test_conv_edges(void **state) {
         {1, 1, 3, 4, 1, V, B, true, false, 3, 3, 8, 1},
         {4, 3, 3, 20, 1, V, L, true, false, 9, 10, 8, 1},
         {7, 2, 3, 16, 1, V, L, true, false, 13, 13, 8, 1},
+        /* AMX tiles (AVX-512 with AMX-INT8): A from the rows (taps of 32 or 64·n bytes per group) or from im2col rows,
+         * strips of 16 pixels and a last overlapping one, fewer than 16 pixels a row, three blocks per pass (int16)
+         * cut at group ends, blocks that fill no vector, residuals, every activation, strides, padding */
+        {1, 1, 64, 48, 1, V, D, true, true, 5, 37, 8, 1},
+        {1, 1, 96, 40, 1, V, B, true, false, 5, 17, 8, 1},
+        {1, 2, 128, 64, 2, S, L, true, false, 9, 33, 300, 30},
+        {3, 1, 64, 96, 1, S, L, true, true, 7, 21, 8, 1},
+        {3, 2, 64, 64, 2, V, D, true, false, 11, 40, 200, 20},
+        {3, 1, 32, 32, 1, S, B, true, true, 4, 16, 8, 1},
+        {5, 2, 3, 32, 1, V, L, true, false, 23, 45, 300, 20},
+        {3, 2, 3, 20, 1, V, D, true, false, 21, 40, 8, 1},
+        {3, 2, 32, 64, 4, V, L, true, false, 15, 47, 300, 30},
+        {3, 1, 64, 64, 4, S, B, true, true, 6, 19, 8, 1},
+        {2, 1, 32, 32, 2, S, L, true, true, 5, 18, 8, 1},
+        {1, 1, 32, 16, 1, V, L, true, true, 8, 9, 8, 1},
+        /* AMX tiles for blocks that read several groups (2 or 3 channels of 8 per group): each block its own
+         * im2col rows, zero weights between groups, a last block that fills no vector */
+        {3, 2, 32, 32, 4, V, L, true, false, 21, 30, 200, 50},
+        {3, 1, 64, 96, 8, S, B, true, true, 9, 11, 8, 1},
+        {3, 1, 64, 96, 8, S, L, true, true, 9, 11, 300, 30},
+        {3, 1, 24, 24, 3, S, D, true, false, 8, 12, 8, 1},
+        {2, 1, 48, 32, 4, V, L, true, true, 9, 10, 8, 1},
     };
     for (int i = 0; i < COUNT(cases); i++)
         run_conv_case(&cases[i], &rng, false);
     print_tallies("Conv2D edges");
     assert_auto_share();
+    if (glnn_cpu_amx_available()) assert_true(amx_plans > 0 && amx_span_plans > 0);
 }
 
 /* Random cases of every kind. */
@@ -551,6 +617,13 @@ static void test_shuffle(void **state) {
                 glnn_cpu_shuffle_run(pools[pool], bytes, h * w, c, n, got);
                 assert_memory_equal(got, out->bytes, h * w * c);
             }
+            for (int isa = 0; isa < GLNN_CPU_ISA_COUNT;
+                 isa++) { /* every instruction set's kernel, and the portable loop */
+                if (!glnn_cpu_isa_supported((glnn_cpu_isa)isa)) continue;
+                memset(got, 0, (size_t)(h * w * c));
+                glnn_cpu_shuffle_run_isa(pools[1], (glnn_cpu_isa)isa, bytes, h * w, c, n, got);
+                assert_memory_equal(got, out->bytes, h * w * c);
+            }
             free(bytes), free(got);
             glnn_tensor_free(in);
             glnn_tensor_free(out);
@@ -752,6 +825,9 @@ static void dog_kernels(glnn_cpu_isa isa, const dog_run *ref, const dog_run *src
             glnn_cpu_conv2d_plan *plan;
             assert_ok(glnn_cpu_conv2d_plan_create((const glnn_conv2d *)op, isa, &plan, &err));
             assert_ok(glnn_cpu_conv2d_plan_run(plan, pools[1], in[0], in[1], mine->bytes[p], &err));
+            if (glnn_cpu_conv2d_plan_amx(plan))
+                assert_same_without_amx((const glnn_conv2d *)op, isa, GLNN_CPU_PRECISION_AUTO, plan, in[0], in[1],
+                                        ref->count[p]);
             glnn_cpu_conv2d_plan_free(plan);
             break;
         }
@@ -998,6 +1074,19 @@ static void test_isa_and_errors(void **state) {
     assert_error(glnn_cpu_conv2d_plan_run(plan, NULL, bytes, NULL, bytes, &err), &err, GLNN_ERR_ARGUMENT, "c1");
     glnn_cpu_conv2d_plan_free(plan);
     glnn_cpu_conv2d_plan_free(NULL);
+    /* GLNN_CPU_AMX=0 turns the AMX tiles off: the plans then take the VNNI tiles, as on a processor without AMX
+     * (test_conv_* compare every AMX plan with that twin); AMX needs the AVX-512 kernels (none under valgrind). */
+    const char *amx_env = getenv("GLNN_CPU_AMX");
+    char *amx_was = amx_env ? strdup(amx_env) : NULL;
+    setenv("GLNN_CPU_AMX", "0", 1);
+    assert_false(glnn_cpu_amx_available());
+    if (amx_was) {
+        setenv("GLNN_CPU_AMX", amx_was, 1);
+        free(amx_was);
+    } else {
+        unsetenv("GLNN_CPU_AMX");
+    }
+    if (!glnn_cpu_isa_supported(GLNN_CPU_ISA_AVX512)) assert_false(glnn_cpu_amx_available());
     glnn_tensor_free(in);
     glnn_tensor_free(out);
     glnn_chunks_free(ch);

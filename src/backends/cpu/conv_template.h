@@ -136,15 +136,25 @@ static void stage_row(const glnn_cpu_conv2d_plan *p, const uint8_t *in, int64_t 
         float *f = (float *)dst;
         if (p->source == SRC_DEPTHWISE) {           /* a plane of VL channels per block, each pixel's bytes read once */
             const size_t plane = (size_t)px_n * VL; /* floats; the tiles use p->row_px · p->px_bytes bytes */
-            for (int64_t q = 0; q < px_n; q++) {
-                const int64_t xi = q - left;
-                const bool inside = xi >= 0 && xi < x_end;
-                for (int b = b0; b < b1; b++) {
-                    const int64_t c0 = (int64_t)b * VL;
-                    const int n = C - c0 < VL ? (int)(C - c0) : VL;
-                    vf_storeu(f + (size_t)(b - b0) * plane + q * VL,
-                              inside ? vf_from_u8(src + xi * C + c0, n) : vf_zero());
+            /* Pixels [lo, hi) of the staged row are input pixels, the others padding.  Plane by plane: one stream of
+             * stores at a time, the full blocks without a mask. */
+            const int64_t lo = left < px_n ? left : px_n, hi = left + x_end < px_n ? left + x_end : px_n;
+            for (int b = b0; b < b1; b++) {
+                float *d = f + (size_t)(b - b0) * plane;
+                const int64_t c0 = (int64_t)b * VL;
+                const int n = C - c0 < VL ? (int)(C - c0) : VL;
+                for (int64_t q = 0; q < lo; q++)
+                    vf_storeu(d + q * VL, vf_zero());
+                const uint8_t *s = src + (lo - left) * C + c0;
+                if (n == VL) {
+                    for (int64_t q = lo; q < hi; q++, s += C)
+                        vf_storeu(d + q * VL, vf_from_u8(s, VL));
+                } else {
+                    for (int64_t q = lo; q < hi; q++, s += C)
+                        vf_storeu(d + q * VL, vf_from_u8(s, n));
                 }
+                for (int64_t q = hi; q < px_n; q++)
+                    vf_storeu(d + q * VL, vf_zero());
             }
             break;
         }
@@ -225,6 +235,7 @@ typedef struct {
 #define COUNT_PIXEL(i) m++;
 
 typedef void (*tile_fn)(const tile_args *);
+typedef void (*row_fn)(const tile_args *, int64_t n, int64_t last);
 
 /* The k-step loops shared by the tiles: kx outer (stride A bytes in a row), j inner (stride B bytes); the
  * weight pointer advances by `wstep` per step.  The body (the macro's arguments) consumes the step. */
@@ -388,6 +399,18 @@ FLOAT_TILE(float_tile_2_1_0, 2, REP1, 0)
 FLOAT_TILE(float_tile_1_1_0, 1, REP1, 0)
 FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
 
+/* A depthwise tile NAME: its sums (NAME_sums, REP pixels of one block) and the epilogue over them. */
+#define DW_EPILOGUE(NAME, REP)                                                                                         \
+    static void NAME(const tile_args *t) {                                                                             \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        float acc[16 * VL] __attribute__((aligned(64)));                                                               \
+        NAME##_sums(t, acc);                                                                                           \
+        const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
+        const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
+        int m = 0;                                                                                                     \
+        REP(COUNT_PIXEL)                                                                                               \
+        store_block(p, (const VF *)acc, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                         \
+    }
 /* Depthwise: lane = channel; REP pixels of one block, k² taps, weights as memory operands. */
 #define DACC_DECL(i) VF d_##i = bias;
 #define DACC_STEP(i) d_##i = vf_fma(vf_loadu((const float *)(a + i * sp)), w, d_##i);
@@ -409,16 +432,7 @@ FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
         }                                                                                                              \
         REP(DACC_STORE)                                                                                                \
     }                                                                                                                  \
-    static void NAME(const tile_args *t) {                                                                             \
-        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
-        float acc[16 * VL] __attribute__((aligned(64)));                                                               \
-        NAME##_sums(t, acc);                                                                                           \
-        const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
-        const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
-        int m = 0;                                                                                                     \
-        REP(COUNT_PIXEL)                                                                                               \
-        store_block(p, (const VF *)acc, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                         \
-    }
+    DW_EPILOGUE(NAME, REP)
 /* Depthwise 3×3 with stride 1 or 2: a kernel row's input vectors are loaded once and used by its three
  * taps (the generic tile loads each pixel once per tap, and the loads, not the FMAs, limit it). */
 #define DW3_LOAD(j) const VF x##j = vf_loadu((const float *)(a + j * pxb));
@@ -437,16 +451,7 @@ FLOAT_TILE(float_tile_1_1_1, 1, REP1, 1)
         }                                                                                                              \
         REP(DACC_STORE)                                                                                                \
     }                                                                                                                  \
-    static void NAME(const tile_args *t) {                                                                             \
-        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
-        float acc[16 * VL] __attribute__((aligned(64)));                                                               \
-        NAME##_sums(t, acc);                                                                                           \
-        const int64_t cout = p->cout, co = (int64_t)t->b * VL;                                                         \
-        const int n = cout - co < VL ? (int)(cout - co) : VL;                                                          \
-        int m = 0;                                                                                                     \
-        REP(COUNT_PIXEL)                                                                                               \
-        store_block(p, (const VF *)acc, m, t->res ? t->res + co : NULL, t->out + co, cout, n);                         \
-    }
+    DW_EPILOGUE(NAME, REP)
 /* Stride 1: pixel i, tap kx reads x_(i+kx); stride 2: x_(2i+kx). */
 #define DW3_TAPS_1(REP) REP(DW3_T1A) REP(DW3_T1B) REP(DW3_T1C)
 #define DW3_TAPS_2(REP) REP(DW3_T2A) REP(DW3_T2B) REP(DW3_T2C)
@@ -511,6 +516,77 @@ DW3_TILE(dw3_s2_full, 2, REP4, REP9)
 DW3_TILE(dw3_s1_one, 1, REP1, REP3)
 DW3_TILE(dw3_s2_one, 2, REP1, REP3)
 
+#if VL == 16
+/* Depthwise 3×3, stride 1 or 2, over a whole output row: tiles of 4 pixels × 4 blocks (16 accumulators), the
+ * epilogue straight from them and a pixel's 4·VL bytes stored at once (q_store4_centered where the ISA has it).
+ * rp[ky][j]: kernel row ky of block j (staged planes; the zero row for rows outside the input). */
+ALWAYS_INLINE void dw4_store(const glnn_cpu_conv2d_plan *p, VF v0, VF v1, VF v2, VF v3, bool sigmoid,
+                             const uint8_t *res, uint8_t *out) {
+    if (res) {
+        const VF rk = vf_set1(p->res_k);
+        v0 = vf_fma(vf_from_u8(res, VL), rk, v0), v1 = vf_fma(vf_from_u8(res + VL, VL), rk, v1);
+        v2 = vf_fma(vf_from_u8(res + 2 * VL, VL), rk, v2), v3 = vf_fma(vf_from_u8(res + 3 * VL, VL), rk, v3);
+    }
+    if (sigmoid) {
+        const VF two = vf_set1(2.0f);
+#define DW4_SIG(v) v = vf_fma(vf_clamp_sym(v, 6.375f), two, vf_add(v, vf_clamp_sym(v, 31.875f)));
+        DW4_SIG(v0) DW4_SIG(v1) DW4_SIG(v2) DW4_SIG(v3)
+#undef DW4_SIG
+    }
+#ifdef HAVE_Q_STORE4
+    q_store4_centered(out, v0, v1, v2, v3);
+#else
+    q_store_centered(out, v0, VL), q_store_centered(out + VL, v1, VL);
+    q_store_centered(out + 2 * VL, v2, VL), q_store_centered(out + 3 * VL, v3, VL);
+#endif
+}
+#define DW4_DECL(i) VF d0_##i = bias0, d1_##i = bias1, d2_##i = bias2, d3_##i = bias3;
+#define DW4_LOAD(q) const VF x##q = vf_loadu((const float *)(a + q * pxb));
+#define DW4_KY(J, KY, S, REPX)                                                                                         \
+    {                                                                                                                  \
+        const uint8_t *a = rp[KY][J] + x * (S)*pxb;                                                                    \
+        const float *wk = wv + ((J)*9 + (KY)*3) * VL;                                                                  \
+        const VF w0 = vf_loadu(wk), w1 = vf_loadu(wk + VL), w2 = vf_loadu(wk + 2 * VL);                                \
+        REPX(DW4_LOAD)                                                                                                 \
+        DW4_TAPS_##S(J)                                                                                                \
+    }
+#define DW4_T(J, I, X0, X1, X2)                                                                                        \
+    d##J##_##I = vf_fma(x##X0, w0, d##J##_##I);                                                                        \
+    d##J##_##I = vf_fma(x##X1, w1, d##J##_##I);                                                                        \
+    d##J##_##I = vf_fma(x##X2, w2, d##J##_##I);
+/* Tap by tap, the four pixels' sums one after another (four independent chains). */
+#define DW4_F(J, I, X, W) d##J##_##I = vf_fma(x##X, W, d##J##_##I);
+/* One tap (weight W) for the four pixels, which read input vectors X0..X3. */
+#define DW4_TAP(J, W, X0, X1, X2, X3) DW4_F(J, 0, X0, W) DW4_F(J, 1, X1, W) DW4_F(J, 2, X2, W) DW4_F(J, 3, X3, W)
+#define DW4_TAPS_1(J) DW4_TAP(J, w0, 0, 1, 2, 3) DW4_TAP(J, w1, 1, 2, 3, 4) DW4_TAP(J, w2, 2, 3, 4, 5)
+#define DW4_TAPS_2(J) DW4_TAP(J, w0, 0, 2, 4, 6) DW4_TAP(J, w1, 1, 3, 5, 7) DW4_TAP(J, w2, 2, 4, 6, 8)
+#define DW4_BLOCK(J, S, REPX) DW4_KY(J, 0, S, REPX) DW4_KY(J, 1, S, REPX) DW4_KY(J, 2, S, REPX)
+#define DW4_EPI(i)                                                                                                     \
+    dw4_store(p, d0_##i, d1_##i, d2_##i, d3_##i, sigmoid, res ? res + (x + i) * cout : NULL, out + (x + i) * cout);
+#define DW4_ROW(NAME, S, REPX)                                                                                         \
+    static __attribute__((noinline)) void NAME(const tile_args *t, const uint8_t *const(*rp)[4], int64_t n,            \
+                                               int64_t last) {                                                         \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int64_t pxb = p->px_bytes, cout = p->cout, co0 = (int64_t)t->b * VL;                                     \
+        const float *wv = (const float *)p->wpack + (size_t)t->b * 9 * VL;                                             \
+        const bool sigmoid = p->act == GLNN_ACTIVATION_SIGMOID_LIKE;                                                   \
+        const uint8_t *res = t->res ? t->res + co0 : NULL;                                                             \
+        uint8_t *out = t->out + co0;                                                                                   \
+        for (int64_t it = 0; it < n || (it == n && last >= 0); it++) {                                                 \
+            const int64_t x = it < n ? it * 4 : last;                                                                  \
+            const float *bk = p->bias_k + co0;                                                                         \
+            __asm__("" : "+r"(bk));                                                                                    \
+            const VF bias0 = vf_loadu(bk), bias1 = vf_loadu(bk + VL), bias2 = vf_loadu(bk + 2 * VL);                   \
+            const VF bias3 = vf_loadu(bk + 3 * VL);                                                                    \
+            REP4(DW4_DECL)                                                                                             \
+            DW4_BLOCK(0, S, REPX) DW4_BLOCK(1, S, REPX) DW4_BLOCK(2, S, REPX) DW4_BLOCK(3, S, REPX) REP4(DW4_EPI)      \
+        }                                                                                                              \
+    }
+DW4_ROW(dw3x4_s1_row, 1, REP6)
+DW4_ROW(dw3x4_s2_row, 2, REP9)
+#define HAVE_DW3X4 1
+static void dw3_chunked(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch);
+#endif
 #if CONV_REGS32
 DW_TILE(dw_tile_full, REP8)
 #define DW_M 8
@@ -524,54 +600,6 @@ DW_TILE(dw_tile_one, REP1)
  * and used by its three taps, which keeps the loads of the inflated expanded rows below the VNNI rate. */
 #define E3_LOAD(q) const VI x##q = vi_loadu(a + q * pxb);
 #define E3_DECL(i) VI a0_##i = vi_zero(), a1_##i = vi_zero(), a2_##i = vi_zero();
-#define E3_STORE(i)                                                                                                    \
-    vi_store(acc + (6 * i + 0) * VL, a0_##i);                                                                          \
-    vi_store(acc + (6 * i + 1) * VL, a1_##i);                                                                          \
-    if (P_ > 2) vi_store(acc + (6 * i + 2) * VL, a2_##i);
-#define E3_TILE(NAME, P, S, REP, REPX)                                                                                 \
-    static __attribute__((noinline)) void NAME##_sums(const tile_args *t, int32_t *acc) {                              \
-        enum { P_ = P };                                                                                               \
-        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
-        const int J = p->steps / 3;                                                                                    \
-        const int64_t pxb = p->px_bytes;                                                                               \
-        const size_t wstep = (size_t)P_ * VL * 4;                                                                      \
-        const uint8_t *wb = (const uint8_t *)p->wpack + (size_t)t->b * 3 * p->steps * wstep;                           \
-        REP(E3_DECL)                                                                                                   \
-        for (int ky = 0; ky < 3; ky++)                                                                                 \
-            for (int j = 0; j < J; j++) {                                                                              \
-                const uint8_t *a = t->rows[ky] + t->x * (S)*pxb + (size_t)j * VL * 4;                                  \
-                const uint8_t *w = wb + ((size_t)ky * p->steps + j) * wstep;                                           \
-                REPX(E3_LOAD)                                                                                          \
-                for (int kx = 0; kx < 3; kx++, w += (size_t)J * wstep) {                                               \
-                    const VI w0 = vi_loadu(w), w1 = vi_loadu(w + VL * 4);                                              \
-                    const VI w2 = P_ > 2 ? vi_loadu(w + 2 * VL * 4) : vi_zero();                                       \
-                    switch (kx) {                                                                                      \
-                    case 0: {                                                                                          \
-                        E3_KX(S, 0, REP)                                                                               \
-                        break;                                                                                         \
-                    }                                                                                                  \
-                    case 1: {                                                                                          \
-                        E3_KX(S, 1, REP)                                                                               \
-                        break;                                                                                         \
-                    }                                                                                                  \
-                    default: {                                                                                         \
-                        E3_KX(S, 2, REP)                                                                               \
-                    }                                                                                                  \
-                    }                                                                                                  \
-                }                                                                                                      \
-            }                                                                                                          \
-        REP(E3_STORE)                                                                                                  \
-    }                                                                                                                  \
-    static void NAME(const tile_args *t) {                                                                             \
-        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
-        const int64_t cout = p->cout, co0 = (int64_t)t->b * VL;                                                        \
-        int32_t acc[6 * 14 * VL] __attribute__((aligned(64)));                                                         \
-        NAME##_sums(t, acc);                                                                                           \
-        int m = 0;                                                                                                     \
-        REP(COUNT_PIXEL)                                                                                               \
-        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
-        store_block_int(p, acc, 0, P, m, co0, t->res ? t->res + co0 : NULL, t->out + co0, cout, n0);                   \
-    }
 /* Pixel i at tap KX reads the loaded vector S·i + KX. */
 #define E3_KX(S, KX, REP) E3_KX_##S##_##KX(REP)
 #define E3_KX_1_0(REP) REP(E3_DOT_1_0)
@@ -591,10 +619,102 @@ DW_TILE(dw_tile_one, REP1)
 #define E3_DOT_2_1(i) E3_DOTX(i, PASTE(x, TWICE1_##i))
 #define E3_DOT_2_2(i) E3_DOTX(i, PASTE(x, TWICE2_##i))
 #if CONV_HAS_INT
-E3_TILE(int_e3_3_s1, 3, 1, REP6, REP8)
-E3_TILE(int_e3_3_s2, 3, 2, REP4, REP9)
-E3_TILE(int_e3_2_s1, 2, 1, REP8, REP10)
-E3_TILE(int_e3_2_s2, 2, 2, REP4, REP9)
+/* The expanded 3×3 tiles over a whole output row of one block (rows of at least E3_M pixels; narrower ones take
+ * the one-pixel tiles): the tiles at x = 0, M, 2M, … (n of them) and, when last ≥ 0, one more at x = last, each
+ * followed by its epilogue straight from the accumulators.  One call per row and block instead of two per tile, no sums
+ * through memory; the epilogue's constants are loaded per tile through a pointer the compiler cannot see through, so
+ * that they are not kept in registers across the sums. */
+ALWAYS_INLINE void e3_store_pixel(const glnn_cpu_conv2d_plan *p, VI a0, VI a1, VI a2, const int P, VF s0, VF s1, VF s2,
+                                  VF bias, bool sigmoid, const uint8_t *res, uint8_t *out, int n) {
+    VF v = P > 2 ? vf_fma(vf_from_vi(a2), s2, bias) : bias;
+    v = vf_fma(vf_from_vi(a1), s1, v);
+    v = vf_fma(vf_from_vi(a0), s0, v);
+    if (res) v = vf_fma(vf_from_u8(res, n), vf_set1(p->res_k), v);
+    if (sigmoid) {
+        const VF c1 = vf_clamp_sym(v, 6.375f), c2 = vf_clamp_sym(v, 31.875f);
+        v = vf_fma(c1, vf_set1(2.0f), vf_add(v, c2));
+    }
+    q_store_centered(out, v, n);
+}
+#define E3_EPI(i)                                                                                                      \
+    e3_store_pixel(pe, a0_##i, a1_##i, P_ > 2 ? a2_##i : a0_##i, P_, s0, s1, s2, bias, sigmoid,                        \
+                   res ? res + (x + i) * cout : NULL, out + (x + i) * cout, n0);
+#define E3_ROW(NAME, P, S, REP, M)                                                                                     \
+    static __attribute__((noinline)) void NAME##_row(const tile_args *t, int64_t n, int64_t last) {                    \
+        enum { P_ = P };                                                                                               \
+        const glnn_cpu_conv2d_plan *p = t->p;                                                                          \
+        const int J = p->steps / 3;                                                                                    \
+        const int64_t pxb = p->px_bytes, cout = p->cout, co0 = (int64_t)t->b * VL;                                     \
+        const int n0 = cout - co0 < VL ? (int)(cout - co0) : VL;                                                       \
+        const size_t wstep = (size_t)P_ * VL * 4;                                                                      \
+        const uint8_t *wb = (const uint8_t *)p->wpack + (size_t)t->b * 3 * p->steps * wstep;                           \
+        const bool sigmoid = p->act == GLNN_ACTIVATION_SIGMOID_LIKE;                                                   \
+        const uint8_t *res = t->res ? t->res + co0 : NULL;                                                             \
+        uint8_t *out = t->out + co0;                                                                                   \
+        for (int64_t it = 0; it < n || (it == n && last >= 0); it++) {                                                 \
+            const int64_t x = it < n ? it * (M) : last;                                                                \
+            REP(E3_DECL)                                                                                               \
+            if (J == 1) {                                                                                              \
+                E3_ROW_KY(S, REP, 0)                                                                                   \
+                E3_ROW_KY(S, REP, 1)                                                                                   \
+                E3_ROW_KY(S, REP, 2)                                                                                   \
+            } else {                                                                                                   \
+                for (int ky = 0; ky < 3; ky++)                                                                         \
+                    for (int j = 0; j < J; j++) {                                                                      \
+                        const uint8_t *a = t->rows[ky] + x * (S)*pxb + (size_t)j * VL * 4;                             \
+                        const uint8_t *w = wb + ((size_t)ky * p->steps + j) * wstep;                                   \
+                        E3_LOADS_##S(REP) for (int kx = 0; kx < 3; kx++, w += (size_t)J * wstep) {                     \
+                            const VI w0 = vi_loadu(w), w1 = vi_loadu(w + VL * 4);                                      \
+                            const VI w2 = P_ > 2 ? vi_loadu(w + 2 * VL * 4) : vi_zero();                               \
+                            switch (kx) {                                                                              \
+                            case 0: {                                                                                  \
+                                E3_KX(S, 0, REP)                                                                       \
+                                break;                                                                                 \
+                            }                                                                                          \
+                            case 1: {                                                                                  \
+                                E3_KX(S, 1, REP)                                                                       \
+                                break;                                                                                 \
+                            }                                                                                          \
+                            default: {                                                                                 \
+                                E3_KX(S, 2, REP)                                                                       \
+                            }                                                                                          \
+                            }                                                                                          \
+                        }                                                                                              \
+                    }                                                                                                  \
+            }                                                                                                          \
+            const glnn_cpu_conv2d_plan *pe = p;                                                                        \
+            __asm__("" : "+r"(pe));                                                                                    \
+            const int64_t nbl = (int64_t)pe->nb * VL;                                                                  \
+            const VF s0 = vf_loadu(pe->scale + co0), s1 = vf_loadu(pe->scale + nbl + co0);                             \
+            const VF s2 = P_ > 2 ? vf_loadu(pe->scale + 2 * nbl + co0) : vf_zero();                                    \
+            const VF bias = vf_loadu(pe->bias_k + co0);                                                                \
+            REP(E3_EPI)                                                                                                \
+        }                                                                                                              \
+    }
+/* One kernel row of a tile with one quad per pixel (J = 1), unrolled. */
+#define E3_ROW_KY(S, REP, KY)                                                                                          \
+    {                                                                                                                  \
+        const uint8_t *a = t->rows[KY] + x * (S)*pxb;                                                                  \
+        const uint8_t *w = wb + (size_t)(KY)*3 * wstep;                                                                \
+        E3_LOADS_##S(REP) E3_ROW_KX(S, REP, 0) E3_ROW_KX(S, REP, 1) E3_ROW_KX(S, REP, 2)                               \
+    }
+#define E3_ROW_KX(S, REP, KX)                                                                                          \
+    {                                                                                                                  \
+        const VI w0 = vi_loadu(w + (KX)*wstep), w1 = vi_loadu(w + (KX)*wstep + VL * 4);                                \
+        const VI w2 = P_ > 2 ? vi_loadu(w + (KX)*wstep + 2 * VL * 4) : vi_zero();                                      \
+        E3_KX(S, KX, REP)                                                                                              \
+    }
+#define E3_LOADS_1(REP) E3_LOADS_1_##REP
+#define E3_LOADS_2(REP) E3_LOADS_2_##REP
+#define E3_LOADS_1_REP6 REP8(E3_LOAD)
+#define E3_LOADS_1_REP8 REP10(E3_LOAD)
+#define E3_LOADS_2_REP4 REP9(E3_LOAD)
+/* Pixels per tile of the row functions below, by planes and stride. */
+#define E3_M(P, S) ((S) == 1 ? ((P) == 2 ? 8 : 6) : 4)
+E3_ROW(int_e3_3_s1, 3, 1, REP6, 6)
+E3_ROW(int_e3_3_s2, 3, 2, REP4, 4)
+E3_ROW(int_e3_2_s1, 2, 1, REP8, 8)
+E3_ROW(int_e3_2_s2, 2, 2, REP4, 4)
 #endif
 
 /* The tile functions for nv blocks (p->nv, or 1 for a last odd block): M pixels, and one pixel. */
@@ -602,12 +722,6 @@ static void choose_tiles(const glnn_cpu_conv2d_plan *p, int nv, tile_fn *full, t
 #if CONV_HAS_INT
     if (p->method == CONV_INT) {
         const bool e = p->source == SRC_EXPANDED;
-        if (e && p->k == 3 && p->s <= 2) {
-            *full = p->planes == 2 ? (p->s == 1 ? int_e3_2_s1 : int_e3_2_s2) : (p->s == 1 ? int_e3_3_s1 : int_e3_3_s2);
-            *one = p->planes == 2 ? int_tile_2_1_1_1 : int_tile_3_1_1_1;
-            *m = p->s == 1 ? (p->planes == 2 ? 8 : 6) : 4;
-            return;
-        }
         if (p->planes == 2) {
             *full = e ? int_tile_2_1_12_1 : nv == 2 ? int_tile_2_2_6_0 : int_tile_2_1_12_0;
             *one = e ? int_tile_2_1_1_1 : nv == 2 ? int_tile_2_2_1_0 : int_tile_2_1_1_0;
@@ -634,8 +748,98 @@ static void choose_tiles(const glnn_cpu_conv2d_plan *p, int nv, tile_fn *full, t
 
 /* ---- the work item --------------------------------------------------------------------------------------------- */
 
+#ifdef HAVE_DW3X4
+/* Depthwise 3×3 work item in chunks of p->dw_xc output pixels (kernels.h): for each chunk, output row after output
+ * row, the input rows the chunk reads are staged as floats (one plane per block, zeros outside the input) into a
+ * ring of three slots that stays in the first-level cache; groups of four blocks take the 4 × 4 tiles, the other
+ * blocks the one-block tiles. */
+static void dw3_chunked(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch) {
+    const glnn_cpu_conv2d_plan *p = job->plan;
+    const int s = p->s, nbi = b1 - b0;
+    const int64_t wo = p->wo, cout = p->cout, W = p->w, C = p->c, xc = p->dw_xc;
+    const size_t pxb = (size_t)p->px_bytes, cplane = (size_t)((xc - 1) * s + 3) * pxb, slot_bytes = cplane * nbi;
+    uint8_t *ring = (uint8_t *)scratch + ((sizeof(glnn_cpu_row_ring) + 63) & ~(size_t)63);
+    for (int64_t x0 = 0; x0 < wo; x0 += xc) {
+        const int64_t xe = x0 + xc < wo ? x0 + xc : wo, xs = xe - x0 < 4 ? xe - 4 : x0; /* chunk [xs, xe), ≥ 4 */
+        const int64_t in0 = xs * s - p->pad_left, in_n = (xe - xs - 1) * s + 3;
+        int64_t tag[3] = {-1, -1, -1};
+        for (int64_t yo = r0; yo < r1; yo++) {
+            const uint8_t *rows[3];
+            for (int ky = 0; ky < 3; ky++) {
+                const int64_t iy = yo * s - p->pad_top + ky;
+                if (iy < 0 || iy >= p->h) {
+                    rows[ky] = p->zero_row;
+                    continue;
+                }
+                uint8_t *d = ring + (size_t)(iy % 3) * slot_bytes;
+                if (tag[iy % 3] != iy) {
+                    const uint8_t *src = job->in + iy * W * C;
+                    const int64_t lo = in0 < 0 ? -in0 : 0, hi = in0 + in_n > W ? W - in0 : in_n;
+                    for (int b = b0; b < b1; b++) {
+                        float *f = (float *)(d + (size_t)(b - b0) * cplane);
+                        const int64_t c0 = (int64_t)b * VL;
+                        const int n = C - c0 < VL ? (int)(C - c0) : VL;
+                        for (int64_t q = 0; q < lo && q < in_n; q++)
+                            vf_storeu(f + q * VL, vf_zero());
+                        const uint8_t *sp = src + (in0 + lo) * C + c0;
+                        for (int64_t q = lo; q < hi; q++, sp += C)
+                            vf_storeu(f + q * VL, vf_from_u8(sp, n));
+                        for (int64_t q = hi > lo ? hi : lo; q < in_n; q++)
+                            vf_storeu(f + q * VL, vf_zero());
+                    }
+                    tag[iy % 3] = iy;
+                }
+                rows[ky] = d;
+            }
+            uint8_t *out = job->out + (yo * wo + xs) * cout;
+            const uint8_t *res = job->residual ? job->residual + (yo * wo + xs) * cout : NULL;
+            const int64_t xn = xe - xs;
+            for (int b = b0; b < b1;) {
+                tile_args t = {p, NULL, 0, b, 0, out, res};
+                if (b + 4 <= b1 && (int64_t)(b + 4) * VL <= cout) {
+                    const uint8_t *rp[3][4];
+                    for (int ky = 0; ky < 3; ky++)
+                        for (int j = 0; j < 4; j++)
+                            rp[ky][j] = rows[ky] == p->zero_row ? rows[ky] : rows[ky] + (size_t)(b + j - b0) * cplane;
+                    (s == 1 ? dw3x4_s1_row : dw3x4_s2_row)(&t, (const uint8_t *const(*)[4])rp, xn / 4,
+                                                           xn % 4 ? xn - 4 : -1);
+                    b += 4;
+                    continue;
+                }
+                const uint8_t *brows[3];
+                for (int ky = 0; ky < 3; ky++)
+                    brows[ky] = rows[ky] == p->zero_row ? rows[ky] : rows[ky] + (size_t)(b - b0) * cplane;
+                t.rows = brows;
+                tile_fn full = s == 1 ? dw3_s1_full : dw3_s2_full, one = s == 1 ? dw3_s1_one : dw3_s2_one;
+                int64_t x = 0;
+                for (; x + DW_M <= xn; x += DW_M) {
+                    t.x = x, t.out = out + x * cout, t.res = res ? res + x * cout : NULL;
+                    full(&t);
+                }
+                if (x < xn && xn >= DW_M) {
+                    t.x = xn - DW_M, t.out = out + t.x * cout, t.res = res ? res + t.x * cout : NULL;
+                    full(&t);
+                } else {
+                    for (; x < xn; x++) {
+                        t.x = x, t.out = out + x * cout, t.res = res ? res + x * cout : NULL;
+                        one(&t);
+                    }
+                }
+                b++;
+            }
+        }
+    }
+}
+#endif
+
 static void ISA_FN(conv2d)(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r1, int b0, int b1, void *scratch) {
     const glnn_cpu_conv2d_plan *p = job->plan;
+#ifdef HAVE_DW3X4
+    if (p->dw_xc) {
+        dw3_chunked(job, r0, r1, b0, b1, scratch);
+        return;
+    }
+#endif
     glnn_cpu_row_ring *ring = scratch;
     if (p->rows != ROWS_DIRECT) {
         ring->slots = (uint8_t *)scratch + ((sizeof *ring + 63) & ~(size_t)63);
@@ -661,6 +865,19 @@ static void ISA_FN(conv2d)(const glnn_cpu_conv2d_job *job, int64_t r0, int64_t r
                 const int64_t g = (int64_t)b * p->lanes / p->cout_g;
                 t.gbase = (size_t)(g * p->cg) * (p->method == CONV_FLOAT ? 4 : 1);
             }
+#if CONV_HAS_INT
+            const int m3 = E3_M(p->planes, p->s);
+            if (p->method == CONV_INT && p->source == SRC_EXPANDED && p->k == 3 && p->s <= 2 && wo >= m3) {
+                row_fn rowf = p->planes == 2 ? (p->s == 1 ? int_e3_2_s1_row : int_e3_2_s2_row)
+                                             : (p->s == 1 ? int_e3_3_s1_row : int_e3_3_s2_row);
+                t.out = job->out + yo * wo * cout;
+                t.res = job->residual ? job->residual + yo * wo * cout : NULL;
+                const int64_t n = wo / m3;
+                rowf(&t, n, n * m3 < wo ? wo - m3 : -1);
+                b += nv;
+                continue;
+            }
+#endif
             int64_t x = 0;
             for (; x + mfull <= wo; x += mfull) {
                 t.x = x;

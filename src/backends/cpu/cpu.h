@@ -33,9 +33,15 @@
  * AArch64 NEON with the dot-product extension (ARMv8.2 DotProd: Raspberry Pi 5) and plain NEON (Pi 3, 4);
  * portable C everywhere.  features.c probes the CPU (CPUID and XGETBV; getauxval(AT_HWCAP) HWCAP_ASIMD and
  * HWCAP_ASIMDDP on AArch64 Linux) and takes the best; GLNN_CPU_ISA names another (c, avx2, avx512, neon,
- * neondot).  Each ISA's kernels live in their own file compiled with that ISA's flags (kernels_<isa>.c: vector
- * layer and ISA-only kernels, then the shared templates conv_template.h and ops_template.h) and export one
- * glnn_cpu_kernels table (kernels.h); a plan takes the table of the ISA asked for, or the best one present.
+ * neondot).  Where an x86-64 processor also has AMX-INT8 (and Linux grants the tile data,
+ * glnn_cpu_amx_available; GLNN_CPU_AMX=0 or the plan option no_amx turn it off), the AVX-512 integer plans of
+ * layers of at least 64 output pixels whose channel blocks read one group (dense, 1×1, image input, groups of
+ * 16·n outputs), or several groups of at least 8 channels, compute their plane sums as AMX tile products
+ * (tdpbusd) instead of vpdpbusd: the same exact sums, the same epilogue, the same bytes (tests/test_cpu_kernels.c
+ * compares each such plan with its VNNI twin).  Each ISA's kernels live in their own file compiled with that
+ * ISA's flags (kernels_<isa>.c: vector layer and ISA-only kernels, then the shared templates conv_template.h and
+ * ops_template.h) and export one glnn_cpu_kernels table (kernels.h); a plan takes the table of the ISA asked
+ * for, or the best one present.
  * Threads come from a pool made once per context (glnn_cpu_pool); the run functions split their work into
  * items of output rows and channel blocks, about four per thread, handed out dynamically.
  *
@@ -47,7 +53,8 @@
  *   conv_template.h    Conv2D register tiles and row staging over a vector layer, compiled once per ISA
  *   ops_template.h     Pooling2D, ImageSampler, Upsampling2D in C, compiled (vectorized by GCC) once per ISA
  *   kernels_c.c        the portable kernels (Conv2D: the exact arithmetic)
- *   kernels_avx2.c, kernels_avx512.c     x86-64: vector layers, ImageSampler with gathers, VNNI row staging
+ *   kernels_avx2.c, kernels_avx512.c     x86-64: vector layers, ImageSampler with gathers, VNNI row staging,
+ *                                        connection shuffle; AVX-512: depthwise 3×3 rows, AMX tiles
  *   neon_vec.h         the AArch64 vector layer (4 lanes, 32 registers; vi_dot on sdot or smull; signed inputs)
  *   kernels_neon.c, kernels_neondot.c    AArch64: neon_vec.h with the templates, plain and -march=armv8.2-a+dotprod
  * AArch64 is tested under qemu-user by `make test-aarch64` (cmake/aarch64-linux-gnu.cmake, tests/CMakeLists.txt).
@@ -147,6 +154,17 @@ glnn_status glnn_cpu_conv2d_plan_create(const struct glnn_conv2d *c, glnn_cpu_is
  * glnn_cpu_conv2d_plan_precision tells which was taken. */
 glnn_status glnn_cpu_conv2d_plan_create_ex(const struct glnn_conv2d *c, glnn_cpu_isa isa, glnn_cpu_precision precision,
                                            glnn_cpu_conv2d_plan **out, glnn_error *err);
+/* Tests and benchmarks: the arithmetic as above, and whether the integer sums may be computed by AMX tiles. */
+typedef struct glnn_cpu_conv2d_options {
+    glnn_cpu_precision precision;
+    bool no_amx; /* VNNI tiles where AMX tiles would be taken */
+} glnn_cpu_conv2d_options;
+glnn_status glnn_cpu_conv2d_plan_create_opts(const struct glnn_conv2d *c, glnn_cpu_isa isa,
+                                             const glnn_cpu_conv2d_options *options, glnn_cpu_conv2d_plan **out,
+                                             glnn_error *err);
+/* Whether AMX-INT8 tiles serve this process: the CPU and the OS have them, Linux granted the tile data
+ * (asked once, thread-safe), and the environment variable GLNN_CPU_AMX is not "0" (read every time). */
+bool glnn_cpu_amx_available(void);
 /* Computes the Conv2D: `in` H×W×Cin bytes (an image H×W×3 for the image kind), `residual` the
  * Ho×Wo×Cout bytes of input #1 when the op was prepared with one (else ignored, may be NULL), `out`
  * Ho×Wo×Cout bytes.  Fails only when the pool's scratch memory cannot grow. */
@@ -155,6 +173,8 @@ glnn_status glnn_cpu_conv2d_plan_run(const glnn_cpu_conv2d_plan *plan, glnn_cpu_
 void glnn_cpu_conv2d_plan_free(glnn_cpu_conv2d_plan *plan);
 glnn_cpu_precision glnn_cpu_conv2d_plan_precision(const glnn_cpu_conv2d_plan *plan);
 glnn_cpu_isa glnn_cpu_conv2d_plan_isa(const glnn_cpu_conv2d_plan *plan);
+/* Whether the plan computes its integer sums with AMX tiles. */
+bool glnn_cpu_conv2d_plan_amx(const glnn_cpu_conv2d_plan *plan);
 /* One line: ISA, arithmetic, source and rows of the kernel, blocking, the bound in LSB and the flip estimate
  * ("avx512 int16 broadcast rows-copy NV2 M6 bound 0.006 LSB flips 6.3e-05"). */
 const char *glnn_cpu_conv2d_plan_describe(const glnn_cpu_conv2d_plan *plan);
@@ -212,5 +232,8 @@ void glnn_cpu_upsampling2d_plan_free(glnn_cpu_upsampling2d_plan *plan);
 /* out (pixels × C bytes) receives in's quads in the shuffled order: consumer quad i reads producer quad
  * glnn_shuffle_source_quad(i, n, C/4); n ≥ 2 divides C/4. */
 void glnn_cpu_shuffle_run(glnn_cpu_pool *pool, const uint8_t *in, int64_t pixels, int64_t c, int n, uint8_t *out);
+/* The same with the kernels of `isa` (tests; GLNN_CPU_ISA_AUTO or one not supported: the best). */
+void glnn_cpu_shuffle_run_isa(glnn_cpu_pool *pool, glnn_cpu_isa isa, const uint8_t *in, int64_t pixels, int64_t c,
+                              int n, uint8_t *out);
 
 #endif

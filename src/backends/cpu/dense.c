@@ -92,12 +92,17 @@ typedef struct {
     uint8_t *out;
     int64_t quads;
     const int32_t *src; /* source quad of each consumer quad */
+    const glnn_cpu_kernels *kern;
 } shuffle_job;
 
 static void shuffle_pixels(void *arg, int64_t b, int64_t e, int thread) {
     (void)thread;
     const shuffle_job *j = arg;
     const int64_t q = j->quads;
+    if (j->kern && j->kern->shuffle) { /* the best instruction set's permutes (kernels.h) */
+        j->kern->shuffle(j->in + b * q * 4, j->out + b * q * 4, e - b, q, j->src);
+        return;
+    }
     for (int64_t px = b; px < e; px++) {
         const uint8_t *s = j->in + px * q * 4;
         uint8_t *d = j->out + px * q * 4;
@@ -107,6 +112,11 @@ static void shuffle_pixels(void *arg, int64_t b, int64_t e, int thread) {
 }
 
 void glnn_cpu_shuffle_run(glnn_cpu_pool *pool, const uint8_t *in, int64_t pixels, int64_t c, int n, uint8_t *out) {
+    glnn_cpu_shuffle_run_isa(pool, GLNN_CPU_ISA_AUTO, in, pixels, c, n, out);
+}
+
+void glnn_cpu_shuffle_run_isa(glnn_cpu_pool *pool, glnn_cpu_isa isa, const uint8_t *in, int64_t pixels, int64_t c,
+                              int n, uint8_t *out) {
     const int64_t quads = c / 4;
     int32_t small[256], *src = quads <= 256 ? small : malloc((size_t)quads * sizeof(int32_t));
     if (!src) { /* no memory for the table: compute each source on the fly */
@@ -117,7 +127,8 @@ void glnn_cpu_shuffle_run(glnn_cpu_pool *pool, const uint8_t *in, int64_t pixels
     }
     for (int64_t i = 0; i < quads; i++)
         src[i] = (int32_t)glnn_shuffle_source_quad(i, n, quads);
-    shuffle_job j = {in, out, quads, src};
+    if (isa == GLNN_CPU_ISA_AUTO || !glnn_cpu_isa_supported(isa)) isa = glnn_cpu_isa_best();
+    shuffle_job j = {in, out, quads, src, glnn_cpu_kernels_for(isa)};
     const int64_t grain = quads > 0 ? (65536 / (quads * 4) > 0 ? 65536 / (quads * 4) : 1) : pixels;
     glnn_cpu_parallel_for(pool, pixels, grain, shuffle_pixels, &j);
     if (src != small) free(src);

@@ -70,8 +70,26 @@ struct glnn_cpu_conv2d_plan {
     float *weights;        /* CONV_EXACT: the op's weights [k][k][Cg][Cout] */
     uint8_t *zero_row;     /* row_bytes of zeros (rows above and below the input) */
     float q_table[256];    /* q/255 as the reference rounds it */
-    double bound_lsb;  /* rigorous bound on |this − reference| before quantization, in LSB at the steepest slope */
-    double flip_share; /* expected share of bytes that differ from the reference because of the weight planes */
+    /* Depthwise 3×3 (stride 1 or 2) on ISAs with 32 vector registers (conv_template.h, dw3_chunked): output rows in
+     * chunks of dw_xc pixels, the input rows of a chunk staged for the item's blocks into a ring that stays in the
+     * first-level cache; 0 when the plan stages whole rows. */
+    int dw_xc;
+    /* AMX (x86-64 with AMX-INT8, the AVX-512 table; kernels_avx512.c): the same integer plane sums as tile products of
+     * M output pixels × 16 channels per plane and block, the same epilogue, so the same bytes as the VNNI tiles.
+     * A (the tile of input bytes) comes straight from the rows, one chunk per tap and kc bytes of its group
+     * (amx_kpad = 0), or from an im2col row of amx_kpad bytes per pixel (window bytes in wpack's quad order,
+     * zeros after); B from wpack, rows amx_kc / 4 quads apart by planes·64 bytes. */
+    bool amx;
+    int amx_m;          /* output pixels per strip (tile rows): min(16, Wo) */
+    int amx_kc;         /* bytes of A per pixel and chunk (tile colsb) */
+    int amx_chunks;     /* chunks of K per group */
+    int amx_kpad;       /* im2col bytes per pixel, a multiple of 64; 0: A read from the rows */
+    int amx_span;       /* grouped layers whose blocks read several groups: input channels of a block's groups (each
+                         * block its own im2col rows, tap by tap; wpack [nb][amx_kpad / 4][planes][16][4] with zeros
+                         * where a lane's group does not read); 0 otherwise */
+    size_t amx_scratch; /* offset of the AMX scratch (sums, im2col rows, tile configuration) in the thread's scratch */
+    double bound_lsb;   /* rigorous bound on |this − reference| before quantization, in LSB at the steepest slope */
+    double flip_share;  /* expected share of bytes that differ from the reference because of the weight planes */
     char desc[160];
 };
 
@@ -150,6 +168,9 @@ typedef struct glnn_cpu_kernels {
                           int64_t r1);
     void (*upsampling2d)(const struct glnn_cpu_upsampling2d_plan *p, const uint8_t *in, uint8_t *out, int64_t r0,
                          int64_t r1);
+    /* Connection shuffle (SPEC §6) of `pixels` pixels of `quads` quads: out quad i = in quad src[i]; NULL: the
+     * portable loop of dense.c. */
+    void (*shuffle)(const uint8_t *in, uint8_t *out, int64_t pixels, int64_t quads, const int32_t *src);
 } glnn_cpu_kernels;
 
 extern const glnn_cpu_kernels glnn_cpu_kernels_c;

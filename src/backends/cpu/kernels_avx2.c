@@ -148,6 +148,38 @@ static void image_sampler_avx2(const glnn_cpu_image_sampler_plan *p, const uint8
     }
 }
 
+/* Connection shuffle (kernels.h): 8 / quads pixels per permute when a pixel has at most 8 quads dividing 8, else
+ * gathers of 8 quads of one pixel (the last ones of a pixel one by one). */
+static void shuffle_avx2(const uint8_t *in, uint8_t *out, int64_t pixels, int64_t quads, const int32_t *src) {
+    if (quads <= 8 && 8 % quads == 0) {
+        const int per = (int)(8 / quads);
+        int32_t at[8];
+        for (int l = 0; l < 8; l++)
+            at[l] = (int32_t)((l / quads) * quads + src[l % quads]);
+        const __m256i idx = _mm256_loadu_si256((const __m256i *)at);
+        int64_t px = 0;
+        for (; px + per <= pixels; px += per)
+            _mm256_storeu_si256(
+                (__m256i *)(out + px * quads * 4),
+                _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(in + px * quads * 4)), idx));
+        for (; px < pixels; px++)
+            for (int64_t i = 0; i < quads; i++)
+                memcpy(out + (px * quads + i) * 4, in + (px * quads + src[i]) * 4, 4);
+        return;
+    }
+    for (int64_t px = 0; px < pixels; px++) {
+        const uint8_t *s = in + px * quads * 4;
+        uint8_t *d = out + px * quads * 4;
+        int64_t i = 0;
+        for (; i + 8 <= quads; i += 8)
+            _mm256_storeu_si256(
+                (__m256i *)(d + i * 4),
+                _mm256_i32gather_epi32((const int *)s, _mm256_loadu_si256((const __m256i *)(src + i)), 4));
+        for (; i < quads; i++)
+            memcpy(d + i * 4, s + src[i] * 4, 4);
+    }
+}
+
 const glnn_cpu_kernels glnn_cpu_kernels_avx2 = {
     .isa = GLNN_CPU_ISA_AVX2,
     .int_lanes = 0,
@@ -156,5 +188,6 @@ const glnn_cpu_kernels glnn_cpu_kernels_avx2 = {
     .pooling2d = glnn_cpu_pooling2d_avx2,
     .image_sampler = image_sampler_avx2,
     .upsampling2d = glnn_cpu_upsampling2d_avx2,
+    .shuffle = shuffle_avx2,
 };
 #endif

@@ -7,10 +7,47 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Output rows per work item: about 64 KiB of output, at least one row. */
-static int64_t row_grain(int64_t row_bytes) {
-    int64_t g = row_bytes > 0 ? 65536 / row_bytes : 1;
-    return g < 1 ? 1 : g;
+/* The three ops' runs: the plan's kernel over output rows [0, ho), in work items of about 64 KiB of output
+ * (row_bytes: the output bytes, or the work, of one row) and at least one row. */
+typedef enum { ROWS_POOLING, ROWS_SAMPLER, ROWS_UPSAMPLING } rows_op;
+
+typedef struct {
+    rows_op op;
+    const void *p;
+    const uint8_t *in;
+    uint8_t *out;
+    int64_t grain, ho;
+} rows_job;
+
+static void rows_items(void *arg, int64_t b, int64_t e, int thread) {
+    (void)thread;
+    const rows_job *j = arg;
+    const int64_t r0 = b * j->grain, r1 = e * j->grain < j->ho ? e * j->grain : j->ho;
+    switch (j->op) {
+    case ROWS_POOLING: {
+        const glnn_cpu_pooling2d_plan *p = j->p;
+        p->kern->pooling2d(p, j->in, j->out, r0, r1);
+        break;
+    }
+    case ROWS_SAMPLER: {
+        const glnn_cpu_image_sampler_plan *p = j->p;
+        p->kern->image_sampler(p, j->in, j->out, r0, r1);
+        break;
+    }
+    case ROWS_UPSAMPLING: {
+        const glnn_cpu_upsampling2d_plan *p = j->p;
+        p->kern->upsampling2d(p, j->in, j->out, r0, r1);
+        break;
+    }
+    }
+}
+
+static void run_rows(glnn_cpu_pool *pool, rows_op op, const void *p, const uint8_t *in, uint8_t *out, int64_t ho,
+                     int64_t row_bytes) {
+    int64_t grain = row_bytes > 0 ? 65536 / row_bytes : 1;
+    grain = grain < 1 ? 1 : grain;
+    rows_job j = {op, p, in, out, grain, ho};
+    glnn_cpu_parallel_for(pool, (ho + grain - 1) / grain, 1, rows_items, &j);
 }
 
 static const glnn_cpu_kernels *kernels(glnn_cpu_isa isa, const char *op, const char *name, glnn_error *err) {
@@ -39,9 +76,11 @@ glnn_status glnn_cpu_pooling2d_plan_create(const glnn_pooling2d *pl, glnn_cpu_is
     p->is_max = pl->p.op == GLNN_POOLING_MAX;
     p->k = pl->p.size;
     p->s = pl->stride;
-    p->h = glnn_pooling2d_prep_of(&pl->base)->in_shape.h, p->w = glnn_pooling2d_prep_of(&pl->base)->in_shape.w, p->c = glnn_pooling2d_prep_of(&pl->base)->in_shape.c;
+    p->h = glnn_pooling2d_prep_of(&pl->base)->in_shape.h, p->w = glnn_pooling2d_prep_of(&pl->base)->in_shape.w,
+    p->c = glnn_pooling2d_prep_of(&pl->base)->in_shape.c;
     p->ho = glnn_pooling2d_prep_of(&pl->base)->ay.n, p->wo = glnn_pooling2d_prep_of(&pl->base)->ax.n;
-    p->pad_top = glnn_pooling2d_prep_of(&pl->base)->ay.before, p->pad_left = glnn_pooling2d_prep_of(&pl->base)->ax.before;
+    p->pad_top = glnn_pooling2d_prep_of(&pl->base)->ay.before,
+    p->pad_left = glnn_pooling2d_prep_of(&pl->base)->ax.before;
     /* q = ⌊(2S + A)/(2A)⌋ by a multiply and a shift: exact while (2S + A)·2A < 2^40 (S ≤ 255·A, A = k²). */
     const uint64_t area = (uint64_t)p->k * (uint64_t)p->k;
     p->avg_mul = p->k <= 181 ? ((1ull << 40) + 2 * area - 1) / (2 * area) : 0;
@@ -49,24 +88,9 @@ glnn_status glnn_cpu_pooling2d_plan_create(const glnn_pooling2d *pl, glnn_cpu_is
     return GLNN_OK;
 }
 
-typedef struct {
-    const glnn_cpu_pooling2d_plan *p;
-    const uint8_t *in;
-    uint8_t *out;
-    int64_t grain;
-} pool_job;
-
-static void pool_rows(void *arg, int64_t b, int64_t e, int thread) {
-    (void)thread;
-    const pool_job *j = arg;
-    const int64_t r1 = e * j->grain < j->p->ho ? e * j->grain : j->p->ho;
-    j->p->kern->pooling2d(j->p, j->in, j->out, b * j->grain, r1);
-}
-
 void glnn_cpu_pooling2d_plan_run(const glnn_cpu_pooling2d_plan *p, glnn_cpu_pool *pool, const uint8_t *in,
                                  uint8_t *out) {
-    pool_job j = {p, in, out, row_grain(p->wo * p->c * (p->k > 1 ? p->k : 1))};
-    glnn_cpu_parallel_for(pool, (p->ho + j.grain - 1) / j.grain, 1, pool_rows, &j);
+    run_rows(pool, ROWS_POOLING, p, in, out, p->ho, p->wo * p->c * (p->k > 1 ? p->k : 1));
 }
 
 void glnn_cpu_pooling2d_plan_free(glnn_cpu_pooling2d_plan *p) {
@@ -91,7 +115,8 @@ void glnn_cpu_image_sampler_plan_free(glnn_cpu_image_sampler_plan *p) {
 /* Byte offset of the unrotated pixel under rotated pixel (xr, yr). */
 static int64_t offset(const glnn_image_sampler *s, int64_t xr, int64_t yr) {
     int64_t xs, ys;
-    glnn_sampler_unrotate(s->p.rotation, glnn_image_sampler_prep_of(&s->base)->in_shape.w, glnn_image_sampler_prep_of(&s->base)->in_shape.h, xr, yr, &xs, &ys);
+    glnn_sampler_unrotate(s->p.rotation, glnn_image_sampler_prep_of(&s->base)->in_shape.w,
+                          glnn_image_sampler_prep_of(&s->base)->in_shape.h, xr, yr, &xs, &ys);
     return (ys * glnn_image_sampler_prep_of(&s->base)->in_shape.w + xs) * 3;
 }
 
@@ -119,7 +144,8 @@ glnn_status glnn_cpu_image_sampler_plan_create(const glnn_image_sampler *s, glnn
     }
     p->kern = k;
     p->linear = s->p.linear_interp;
-    p->h = glnn_image_sampler_prep_of(&s->base)->in_shape.h, p->w = glnn_image_sampler_prep_of(&s->base)->in_shape.w, p->ho = ho, p->wo = wo;
+    p->h = glnn_image_sampler_prep_of(&s->base)->in_shape.h, p->w = glnn_image_sampler_prep_of(&s->base)->in_shape.w,
+    p->ho = ho, p->wo = wo;
     /* offset(xr, yr) = offset(xr, 0) + offset(0, yr) − offset(0, 0) for every rotation. */
     const int64_t o00 = offset(s, 0, 0);
     for (int64_t x = 0; x < wo; x++) {
@@ -151,24 +177,9 @@ glnn_status glnn_cpu_image_sampler_plan_create(const glnn_image_sampler *s, glnn
     return GLNN_OK;
 }
 
-typedef struct {
-    const glnn_cpu_image_sampler_plan *p;
-    const uint8_t *in;
-    uint8_t *out;
-    int64_t grain;
-} sampler_job;
-
-static void sampler_rows(void *arg, int64_t b, int64_t e, int thread) {
-    (void)thread;
-    const sampler_job *j = arg;
-    const int64_t r1 = e * j->grain < j->p->ho ? e * j->grain : j->p->ho;
-    j->p->kern->image_sampler(j->p, j->in, j->out, b * j->grain, r1);
-}
-
 void glnn_cpu_image_sampler_plan_run(const glnn_cpu_image_sampler_plan *p, glnn_cpu_pool *pool, const uint8_t *in,
                                      uint8_t *out) {
-    sampler_job j = {p, in, out, row_grain(p->wo * 3 * (p->linear ? 8 : 1))};
-    glnn_cpu_parallel_for(pool, (p->ho + j.grain - 1) / j.grain, 1, sampler_rows, &j);
+    run_rows(pool, ROWS_SAMPLER, p, in, out, p->ho, p->wo * 3 * (p->linear ? 8 : 1));
 }
 
 /* ---- Upsampling2D --------------------------------------------------------------------------------------- */
@@ -233,23 +244,8 @@ glnn_status glnn_cpu_upsampling2d_plan_create(const glnn_cpu_upsampling2d_params
     return GLNN_OK;
 }
 
-typedef struct {
-    const glnn_cpu_upsampling2d_plan *p;
-    const uint8_t *in;
-    uint8_t *out;
-    int64_t grain, ho;
-} upsampling_job;
-
-static void upsampling_rows(void *arg, int64_t b, int64_t e, int thread) {
-    (void)thread;
-    const upsampling_job *j = arg;
-    const int64_t r1 = e * j->grain < j->ho ? e * j->grain : j->ho;
-    j->p->kern->upsampling2d(j->p, j->in, j->out, b * j->grain, r1);
-}
-
 void glnn_cpu_upsampling2d_plan_run(const glnn_cpu_upsampling2d_plan *p, glnn_cpu_pool *pool, const uint8_t *in,
                                     uint8_t *out) {
     const int64_t ho = p->p.h * p->p.factor, row = p->p.w * p->p.factor * p->p.c;
-    upsampling_job j = {p, in, out, row_grain(p->p.bilinear ? row * 4 : row), ho};
-    glnn_cpu_parallel_for(pool, (ho + j.grain - 1) / j.grain, 1, upsampling_rows, &j);
+    run_rows(pool, ROWS_UPSAMPLING, p, in, out, ho, p->p.bilinear ? row * 4 : row);
 }
