@@ -60,17 +60,16 @@ static char *program_key(const glnn_gpu *gpu, const char *defines, const char *g
 }
 
 glnn_status glnn_frag_program_generated(glnn_gpu *gpu, glnn_shader id, const char *defines, const char *generated,
-                                        bool cached, GLuint *out, glnn_error *err) {
+                                        GLuint *out, glnn_error *err) {
     char *all = program_key(gpu, defines, generated);
     if (!all) return glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", glnn_shader_name(id));
-    glnn_status s =
-        cached ? glnn_gpu_program_cached(gpu, id, all, link_program, out, err) : link_program(gpu, id, all, out, err);
+    glnn_status s = glnn_gpu_program_cached(gpu, id, all, link_program, out, err);
     free(all);
     return s;
 }
 
 glnn_status glnn_frag_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err) {
-    return glnn_frag_program_generated(gpu, id, defines, NULL, true, out, err);
+    return glnn_frag_program_generated(gpu, id, defines, NULL, out, err);
 }
 
 int64_t glnn_frag_round_up(int64_t n, int64_t least) {

@@ -31,10 +31,9 @@ enum { FORM_LOOP, FORM_UNROLLED, FORM_BAKED };
 /* The back end's state for one prepared Conv2D. */
 typedef struct frag_conv_state {
     int form;
-    GLuint weights;  /* LOOP: the weights' byte-plane texture, 0 when they are in uniforms */
-    float *uniforms; /* LOOP and UNROLLED with uniforms: per output quad, its groups of four floats */
-    int n_programs;  /* BAKED: one per output quad, deleted at release; else 1, owned by the context's cache */
-    GLuint programs[];
+    GLuint weights;    /* LOOP: the weights' byte-plane texture, 0 when they are in uniforms */
+    float *uniforms;   /* LOOP and UNROLLED with uniforms: per output quad, its groups of four floats */
+    GLuint programs[]; /* BAKED: one per output quad; else one (the context's cache owns them) */
 } frag_conv_state;
 
 /* Groups of four floats per output quad: the bias, then one per tap and input channel of the group. */
@@ -228,8 +227,9 @@ static char *unrolled_main(const glnn_conv2d *c, const glnn_conv2d_prep *pp, con
     return t.s;
 }
 
-/* The unrolled program of output quad oq with its weights w as literals (BAKED, owned by the caller), or, w NULL,
- * the one of the layer's shape with weights in uniforms (UNROLLED, in the context's cache). */
+/* The unrolled program of output quad oq with its weights w as literals (BAKED), or, w NULL, the one of the layer's
+ * shape with weights in uniforms (UNROLLED).  Both in the context's cache: a model prepared again (another input
+ * size) finds its programs there. */
 static glnn_status unrolled_program(const glnn_conv2d *c, const glnn_conv2d_prep *pp, glnn_gpu *gpu,
                                     const glnn_frag_layout *in, const glnn_frag_layout *out, const float *w, int oq,
                                     GLuint *program, const char *what, glnn_error *err) {
@@ -237,7 +237,7 @@ static glnn_status unrolled_program(const glnn_conv2d *c, const glnn_conv2d_prep
     if (!body) return glnn_fail(err, GLNN_ERR_MEMORY, "%s: out of memory", what);
     snprintf(defines, sizeof defines, "#define BAKED %d\n#define RESIDUAL %d\n#define ACTIVATION %d\n", w ? 1 : 0,
              pp->has_residual ? 1 : 0, (int)c->p.activation);
-    glnn_status s = glnn_frag_program_generated(gpu, GLNN_SHADER_FRAG_CONV2D_UNROLLED, defines, body, !w, program, err);
+    glnn_status s = glnn_frag_program_generated(gpu, GLNN_SHADER_FRAG_CONV2D_UNROLLED, defines, body, program, err);
     free(body);
     if (s != GLNN_OK) return s;
     glUseProgram(*program);
@@ -251,9 +251,6 @@ static glnn_status unrolled_program(const glnn_conv2d *c, const glnn_conv2d_prep
 static void release(glnn_context *ctx, void *state) {
     frag_conv_state *st = state;
     if (!st) return;
-    if (st->form == FORM_BAKED && glnn_gpu_make_current(glnn_gpu_of(ctx), NULL) == GLNN_OK)
-        for (int i = 0; i < st->n_programs; i++)
-            glDeleteProgram(st->programs[i]);
     free(st->uniforms);
     glnn_gpu_free_state(ctx, st, NULL, 0, &st->weights, 1);
 }
@@ -289,14 +286,11 @@ static glnn_status prepare(glnn_context *ctx, const glnn_op *op, void **state, g
         }
     }
     if (form == FORM_BAKED) {
-        for (int oq = 0; s == GLNN_OK && oq < qout; oq++) {
+        for (int oq = 0; s == GLNN_OK && oq < qout; oq++)
             s = unrolled_program(c, pp, gpu, &in, &out, v + (int64_t)oq * groups * 4, oq, &st->programs[oq], what, err);
-            if (s == GLNN_OK) st->n_programs++;
-        }
         free(v);
         return s;
     }
-    st->n_programs = 1;
     const bool uniforms = groups <= gpu->frag->weight_uniforms;
     if (uniforms) {
         st->uniforms = v;

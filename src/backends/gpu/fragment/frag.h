@@ -50,10 +50,10 @@ size_t glnn_frag_describe(const glnn_context *ctx, char *buf, size_t size);
 /* The program of fragment shader `name` (shaders/<name>.glsl after frag_common.glsl) specialized with `defines`,
  * compiled once per context. */
 glnn_status glnn_frag_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err);
-/* The same with `generated` code (a main() written by the host) after the shader's source; cached: in the
- * context's cache, else a program the caller deletes. */
+/* The same with `generated` code (a main() written by the host) after the shader's source, also compiled once
+ * per context (the generated code is part of the key). */
 glnn_status glnn_frag_program_generated(glnn_gpu *gpu, glnn_shader id, const char *defines, const char *generated,
-                                        bool cached, GLuint *out, glnn_error *err);
+                                        GLuint *out, glnn_error *err);
 /* The smallest power of two ≥ n and ≥ least (shader array sizes and loop bounds: few specializations). */
 int64_t glnn_frag_round_up(int64_t n, int64_t least);
 /* Binds `texture` to texture unit `unit` and the sampler uniform `name` of the bound program to it. */
