@@ -7,8 +7,10 @@
  * uniforms and in textures) is test_backends' table, which ctest also runs under GLES 2.0.
  * Every value must be within the budget of SPEC §2.5; the exact-match shares are reported. */
 #include "testutil.h"
+#include "backends/gpu/fragment/frag.h" /* glnn_frag_counters */
 
 #include <math.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +440,167 @@ static void test_exact_pow2(void **state) {
     glnn_context_free(gpu);
 }
 
+/* ---- the unrolled Conv2D forms and the decoding of sampled bytes (issue #15) ------------------------------ */
+
+/* A fragment-path context created with environment variable `name` set to `value` (a test hook read at creation);
+ * NULL without a fragment path. */
+static glnn_context *open_with(const char *name, const char *value) {
+    if (!frag(0)) return NULL;
+    setenv(name, value, 1);
+    glnn_context *ctx = open_fragment(NULL);
+    unsetenv(name);
+    return ctx;
+}
+
+typedef struct {
+    glnn_context **gpus;
+    int n;
+    glnn_test_tally *t;
+    int max_sum;  /* rows with more products per output value (k²·Cin/G) are skipped */
+    int max_cost; /* and rows with more products per output value × output quads */
+} grid_run;
+
+static int row_value(const char *row, const char *key, int otherwise) {
+    const char *p = strstr(row, key);
+    return p ? atoi(p + strlen(key)) : otherwise;
+}
+
+static void grid_row(void *user, const char *row) {
+    grid_run *g = user;
+    const int k = row_value(row, "kernel_size=", 1), cin = row_value(row, "input_channels=", 1);
+    const int groups = row_value(row, "groups=", 1), cout = row_value(row, "output_channels=", 1);
+    const int sum = k * k * cin / groups;
+    if (sum > g->max_sum || sum * (cout / 4) > g->max_cost) return;
+    run_case_on(g->gpus, g->n, row, g->t);
+}
+
+/* The Conv2D grids (geometry, channels, sizes) on a context where every Conv2D whose sum unrolls gets one program
+ * per output quad with its weights as literals (GLNN_FRAG_BAKED=1), and the channel and size grids on one where
+ * every such Conv2D is unrolled with its weights in uniforms (GLNN_FRAG_BAKED=0; the geometry, masks and offsets
+ * are the same code): bit-identical to the CPU reference.  The rows whose programs are quick to compile on
+ * llvmpipe (ctest starts with an empty program cache): with literal weights, sums of at most 200 products and 200
+ * products times output quads (programs); with uniforms, at most 36 products (llvmpipe compiles an unrolled run of
+ * uniform reads slowly: 25 s for 576). */
+static void test_conv2d_unrolled(void **state) {
+    (void)state;
+    glnn_context *gpus[2] = {open_with("GLNN_FRAG_BAKED", "1"), open_with("GLNN_FRAG_BAKED", "0")};
+    if (!gpus[0]) skip();
+    assert_non_null(gpus[1]);
+    char buf[4096];
+    glnn_context_describe(gpus[0], buf, sizeof buf);
+    assert_non_null(strstr(buf, "literals in the source wherever unrolled (forced)"));
+    glnn_context_describe(gpus[1], buf, sizeof buf);
+    assert_null(strstr(buf, "literals in the source"));
+    glnn_test_tally t[2] = {{0}};
+    grid_run baked = {&gpus[0], 1, &t[0], 200, 200}, unrolled = {&gpus[1], 1, &t[1], 36, 1 << 20};
+    for (int grid = 0; grid < GLNN_TEST_CONV_GRIDS; grid++) {
+        glnn_test_conv_grid(grid, grid_row, &baked);
+        if (grid > 0) glnn_test_conv_grid(grid, grid_row, &unrolled);
+    }
+    glnn_test_tally_print("Conv2D grids, weights as literals (one program per output quad)", &t[0]);
+    glnn_test_tally_print("Conv2D grids, unrolled with weights in uniforms", &t[1]);
+    assert_true(t[0].cases > 50);
+    assert_int_equal(t[0].exact, t[0].values);
+    assert_int_equal(t[1].exact, t[1].values);
+    glnn_context_free(gpus[0]);
+    glnn_context_free(gpus[1]);
+}
+
+/* Passes and texel fetches of one run of row's op on ctx (glnn_frag_counters). */
+static void count_run(glnn_context *ctx, const char *row, int64_t *passes, int64_t *fetches, int64_t *spec) {
+    glnn_error err;
+    glnn_test_case *c = glnn_test_case_create(row);
+    glnn_test_output got;
+    int64_t p0, f0, p1, f1;
+    assert_true(glnn_frag_counters(ctx, &p0, &f0));
+    assert_ok(glnn_test_case_run(c, ctx, &got, &err));
+    assert_true(glnn_frag_counters(ctx, &p1, &f1));
+    assert_ok(glnn_op_count_texel_fetches(glnn_test_case_op(c), spec, &err));
+    *passes = p1 - p0;
+    *fetches = f1 - f0;
+    glnn_test_output_free(&got);
+    glnn_test_case_free(c);
+}
+
+/* Layers large enough to get literal weights on a software renderer (the automatic choice), as in the dog
+ * classifier and the benchmarks, on the default context: bit-identical; and the pass and fetch counters of the
+ * fragment path: one pass per output quad, and for a Conv2D whose weights are not read from a texture exactly the
+ * texel fetches of SPEC §4.8, whatever its form. */
+static void test_conv2d_large(void **state) {
+    (void)state;
+    glnn_context *gpu = frag(0);
+    if (!gpu) skip();
+    static const char *const rows[] = {
+        "conv2d kernel_size=5 input_channels=3 output_channels=8 stride=2 activation=sigmoid_like | image 101x99",
+        "conv2d kernel_size=3 input_channels=3 output_channels=12 stride=2 activation=brelu6 | image 120x97",
+        "conv2d kernel_size=1 input_channels=16 output_channels=8 padding=same activation=sigmoid_like | 50x47x16 "
+        "residual",
+        "conv2d kernel_size=3 input_channels=8 output_channels=8 groups=2 padding=same activation=sigmoid_like | "
+        "47x50x8",
+        "conv2d kernel_size=3 input_channels=8 output_channels=8 groups=8 padding=same use_bias=false "
+        "activation=brelu6 | 49x49x8 residual",
+        "conv2d kernel_size=3 input_channels=8 output_channels=8 groups=2 stride=2 | 99x97x8",
+        "conv2d kernel_size=3 input_channels=32 output_channels=16 padding=same activation=sigmoid_like | 48x46x32 "
+        "residual",
+    };
+    glnn_test_tally t = {0};
+    for (int i = 0; i < COUNT(rows); i++)
+        run_case_on(&gpu, 1, rows[i], &t);
+    glnn_test_tally_print("Conv2D, large layers (literal weights on software renderers)", &t);
+    assert_int_equal(t.exact, t.values);
+
+    /* Counters: a 3×3 16 -> 8 SAME Conv2D with a residual on 9×6: 2 passes; per output texel 9 taps × 4 input
+     * quads + the residual; the same on a context that bakes every Conv2D and on one that unrolls them with
+     * uniforms. */
+    static const char row[] =
+        "conv2d kernel_size=3 input_channels=16 output_channels=8 padding=same use_bias=false | 6x9x16 residual";
+    glnn_context *ctxs[3] = {gpu, open_with("GLNN_FRAG_BAKED", "1"), open_with("GLNN_FRAG_BAKED", "0")};
+    for (int i = 0; i < 3; i++) {
+        int64_t passes, fetches, spec;
+        count_run(ctxs[i], row, &passes, &fetches, &spec);
+        assert_int_equal(passes, 2);
+        assert_int_equal(fetches, 9 * 6 * 2 * (9 * 4 + 1));
+        assert_int_equal(fetches, spec);
+    }
+    /* With the weights in a texture, each group of four weights adds four fetches. */
+    int64_t passes, fetches, spec;
+    count_run(frag(1), row, &passes, &fetches, &spec);
+    assert_int_equal(passes, 2);
+    assert_int_equal(fetches, 9 * 6 * 2 * (9 * 4 * (1 + 4 * 4) + 4 + 1));
+    int64_t p, f;
+    assert_false(glnn_frag_counters(glnn_test_cpu(), &p, &f));
+    glnn_context_free(ctxs[1]);
+    glnn_context_free(ctxs[2]);
+}
+
+/* Sampled bytes as q/255: the context checks the division-free decoding against q/255 for every byte and takes
+ * it where exact (GLNN_FRAG_UNORM=1 caps the method there); a context that divides instead (GLNN_FRAG_UNORM=0)
+ * gives the same bit-identical results on the channel grid. */
+static void test_unorm(void **state) {
+    (void)state;
+    glnn_context *gpus[2] = {open_with("GLNN_FRAG_UNORM", "1"), open_with("GLNN_FRAG_UNORM", "0")};
+    if (!gpus[0]) skip();
+    assert_non_null(gpus[1]);
+    char buf[4096];
+    glnn_context_describe(gpus[1], buf, sizeof buf);
+    assert_non_null(strstr(buf, "sampled bytes: q, divided by 255"));
+    glnn_context_describe(gpus[0], buf, sizeof buf);
+    assert_null(strstr(buf, "used as sampled"));
+    glnn_context_describe(frag(0), buf, sizeof buf);
+    const char *line = strstr(buf, "sampled bytes:");
+    assert_non_null(line);
+    printf("default context: %.*s\n", (int)strcspn(line, "\n"), line);
+    glnn_test_tally t[2] = {{0}};
+    grid_run g = {gpus, 2, t, 1 << 20, 1 << 20};
+    glnn_test_conv_grid(1, grid_row, &g);
+    glnn_test_tally_print("Conv2D channel grid, sampled bytes decoded without division where exact", &t[0]);
+    glnn_test_tally_print("Conv2D channel grid, sampled bytes divided by 255", &t[1]);
+    assert_int_equal(t[0].exact, t[0].values);
+    assert_int_equal(t[1].exact, t[1].values);
+    glnn_context_free(gpus[0]);
+    glnn_context_free(gpus[1]);
+}
+
 /* ---- the dog classifier -------------------------------------------------------------------------------- */
 
 static const char *pictures[] = {"../shared/images/bg.bmp", "../shared/images/butterfly.bmp",
@@ -516,6 +679,9 @@ int main(void) {
         cmocka_unit_test(test_sampling_limit),
         cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_exact_pow2),
+        cmocka_unit_test(test_conv2d_unrolled),
+        cmocka_unit_test(test_conv2d_large),
+        cmocka_unit_test(test_unorm),
         cmocka_unit_test(test_dog_classifier),
     };
     if (getenv("GLNN_TEST_FILTER")) cmocka_set_test_filter(getenv("GLNN_TEST_FILTER"));

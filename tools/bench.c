@@ -10,6 +10,10 @@ typedef struct {
     const char *out_op; /* the 8-bit output compared with the reference */
 } bench_setup;
 
+/* The fragment path's pass and texel fetch counters (backends/gpu/fragment/frag.h: false off that path); weak, so
+ * that a build without the GPU back ends (GLNN_GPU=OFF), which lacks it, links and reports no counts. */
+bool glnn_frag_counters(const glnn_context *ctx, int64_t *passes, int64_t *fetches) __attribute__((weak));
+
 static uint32_t next_random(uint64_t *s) {
     *s ^= *s << 13;
     *s ^= *s >> 7;
@@ -151,11 +155,18 @@ glnn_status bench_run(const bench_case *c, glnn_context *ctx, glnn_context *ref,
     t0 = cli_now_ms();
     for (int i = 0; s == GLNN_OK && i < 1000 && (i == 0 || cli_now_ms() - t0 < 200); i++)
         s = glnn_model_run(dev.model, ctx, dev.chunks, err);
+    int64_t passes0 = 0, fetches0 = 0, passes1 = 0, fetches1 = 0;
+    const bool counted = glnn_frag_counters && glnn_frag_counters(ctx, &passes0, &fetches0);
     for (int i = 0; s == GLNN_OK && i < runs; i++) {
         t0 = cli_now_ms();
         s = glnn_model_run(dev.model, ctx, dev.chunks, err);
         times[i] = cli_now_ms() - t0;
         if (s == GLNN_OK) timed = timed && gpu_time(dev.model, &gpu_times[i]);
+    }
+    r->passes = r->texel_fetches = -1;
+    if (counted && runs > 0 && glnn_frag_counters(ctx, &passes1, &fetches1)) {
+        r->passes = (passes1 - passes0) / runs;
+        r->texel_fetches = (fetches1 - fetches0) / runs;
     }
     if (s == GLNN_OK) s = glnn_model_count_multiply_adds(dev.model, &r->multiply_adds, err);
     if (s == GLNN_OK) s = read_output(&dev, &got, &n, err);

@@ -22,6 +22,9 @@ typedef struct bench_result {
     bool gpu_timer;
     int max_lsb_diff;
     int64_t multiply_adds;
+    /* Per run on the fragment path: draws (passes) and the texels they read (inputs, residuals, weights and taps
+     * from textures); -1 on other paths. */
+    int64_t passes, texel_fetches;
 } bench_result;
 
 /* Runs case c on ctx `runs` times after a warm-up, and once on the CPU reference (ref) to compare. */

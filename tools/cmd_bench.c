@@ -129,12 +129,22 @@ static void print_result(const cli_options *o, const glnn_context *ctx, const be
         printf("%s\n  {\"name\": \"%s\", \"device\": ", shown ? "," : "", c->name);
         cli_json_string(stdout, glnn_context_device_name(ctx));
         printf(", \"path\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"gmacs\": %.4f, \"max_lsb_diff\": %d, "
-               "\"prepare_ms\": %.2f, \"timer\": \"%s\", \"wall_median_ms\": %.4f}",
+               "\"prepare_ms\": %.2f, \"timer\": \"%s\", \"wall_median_ms\": %.4f",
                glnn_context_path(ctx), r->median_ms, r->min_ms, r->gmacs, r->max_lsb_diff, r->prepare_ms,
                r->gpu_timer ? "gpu" : "wall", r->wall_median_ms);
+        /* Passes and texel fetches per run: the fragment path counts them; null elsewhere. */
+        if (r->passes >= 0)
+            printf(", \"passes\": %lld, \"texel_fetches\": %lld}", (long long)r->passes, (long long)r->texel_fetches);
+        else
+            printf(", \"passes\": null, \"texel_fetches\": null}");
     } else {
-        printf("%-22s %10.3f %10.3f %12.3f %9d %12.1f %6s\n", c->name, r->median_ms, r->min_ms, r->gmacs,
-               r->max_lsb_diff, r->prepare_ms, r->gpu_timer ? "gpu" : "wall");
+        char passes[24] = "-", fetches[24] = "-";
+        if (r->passes >= 0) {
+            snprintf(passes, sizeof passes, "%lld", (long long)r->passes);
+            snprintf(fetches, sizeof fetches, "%lld", (long long)r->texel_fetches);
+        }
+        printf("%-22s %10.3f %10.3f %12.3f %9d %12.1f %6s %7s %13s\n", c->name, r->median_ms, r->min_ms, r->gmacs,
+               r->max_lsb_diff, r->prepare_ms, r->gpu_timer ? "gpu" : "wall", passes, fetches);
     }
     fflush(stdout);
 }
@@ -156,8 +166,8 @@ int cmd_bench(const cli_options *o) {
     if (rc == CLI_OK && o->json)
         printf("[");
     else if (rc == CLI_OK)
-        printf("device: %s\npath: %s\n%-22s %10s %10s %12s %9s %12s %6s\n", device, glnn_context_path(ctx), "name",
-               "median ms", "min ms", "G MAC/s", "max LSB", "prepare ms", "timer");
+        printf("device: %s\npath: %s\n%-22s %10s %10s %12s %9s %12s %6s %7s %13s\n", device, glnn_context_path(ctx),
+               "name", "median ms", "min ms", "G MAC/s", "max LSB", "prepare ms", "timer", "passes", "texel fetches");
     for (size_t i = 0; rc != CLI_USAGE_ERROR && i < N_CASES; i++) {
         const bench_case *c = case_at(&mc, i);
         if (!selected[i]) continue;

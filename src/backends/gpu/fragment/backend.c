@@ -25,6 +25,7 @@ static glnn_status shuffle(glnn_context *ctx, const glnn_tensor *in, int n, glnn
     glUseProgram(prog);
     glnn_frag_set_layout(prog, "u", &l);
     glnn_frag_bind_texture(prog, "u_input", 0, in->texture);
+    glnn_frag_count(gpu, 1, l.tile_w * l.tile_h * l.tiles);
     return glnn_frag_draw(gpu, prog, out->texture, l.width, l.height, what, err);
 }
 

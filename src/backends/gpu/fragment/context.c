@@ -11,12 +11,27 @@ static void copy_string(char *dst, size_t size, GLenum name) {
     snprintf(dst, size, "%s", s ? (const char *)s : "?");
 }
 
+/* In a program's key, generated code (glnn_frag_program_generated) follows this line: the defines come before the
+ * common part and the shader's body in the source, the generated code after them. */
+#define GENERATED_MARK "// ---- generated ----\n"
+
 static glnn_status link_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err) {
     const char *name = glnn_shader_name(id), *body = glnn_shader_source(id);
     if (!body) return glnn_fail(err, GLNN_ERR_NOT_FOUND, "compile shader: no shader number %d", (int)id);
-    const char *parts[] = {"#version 100\n", defines, glnn_shader_source(GLNN_SHADER_FRAG_COMMON), "#line 1\n", body};
+    const char *mark = strstr(defines, GENERATED_MARK);
+    char *head = NULL;
+    if (mark) {
+        head = malloc((size_t)(mark - defines) + 1);
+        if (!head) return glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", name);
+        memcpy(head, defines, (size_t)(mark - defines));
+        head[mark - defines] = '\0';
+    }
+    const char *parts[] = {
+        "#version 100\n", head ? head : defines, glnn_shader_source(GLNN_SHADER_FRAG_COMMON), "#line 1\n", body,
+        mark ? mark : ""};
     GLuint fs;
-    glnn_status s = glnn_gpu_compile_shader(GL_FRAGMENT_SHADER, name, parts, 5, &fs, err);
+    glnn_status s = glnn_gpu_compile_shader(GL_FRAGMENT_SHADER, name, parts, 6, &fs, err);
+    free(head);
     if (s != GLNN_OK) return s;
     GLuint program = glCreateProgram();
     glAttachShader(program, gpu->frag->vertex_shader);
@@ -27,19 +42,34 @@ static glnn_status link_program(glnn_gpu *gpu, glnn_shader id, const char *defin
     if (s != GLNN_OK) return s;
     glUseProgram(program);
     glUniform4f(glGetUniformLocation(program, "u_const"), 0.5f, 1.0f, 255.0f, 0.0f);
+    glUniform4f(glGetUniformLocation(program, "u_vconst"), 0.5f, 1.0f, 255.0f, 0.0f);
     *out = program;
     return GLNN_OK;
 }
 
-glnn_status glnn_frag_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err) {
-    /* The key holds every define the source is compiled with, so that it cannot meet a compute program. */
-    size_t n = strlen(defines) + 64;
+/* The key of a program: every define the source is compiled with (so that it cannot meet a compute program in
+ * the context's cache), then the generated code after GENERATED_MARK. */
+static char *program_key(const glnn_gpu *gpu, const char *defines, const char *generated) {
+    size_t n = strlen(defines) + (generated ? strlen(generated) + strlen(GENERATED_MARK) : 0) + 128;
     char *all = malloc(n);
+    if (all)
+        snprintf(all, n, "#define EXACT_POW2 %d\n#define UNORM %d\n#define CONST_VARYING %d\n%s%s%s",
+                 gpu->frag->exact_pow2 ? 1 : 0, gpu->frag->unorm, gpu->frag->const_varying ? 1 : 0, defines,
+                 generated ? GENERATED_MARK : "", generated ? generated : "");
+    return all;
+}
+
+glnn_status glnn_frag_program_generated(glnn_gpu *gpu, glnn_shader id, const char *defines, const char *generated,
+                                        GLuint *out, glnn_error *err) {
+    char *all = program_key(gpu, defines, generated);
     if (!all) return glnn_fail(err, GLNN_ERR_MEMORY, "compile shader '%s': out of memory", glnn_shader_name(id));
-    snprintf(all, n, "#define EXACT_POW2 %d\n%s", gpu->frag->exact_pow2 ? 1 : 0, defines);
     glnn_status s = glnn_gpu_program_cached(gpu, id, all, link_program, out, err);
     free(all);
     return s;
+}
+
+glnn_status glnn_frag_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err) {
+    return glnn_frag_program_generated(gpu, id, defines, NULL, out, err);
 }
 
 int64_t glnn_frag_round_up(int64_t n, int64_t least) {
@@ -86,6 +116,19 @@ glnn_status glnn_frag_draw(glnn_gpu *gpu, GLuint program, GLuint target, int64_t
     if (s != GLNN_OK) return s;
     glnn_frag_draw_rect(glGetUniformLocation(program, "u_rect"), 0, 0, width, height);
     return glnn_gpu_check(what, err);
+}
+
+void glnn_frag_count(glnn_gpu *gpu, int64_t passes, int64_t fetches) {
+    gpu->frag->passes += passes;
+    gpu->frag->fetches += fetches;
+}
+
+bool glnn_frag_counters(const glnn_context *ctx, int64_t *passes, int64_t *fetches) {
+    if (!ctx || ctx->backend != &glnn_fragment_backend) return false;
+    const struct glnn_frag *f = glnn_gpu_of(ctx)->frag;
+    *passes = f->passes;
+    *fetches = f->fetches;
+    return true;
 }
 
 /* Reads the whole of `texture` (width × height RGBA8 texels) into texels. */
@@ -146,6 +189,40 @@ static glnn_status codec_test(glnn_gpu *gpu, bool *exact, glnn_error *err) {
     return s;
 }
 
+/* Whether unorm() (frag_common.glsl) with method gpu->frag->unorm turns every byte q of every component of a
+ * sampled RGBA8 texel into the float32 nearest q/255. */
+static glnn_status unorm_test(glnn_gpu *gpu, bool *exact, glnn_error *err) {
+    uint8_t in[256 * 4], out[256 * 4 * 4];
+    for (int x = 0; x < 256; x++) {
+        in[4 * x] = (uint8_t)x;
+        in[4 * x + 1] = (uint8_t)(x + 85);
+        in[4 * x + 2] = (uint8_t)(x + 170);
+        in[4 * x + 3] = (uint8_t)(255 - x);
+    }
+    GLuint src = 0, dst = 0, prog = 0;
+    glnn_status s = glnn_frag_texture_create(256, 1, in, &src, "create context", err);
+    if (s == GLNN_OK) s = glnn_frag_texture_create(256, 4, NULL, &dst, "create context", err);
+    if (s == GLNN_OK) s = glnn_frag_program(gpu, GLNN_SHADER_FRAG_UNORM_TEST, "", &prog, err);
+    if (s == GLNN_OK) {
+        glUseProgram(prog);
+        glnn_frag_bind_texture(prog, "u_input", 0, src);
+        s = glnn_frag_draw(gpu, prog, dst, 256, 4, "create context: sampler test", err);
+    }
+    if (s == GLNN_OK) s = glnn_frag_read(gpu, dst, 256, 4, out, "create context: sampler test", err);
+    if (s == GLNN_OK) {
+        *exact = true;
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 256; x++) {
+                uint8_t want[4];
+                glnn_frag_float_bytes((float)in[4 * x + y] / 255.0f, want);
+                *exact = *exact && memcmp(want, out + (y * 256 + x) * 4, 4) == 0;
+            }
+    }
+    glnn_frag_texture_free(src);
+    glnn_frag_texture_free(dst);
+    return s;
+}
+
 glnn_status glnn_frag_init(glnn_gpu *gpu, glnn_error *err) {
     copy_string(gpu->vendor, sizeof gpu->vendor, GL_VENDOR);
     copy_string(gpu->renderer, sizeof gpu->renderer, GL_RENDERER);
@@ -165,6 +242,13 @@ glnn_status glnn_frag_init(glnn_gpu *gpu, glnn_error *err) {
     f->weight_uniforms = f->max_fragment_uniforms > 16 ? f->max_fragment_uniforms - 16 : 0;
     const char *budget = getenv("GLNN_FRAG_UNIFORMS");
     if (budget && *budget && atoi(budget) >= 0 && atoi(budget) < f->weight_uniforms) f->weight_uniforms = atoi(budget);
+    /* Conv2D weights as literals in one program per output quad (fragment/conv2d.c) on large layers of software
+     * renderers; GLNN_FRAG_BAKED=1 on every Conv2D that unrolls, 0 never (tests). */
+    const char *bake = getenv("GLNN_FRAG_BAKED");
+    f->bake_weights = bake && (strcmp(bake, "0") == 0 || strcmp(bake, "1") == 0) ? *bake - '0' : -1;
+    /* Software renderers read a uniform as a gather over the lanes, a varying that is the same at every vertex
+     * as a plain value, and interpolate it exactly. */
+    f->const_varying = gpu->software;
     f->max_size = gpu->max_texture_size;
     if (viewport[0] < f->max_size) f->max_size = viewport[0];
     if (viewport[1] < f->max_size) f->max_size = viewport[1];
@@ -214,6 +298,15 @@ glnn_status glnn_frag_init(glnn_gpu *gpu, glnn_error *err) {
                          "create context: %s cannot decode float32 weights exactly in fragment shaders (its highp "
                          "arithmetic is not exact on integers); use GLNN_DEVICE=cpu for the CPU reference",
                          gpu->renderer);
+    /* The cheapest exact way from a sampled byte to q/255 (frag_common.glsl, unorm()): the sampled value, else
+     * the division-free decoding, else the division.  GLNN_FRAG_UNORM=N caps the method (tests: 0). */
+    const char *cap = getenv("GLNN_FRAG_UNORM");
+    for (f->unorm = cap && *cap >= '0' && *cap <= '2' && !cap[1] ? *cap - '0' : 2; s == GLNN_OK && f->unorm > 0;
+         f->unorm--) {
+        bool ok = false;
+        s = unorm_test(gpu, &ok, err);
+        if (ok) break;
+    }
     return s;
 }
 
@@ -243,11 +336,19 @@ size_t glnn_frag_describe(const glnn_context *ctx, char *buf, size_t size) {
                             "max fragment uniform vectors: %d\n"
                             "fragment highp float: %d-bit mantissa\n"
                             "float32 weights: exact, powers of two from %s\n"
-                            "Conv2D weights: in uniforms up to %d vec4 per output quad, else in textures\n"
+                            "sampled bytes: %s\n"
+                            "Conv2D weights: in uniforms up to %d vec4 per output quad, else in textures%s\n"
                             "max_sampled_channels: %d%s\n",
                             ctx->device_name, g->egl_info, g->vendor, g->renderer, g->version, g->glsl_version,
                             g->max_texture_size, f->max_size, f->max_texture_units, f->max_fragment_uniforms,
                             f->highp_bits, f->exact_pow2 ? "multiplications (exp2 is inexact here)" : "exp2",
-                            f->weight_uniforms, ctx->max_sampled_channels,
-                            ctx->max_sampled_channels ? "" : " (no limit)");
+                            f->unorm == 2   ? "q/255 exactly, used as sampled"
+                            : f->unorm == 1 ? "q/255 from q and the sample, without division"
+                                            : "q, divided by 255",
+                            f->weight_uniforms,
+                            f->bake_weights == 1   ? "; literals in the source wherever unrolled (forced)"
+                            : f->bake_weights == 0 ? ""
+                            : g->software          ? "; literals in the source on large layers"
+                                                   : "",
+                            ctx->max_sampled_channels, ctx->max_sampled_channels ? "" : " (no limit)");
 }

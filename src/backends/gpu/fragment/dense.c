@@ -67,6 +67,9 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     glnn_frag_set_weights_layout(prog, &w);
     glUniform3f(glGetUniformLocation(prog, "u_out"), (float)out.width, (float)n_out, (float)(dense_groups(d) - 1));
     glnn_frag_bind_texture(prog, "u_matrix", 1, st->matrix);
+    /* Per output: each group of four inputs (four matrix texels and one quad, or four vector texels), then the
+     * bias (four texels). */
+    glnn_frag_count(gpu, 1, (int64_t)n_out * ((dense_groups(d) - 1) * (d->vector_input ? 8 : 5) + 4));
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }
 

@@ -25,11 +25,18 @@ struct glnn_frag {
     GLint max_texture_units, max_fragment_uniforms;
     GLint highp_bits;    /* mantissa bits of highp float in fragment shaders */
     bool exact_pow2;     /* exp2() is not exact at integers: shaders build powers of two by multiplication */
+    int unorm;           /* how shaders get q/255 from a sampled byte (frag_common.glsl, unorm()): 2 as sampled,
+                          * 1 without division, 0 by division; the cheapest the context's self-test found exact */
+    bool const_varying;  /* the runtime constants u_const as a varying (software renderers; frag_common.glsl) */
     int weight_uniforms; /* most vec4 uniforms of weights per program (Conv2D); beyond, weights in textures */
+    int bake_weights;    /* Conv2D weights as literals, one program per output quad: -1 where it pays (software
+                          * renderers, large layers), 0 never, 1 wherever the sum unrolls */
     /* Test hooks, read at context creation: GLNN_FRAG_UNIFORMS=N lowers weight_uniforms to N (0: every Conv2D
-     * reads its weights from a texture); GLNN_FRAG_EXACT_POW2=1 sets exact_pow2. */
-    GLuint fbo;  /* render target and readback framebuffer */
-    GLuint quad; /* full-screen quad: two triangles */
+     * reads its weights from a texture); GLNN_FRAG_EXACT_POW2=1 sets exact_pow2; GLNN_FRAG_UNORM=N caps unorm;
+     * GLNN_FRAG_BAKED=0 or 1 sets bake_weights. */
+    int64_t passes, fetches; /* draws and the texels their fragments read, since the context was created */
+    GLuint fbo;              /* render target and readback framebuffer */
+    GLuint quad;             /* full-screen quad: two triangles */
     GLuint vertex_shader;
 };
 
@@ -43,6 +50,10 @@ size_t glnn_frag_describe(const glnn_context *ctx, char *buf, size_t size);
 /* The program of fragment shader `name` (shaders/<name>.glsl after frag_common.glsl) specialized with `defines`,
  * compiled once per context. */
 glnn_status glnn_frag_program(glnn_gpu *gpu, glnn_shader id, const char *defines, GLuint *out, glnn_error *err);
+/* The same with `generated` code (a main() written by the host) after the shader's source, also compiled once
+ * per context (the generated code is part of the key). */
+glnn_status glnn_frag_program_generated(glnn_gpu *gpu, glnn_shader id, const char *defines, const char *generated,
+                                        GLuint *out, glnn_error *err);
 /* The smallest power of two ≥ n and ≥ least (shader array sizes and loop bounds: few specializations). */
 int64_t glnn_frag_round_up(int64_t n, int64_t least);
 /* Binds `texture` to texture unit `unit` and the sampler uniform `name` of the bound program to it. */
@@ -55,6 +66,11 @@ glnn_status glnn_frag_draw(glnn_gpu *gpu, GLuint program, GLuint target, int64_t
  * checks GL errors afterwards). */
 glnn_status glnn_frag_target(glnn_gpu *gpu, GLuint target, const char *what, glnn_error *err);
 void glnn_frag_draw_rect(GLint rect, int64_t x, int64_t y, int64_t width, int64_t height);
+/* Counts `passes` draws reading `fetches` texels in all (glnn_frag_counters). */
+void glnn_frag_count(glnn_gpu *gpu, int64_t passes, int64_t fetches);
+/* The draws (passes) and texel fetches of ops (inputs, residuals, weights and taps read from textures) on the
+ * fragment path of ctx since it was created; false when ctx is not on the fragment path.  For benchmarks. */
+bool glnn_frag_counters(const glnn_context *ctx, int64_t *passes, int64_t *fetches);
 /* Reads the whole of `texture` (width × height RGBA8 texels) into texels. */
 glnn_status glnn_frag_read(glnn_gpu *gpu, GLuint texture, int64_t width, int64_t height, uint8_t *texels,
                            const char *what, glnn_error *err);

@@ -29,6 +29,8 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     if (s != GLNN_OK) return s;
     glUniform2f(glGetUniformLocation(prog, "u_in"), (float)sm->in_shape.w, (float)sm->in_shape.h);
     glnn_frag_taps_bind(prog, st, 0);
+    /* Per output pixel: the x and y taps, then one pixel (nearest) or the two weights and four pixels. */
+    glnn_frag_count(gpu, 1, out.width * out.height * (glnn_image_sampler_of(op)->p.linear_interp ? 8 : 3));
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }
 

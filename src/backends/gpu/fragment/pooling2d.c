@@ -32,6 +32,7 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     glUniform2f(glGetUniformLocation(prog, "u_pad"), (float)pp->ax.before, (float)pp->ay.before);
     glUniform4f(glGetUniformLocation(prog, "u_window"), (float)pl->p.size, (float)pl->stride,
                 (float)pl->p.size * (float)pl->p.size, 0.0f);
+    glnn_frag_count(gpu, 1, out.tile_w * out.tile_h * out.tiles * pl->p.size * pl->p.size);
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }
 

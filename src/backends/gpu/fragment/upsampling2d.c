@@ -26,6 +26,8 @@ static glnn_status run(glnn_context *ctx, const glnn_op *op, void *state, const 
     glnn_frag_set_layout(prog, "u_out", &out);
     glUniform1f(glGetUniformLocation(prog, "u_factor"), (float)glnn_upsampling2d_of(op)->p.factor);
     glnn_frag_taps_bind(prog, st, inputs[0]->texture);
+    /* Per output texel: one quad (nearest), or the x and y taps and weights and four quads (bilinear). */
+    glnn_frag_count(gpu, 1, out.tile_w * out.tile_h * out.tiles * (st->taps ? 8 : 1));
     return glnn_frag_draw(gpu, prog, output->texture, out.width, out.height, what, err);
 }
 

@@ -46,7 +46,7 @@ void main() {
     for (int g = 0; g < MAX_ITERATIONS; g++) {
         if (float(g) >= u_geometry.w) break;
         if (p.x >= 0.0 && p.y >= 0.0 && p.x < u_in_layout.x && p.y < u_in_layout.y) {
-            vec4 v = bytes(texture2D(u_input, (p + offset + 0.5) * u_in_scale)) / 255.0;
+            vec4 v = unorm(texture2D(u_input, (p + offset + 0.5) * u_in_scale));
 #if KIND == 2
             acc += WEIGHTS(1 + g) * v;
 #elif KIND == 1
@@ -81,7 +81,7 @@ void main() {
         }
     }
     vec4 z = acc;
-    if (u_options.x > 0.5) z += bytes(texture2D(u_residual, (texel + 0.5) * u_out_scale)) / 255.0;
+    if (u_options.x > 0.5) z += unorm_addend(texture2D(u_residual, (texel + 0.5) * u_out_scale));
     z += WEIGHTS(0);
     if (u_options.y == 1.0) {
         z = 0.167 * z;
