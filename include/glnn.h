@@ -96,6 +96,9 @@ const char *glnn_context_path(const glnn_context *ctx);
  * `size` bytes including the terminator; returns the full length. */
 size_t glnn_context_describe(const glnn_context *ctx, char *buf, size_t size);
 int glnn_context_max_sampled_channels(const glnn_context *ctx);
+/* Draw passes and texels read so far by ops run on ctx, counted by the GPU fragment path (`glnn bench --path
+ * fragment` reports them per run): GLNN_ERR_STATE on the other paths, which do not count them. */
+glnn_status glnn_context_counters(const glnn_context *ctx, int64_t *passes, int64_t *texel_fetches, glnn_error *err);
 glnn_status glnn_context_set_max_sampled_channels(glnn_context *ctx, int limit, glnn_error *err);
 /* Lists the EGL devices, one line each "N: description", into buf (same contract as describe). */
 glnn_status glnn_list_devices(char *buf, size_t size, size_t *length, glnn_error *err);

@@ -7,7 +7,6 @@
  * uniforms and in textures) is test_backends' table, which ctest also runs under GLES 2.0.
  * Every value must be within the budget of SPEC §2.5; the exact-match shares are reported. */
 #include "testutil.h"
-#include "backends/gpu/fragment/frag.h" /* glnn_frag_counters */
 
 #include <math.h>
 #include <time.h>
@@ -506,15 +505,15 @@ static void test_conv2d_unrolled(void **state) {
     glnn_context_free(gpus[1]);
 }
 
-/* Passes and texel fetches of one run of row's op on ctx (glnn_frag_counters). */
+/* Passes and texel fetches of one run of row's op on ctx (glnn_context_counters). */
 static void count_run(glnn_context *ctx, const char *row, int64_t *passes, int64_t *fetches, int64_t *spec) {
     glnn_error err;
     glnn_test_case *c = glnn_test_case_create(row);
     glnn_test_output got;
     int64_t p0, f0, p1, f1;
-    assert_true(glnn_frag_counters(ctx, &p0, &f0));
+    assert_ok(glnn_context_counters(ctx, &p0, &f0, &err));
     assert_ok(glnn_test_case_run(c, ctx, &got, &err));
-    assert_true(glnn_frag_counters(ctx, &p1, &f1));
+    assert_ok(glnn_context_counters(ctx, &p1, &f1, &err));
     assert_ok(glnn_op_count_texel_fetches(glnn_test_case_op(c), spec, &err));
     *passes = p1 - p0;
     *fetches = f1 - f0;
@@ -567,8 +566,14 @@ static void test_conv2d_large(void **state) {
     count_run(frag(1), row, &passes, &fetches, &spec);
     assert_int_equal(passes, 2);
     assert_int_equal(fetches, 9 * 6 * 2 * (9 * 4 * (1 + 4 * 4) + 4 + 1));
+    /* Other paths do not count; bad arguments are errors. */
     int64_t p, f;
-    assert_false(glnn_frag_counters(glnn_test_cpu(), &p, &f));
+    glnn_error err;
+    assert_error(glnn_context_counters(glnn_test_cpu(), &p, &f, &err), &err, GLNN_ERR_STATE, "context counters: the ",
+                 " path does not count passes and texel fetches");
+    assert_error(glnn_context_counters(NULL, &p, &f, &err), &err, GLNN_ERR_ARGUMENT, "context counters: no context");
+    assert_error(glnn_context_counters(gpu, &p, NULL, &err), &err, GLNN_ERR_ARGUMENT,
+                 "context counters: no result pointer");
     glnn_context_free(ctxs[1]);
     glnn_context_free(ctxs[2]);
 }

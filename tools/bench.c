@@ -10,10 +10,6 @@ typedef struct {
     const char *out_op; /* the 8-bit output compared with the reference */
 } bench_setup;
 
-/* The fragment path's pass and texel fetch counters (backends/gpu/fragment/frag.h: false off that path); weak, so
- * that a build without the GPU back ends (GLNN_GPU=OFF), which lacks it, links and reports no counts. */
-bool glnn_frag_counters(const glnn_context *ctx, int64_t *passes, int64_t *fetches) __attribute__((weak));
-
 static uint32_t next_random(uint64_t *s) {
     *s ^= *s << 13;
     *s ^= *s >> 7;
@@ -156,7 +152,8 @@ glnn_status bench_run(const bench_case *c, glnn_context *ctx, glnn_context *ref,
     for (int i = 0; s == GLNN_OK && i < 1000 && (i == 0 || cli_now_ms() - t0 < 200); i++)
         s = glnn_model_run(dev.model, ctx, dev.chunks, err);
     int64_t passes0 = 0, fetches0 = 0, passes1 = 0, fetches1 = 0;
-    const bool counted = glnn_frag_counters && glnn_frag_counters(ctx, &passes0, &fetches0);
+    /* Passes and texel fetches per run where the path counts them (the fragment path). */
+    const bool counted = glnn_context_counters(ctx, &passes0, &fetches0, NULL) == GLNN_OK;
     for (int i = 0; s == GLNN_OK && i < runs; i++) {
         t0 = cli_now_ms();
         s = glnn_model_run(dev.model, ctx, dev.chunks, err);
@@ -164,7 +161,7 @@ glnn_status bench_run(const bench_case *c, glnn_context *ctx, glnn_context *ref,
         if (s == GLNN_OK) timed = timed && gpu_time(dev.model, &gpu_times[i]);
     }
     r->passes = r->texel_fetches = -1;
-    if (counted && runs > 0 && glnn_frag_counters(ctx, &passes1, &fetches1)) {
+    if (counted && runs > 0 && glnn_context_counters(ctx, &passes1, &fetches1, NULL) == GLNN_OK) {
         r->passes = (passes1 - passes0) / runs;
         r->texel_fetches = (fetches1 - fetches0) / runs;
     }

@@ -62,6 +62,8 @@ typedef struct glnn_backend {
 
     /* glnn_context_describe; frees the back end's part of a context. */
     size_t (*describe)(const glnn_context *ctx, char *buf, size_t size);
+    /* glnn_context_counters: draws and texels read so far; NULL (or false) where the back end does not count. */
+    bool (*counters)(const glnn_context *ctx, int64_t *passes, int64_t *texel_fetches);
     void (*destroy)(glnn_context *ctx);
 } glnn_backend;
 

@@ -40,6 +40,15 @@ glnn_status glnn_context_set_max_sampled_channels(glnn_context *ctx, int limit, 
     return GLNN_OK;
 }
 
+glnn_status glnn_context_counters(const glnn_context *ctx, int64_t *passes, int64_t *texel_fetches, glnn_error *err) {
+    if (!ctx || !passes || !texel_fetches)
+        return glnn_fail(err, GLNN_ERR_ARGUMENT, "context counters: no %s", ctx ? "result pointer" : "context");
+    if (!ctx->backend->counters || !ctx->backend->counters(ctx, passes, texel_fetches))
+        return glnn_fail(err, GLNN_ERR_STATE, "context counters: the %s path does not count passes and texel fetches",
+                         ctx->backend->name);
+    return GLNN_OK;
+}
+
 size_t glnn_context_describe(const glnn_context *ctx, char *buf, size_t size) {
     if (!ctx) return 0;
     if (!buf) size = 0;

@@ -38,4 +38,5 @@ const glnn_backend glnn_fragment_backend = {
     GLNN_STORAGE(glnn_frag),
     .shuffle = shuffle,
     .describe = glnn_frag_describe,
+    .counters = glnn_frag_counters,
 };
