@@ -123,28 +123,24 @@ class Model(nn.Module):
         i, shuffle = source
         return channel_shuffle(outs[i], shuffle) if shuffle > 1 else outs[i]
 
+    def _outputs(self, x):
+        """Every op's output, in the model's order."""
+        outs = []
+        for i, layer in enumerate(self.ops):
+            main, residual = self._sources[i]
+            inp = x if main is None else self._value(outs, main)
+            if residual is not None:
+                outs.append(layer(inp, residual=self._value(outs, residual)))
+            else:
+                outs.append(layer(inp))
+        return outs
+
     def forward_all(self, x):
         """Every op's output, by op name (a Softmax's: its probabilities)."""
-        outs = []
-        for i, layer in enumerate(self.ops):
-            main, residual = self._sources[i]
-            inp = x if main is None else self._value(outs, main)
-            if residual is not None:
-                outs.append(layer(inp, residual=self._value(outs, residual)))
-            else:
-                outs.append(layer(inp))
-        return {m.name: v for m, v in zip(self.ops, outs)}
+        return {m.name: v for m, v in zip(self.ops, self._outputs(x))}
 
     def forward(self, x):
-        outs = []
-        for i, layer in enumerate(self.ops):
-            main, residual = self._sources[i]
-            inp = x if main is None else self._value(outs, main)
-            if residual is not None:
-                outs.append(layer(inp, residual=self._value(outs, residual)))
-            else:
-                outs.append(layer(inp))
-        return outs[-1]
+        return self._outputs(x)[-1]
 
 
 def load(path):
