@@ -52,8 +52,7 @@ static char *program_key(const glnn_gpu *gpu, const char *defines, const char *g
     char *all = malloc(n);
     if (all)
         snprintf(all, n, "#define EXACT_POW2 %d\n#define UNORM %d\n%s%s%s", gpu->frag->exact_pow2 ? 1 : 0,
-                 gpu->frag->unorm, defines,
-                 generated ? GENERATED_MARK : "", generated ? generated : "");
+                 gpu->frag->unorm, defines, generated ? GENERATED_MARK : "", generated ? generated : "");
     return all;
 }
 
