@@ -69,10 +69,10 @@ typedef struct glnn_context glnn_context;
 
 typedef struct glnn_context_options {
     /* NULL: the environment variable GLNN_DEVICE, else "auto".  "auto": the first hardware EGL device, else
-     * "cpu".  "cpu": the fast CPU back end (SIMD kernels chosen by CPU features, a thread pool of the
-     * processors or GLNN_THREADS; GLNN_CPU_ISA=c, avx2 or avx512 picks the kernels).  "reference": the plain-C
-     * reference that defines every result.  "gpu": the first hardware EGL device, else Mesa's software
-     * renderer.  "software": Mesa's surfaceless platform.  "N": the N-th EGL device as listed by
+     * "cpu" — else Mesa's software renderer when `path` names a GPU path.  "cpu": the fast CPU back end (SIMD kernels
+     * chosen by CPU features, a thread pool of the processors or GLNN_THREADS; GLNN_CPU_ISA=c, avx2 or avx512 picks the
+     * kernels).  "reference": the plain-C reference that defines every result.  "gpu": the first hardware EGL device,
+     * else Mesa's software renderer.  "software": Mesa's surfaceless platform.  "N": the N-th EGL device as listed by
      * glnn_list_devices(). */
     const char *device;
     /* SPEC §4.10.  -1: the device's default (256 on VideoCore IV, else 0); 0: no limit. */

@@ -99,6 +99,9 @@ check bad-device 1 "$GLNN" info --device banana && expect bad-device err "unknow
 check device-from-env 1 env GLNN_DEVICE=gpu0 "$GLNN" info && expect device-from-env err "unknown device 'gpu0'" &&
     expect device-from-env err "GLNN_DEVICE"
 check path-from-env 1 env GLNN_PATH=vertex "$GLNN" info && expect path-from-env err "GLNN_PATH"
+# A GPU path by name with the device left to auto: a GPU (the software renderer here), never the CPU back end.
+check path-implies-gpu 0 env -u GLNN_DEVICE MESA_GLES_VERSION_OVERRIDE=3.1 "$GLNN" info --path fragment &&
+    expect path-implies-gpu out "path: fragment"
 
 # ---- bad files ----
 printf 'ops:\n  - _name: a\n' >"$TMP/listing.chunks"

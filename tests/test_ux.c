@@ -204,6 +204,20 @@ static void test_device_from_environment(void **state) {
     assert_error(glnn_context_create(&o, &ctx, &err), &err, GLNN_ERR_ARGUMENT, "unknown device 'gpu1'");
     assert_null(strstr(err.message, "GLNN_DEVICE"));
     assert_null(ctx);
+    /* A GPU path asked for by name with the device left to "auto" runs on a GPU (the software renderer without
+     * a hardware one), not silently on the CPU back end. */
+    unsetenv("GLNN_DEVICE");
+    if (!getenv("GLNN_TEST_NO_GPU")) {
+        glnn_context_options_init(&o);
+        o.path = "fragment";
+        if (glnn_context_create(&o, &ctx, &err) == GLNN_OK) {
+            assert_string_equal(glnn_context_path(ctx), "fragment");
+            assert_true(glnn_context_is_gpu(ctx));
+            glnn_context_free(ctx);
+        } else {
+            print_message("no EGL device: %s\n", err.message);
+        }
+    }
     if (saved_device)
         setenv("GLNN_DEVICE", saved_device, 1);
     else

@@ -84,7 +84,8 @@ static const option_spec options[] = {
     OPTION("--model", "MODEL.chunks", OPT_TEXT, model, C_BENCH, "the model of the model case"),
     OPTION("--image", "PICTURE", OPT_TEXT, image, C_BENCH, "the picture the model case runs on"),
     OPTION("--device", "D", OPT_TEXT, device, C_DEVICE,
-           "auto (the first hardware GPU, else cpu), cpu (the fast CPU back end: SIMD kernels and threads), "
+           "auto (the first hardware GPU, else cpu; else the software renderer with --path compute or fragment), cpu "
+           "(the fast CPU back end: SIMD kernels and threads), "
            "reference (the plain-C reference that defines every result), gpu (the first hardware GPU, else Mesa's "
            "software renderer), software, or an EGL device index (glnn info --devices); default $GLNN_DEVICE, else "
            "auto (model: reference)"),

@@ -1,5 +1,6 @@
 /* Context creation: the one place where a device name becomes a back end.
- *   "auto"       a hardware GPU when there is one, else the fast CPU back end
+ *   "auto"       a hardware GPU when there is one, else the fast CPU back end — or, when a GPU path (compute or
+ *                fragment) is asked for, Mesa's software renderer, as "gpu" does
  *   "cpu"        the fast CPU back end (backends/cpu)
  *   "reference"  the plain-C reference that defines every result (backends/reference)
  *   "gpu", "software", "N"  a GPU through EGL (backends/gpu): "gpu" the first hardware device, else Mesa's software
@@ -64,6 +65,9 @@ glnn_status glnn_context_create(const glnn_context_options *options, glnn_contex
     glnn_status s = GLNN_OK;
     glnn_error cause;
     glnn_gpu *gpu = NULL;
+    /* A GPU path asked for by name needs a GPU: "auto" then means "gpu" (the software renderer where no hardware
+     * GPU is found) rather than the CPU back end, on which the path would be silently ignored. */
+    if (strcasecmp(device, "auto") == 0 && strcmp(path, "auto") != 0) device = "gpu";
     const bool cpu = strcasecmp(device, "cpu") == 0, reference = strcasecmp(device, "reference") == 0;
     if (!cpu && !reference) {
         s = glnn_gpu_create(device, path, &gpu, &cause);

@@ -41,8 +41,6 @@ static glnn_status link_program(glnn_gpu *gpu, glnn_shader id, const char *defin
     glDeleteShader(fs);
     if (s != GLNN_OK) return s;
     glUseProgram(program);
-    glUniform4f(glGetUniformLocation(program, "u_const"), 0.5f, 1.0f, 255.0f, 0.0f);
-    glUniform4f(glGetUniformLocation(program, "u_vconst"), 0.5f, 1.0f, 255.0f, 0.0f);
     *out = program;
     return GLNN_OK;
 }
@@ -53,9 +51,8 @@ static char *program_key(const glnn_gpu *gpu, const char *defines, const char *g
     size_t n = strlen(defines) + (generated ? strlen(generated) + strlen(GENERATED_MARK) : 0) + 128;
     char *all = malloc(n);
     if (all)
-        snprintf(all, n, "#define EXACT_POW2 %d\n#define UNORM %d\n#define CONST_VARYING %d\n%s%s%s",
-                 gpu->frag->exact_pow2 ? 1 : 0, gpu->frag->unorm, gpu->frag->const_varying ? 1 : 0, defines,
-                 generated ? GENERATED_MARK : "", generated ? generated : "");
+        snprintf(all, n, "#define EXACT_POW2 %d\n#define UNORM %d\n%s%s%s", gpu->frag->exact_pow2 ? 1 : 0,
+                 gpu->frag->unorm, defines, generated ? GENERATED_MARK : "", generated ? generated : "");
     return all;
 }
 
@@ -246,9 +243,6 @@ glnn_status glnn_frag_init(glnn_gpu *gpu, glnn_error *err) {
      * renderers; GLNN_FRAG_BAKED=1 on every Conv2D that unrolls, 0 never (tests). */
     const char *bake = getenv("GLNN_FRAG_BAKED");
     f->bake_weights = bake && (strcmp(bake, "0") == 0 || strcmp(bake, "1") == 0) ? *bake - '0' : -1;
-    /* Software renderers read a uniform as a gather over the lanes, a varying that is the same at every vertex
-     * as a plain value, and interpolate it exactly. */
-    f->const_varying = gpu->software;
     f->max_size = gpu->max_texture_size;
     if (viewport[0] < f->max_size) f->max_size = viewport[0];
     if (viewport[1] < f->max_size) f->max_size = viewport[1];
@@ -298,10 +292,10 @@ glnn_status glnn_frag_init(glnn_gpu *gpu, glnn_error *err) {
                          "create context: %s cannot decode float32 weights exactly in fragment shaders (its highp "
                          "arithmetic is not exact on integers); use GLNN_DEVICE=cpu for the CPU reference",
                          gpu->renderer);
-    /* The cheapest exact way from a sampled byte to q/255 (frag_common.glsl, unorm()): the sampled value, else
-     * the division-free decoding, else the division.  GLNN_FRAG_UNORM=N caps the method (tests: 0). */
+    /* The cheapest exact way from a sampled byte to q/255 (frag_common.glsl, unorm()): the sampled value, else the
+     * sample corrected, else q without division, else the division.  GLNN_FRAG_UNORM=N caps the method (tests). */
     const char *cap = getenv("GLNN_FRAG_UNORM");
-    for (f->unorm = cap && *cap >= '0' && *cap <= '2' && !cap[1] ? *cap - '0' : 2; s == GLNN_OK && f->unorm > 0;
+    for (f->unorm = cap && *cap >= '0' && *cap <= '3' && !cap[1] ? *cap - '0' : 3; s == GLNN_OK && f->unorm > 0;
          f->unorm--) {
         bool ok = false;
         s = unorm_test(gpu, &ok, err);
@@ -342,7 +336,8 @@ size_t glnn_frag_describe(const glnn_context *ctx, char *buf, size_t size) {
                             ctx->device_name, g->egl_info, g->vendor, g->renderer, g->version, g->glsl_version,
                             g->max_texture_size, f->max_size, f->max_texture_units, f->max_fragment_uniforms,
                             f->highp_bits, f->exact_pow2 ? "multiplications (exp2 is inexact here)" : "exp2",
-                            f->unorm == 2   ? "q/255 exactly, used as sampled"
+                            f->unorm == 3   ? "q/255 exactly, used as sampled"
+                            : f->unorm == 2 ? "q/255 from the sample with a correction, without division"
                             : f->unorm == 1 ? "q/255 from q and the sample, without division"
                                             : "q, divided by 255",
                             f->weight_uniforms,

@@ -159,34 +159,46 @@ static char *unrolled_main(const glnn_conv2d *c, const glnn_conv2d_prep *pp, con
     const double sx = 1.0 / (double)in->width, sy = 1.0 / (double)in->height;
     text t = {0};
     if (!w) add(&t, "uniform vec4 u_w[%lld];\nuniform vec2 u_tile;\n\n", (long long)weight_groups(c));
-    add(&t, "void main() {\n    vec2 p = (output_texel() - ");
-    if (w)
-        add(&t, "vec2(%lld.0, %lld.0)", (long long)(oq / out->rows * out->tile_w),
-            (long long)(oq % out->rows * out->tile_h));
-    else
-        add(&t, "u_rect.xy");
-    add(&t, ") * %d.0 - vec2(%lld.0, %lld.0);\n", st, (long long)pp->ax.before, (long long)pp->ay.before);
-    if (w)
-        add(&t, "    vec2 c = (p + vec2(0.5, %lld.5)) * vec2(%.9g, %.9g);\n",
-            (long long)first_input_quad(c, oq) * in->tile_h, sx, sy);
-    else
-        add(&t, "    vec2 c = (p + u_tile + 0.5) * vec2(%.9g, %.9g);\n", sx, sy);
-    add(&t, "    vec4 acc = vec4(0.0), v;\n");
-    bool mx[MAX_UNROLLED] = {false}, my[MAX_UNROLLED] = {false};
+    /* Masks of the taps that fall outside the input for some outputs, from the output position p. */
+    bool mx[MAX_UNROLLED] = {false}, my[MAX_UNROLLED] = {false}, masked = false;
+    char m[128];
     for (int i = 0; i < k; i++) {
-        char m[128];
-        if (axis_mask(m, sizeof m, "p.x", i, in->tile_w, pp->ax.n, st, pp->ax.before)) {
+        mx[i] = axis_mask(m, sizeof m, "p.x", i, in->tile_w, pp->ax.n, st, pp->ax.before);
+        my[i] = axis_mask(m, sizeof m, "p.y", i, in->tile_h, pp->ay.n, st, pp->ay.before);
+        masked = masked || mx[i] || my[i];
+    }
+    add(&t, "void main() {\n");
+    /* The output pixel p (and the input texel c of its tap (0, 0)): its tile's origin subtracted from the texel being
+     * written, times the stride, less the padding. */
+    const int64_t ox = oq / out->rows * out->tile_w, oy = oq % out->rows * out->tile_h,
+                  iy = first_input_quad(c, oq) * in->tile_h;
+    if (masked || !w) {
+        add(&t, "    vec2 p = (output_texel() - ");
+        if (w)
+            add(&t, "vec2(%lld.0, %lld.0)", (long long)ox, (long long)oy);
+        else
+            add(&t, "u_rect.xy");
+        add(&t, ") * %d.0 - vec2(%lld.0, %lld.0);\n", st, (long long)pp->ax.before, (long long)pp->ay.before);
+    }
+    if (w) {
+        /* The same affine map applied to the texel's centre v_texel, which the rasterizer interpolates: within
+         * 10^-4 texels of the texel centre at any texture size, where nearest sampling reads that texel. */
+        add(&t, "    vec2 c = v_texel * vec2(%.9g, %.9g) + vec2(%.9g, %.9g);\n", st * sx, st * sy,
+            ((-0.5 - (double)ox) * st - (double)pp->ax.before + 0.5) * sx,
+            ((-0.5 - (double)oy) * st - (double)pp->ay.before + 0.5 + (double)iy) * sy);
+    } else {
+        add(&t, "    vec2 c = (p + u_tile + 0.5) * vec2(%.9g, %.9g);\n", sx, sy);
+    }
+    add(&t, "    vec4 acc = vec4(0.0), v;\n");
+    for (int i = 0; i < k; i++) {
+        if (axis_mask(m, sizeof m, "p.x", i, in->tile_w, pp->ax.n, st, pp->ax.before))
             add(&t, "    float mx%d = %s;\n", i, m);
-            mx[i] = true;
-        }
-        if (axis_mask(m, sizeof m, "p.y", i, in->tile_h, pp->ay.n, st, pp->ay.before)) {
+        if (axis_mask(m, sizeof m, "p.y", i, in->tile_h, pp->ay.n, st, pp->ay.before))
             add(&t, "    float my%d = %s;\n", i, m);
-            my[i] = true;
-        }
     }
     for (int ky = 0; ky < k; ky++)
         for (int kx = 0; kx < k; kx++) {
-            char m[40] = "";
+            m[0] = '\0';
             if (mx[kx] && my[ky])
                 snprintf(m, sizeof m, " * (mx%d * my%d)", kx, ky);
             else if (mx[kx])

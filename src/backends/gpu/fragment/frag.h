@@ -25,9 +25,9 @@ struct glnn_frag {
     GLint max_texture_units, max_fragment_uniforms;
     GLint highp_bits;    /* mantissa bits of highp float in fragment shaders */
     bool exact_pow2;     /* exp2() is not exact at integers: shaders build powers of two by multiplication */
-    int unorm;           /* how shaders get q/255 from a sampled byte (frag_common.glsl, unorm()): 2 as sampled,
-                          * 1 without division, 0 by division; the cheapest the context's self-test found exact */
-    bool const_varying;  /* the runtime constants u_const as a varying (software renderers; frag_common.glsl) */
+    int unorm;           /* how shaders get q/255 from a sampled byte (frag_common.glsl, unorm()): 3 as sampled,
+                          * 2 the sample corrected, 1 from q without division, 0 by division; the cheapest the
+                          * context's self-test found exact */
     int weight_uniforms; /* most vec4 uniforms of weights per program (Conv2D); beyond, weights in textures */
     int bake_weights;    /* Conv2D weights as literals, one program per output quad: -1 where it pays (software
                           * renderers, large layers), 0 never, 1 wherever the sum unrolls */

@@ -25,19 +25,12 @@ varying vec2 v_texel;
 
 uniform vec4 u_rect; // the rectangle being drawn: x, y, width, height in texels of the target
 
-// Exactness.  The reference rounds every operation in the order its formula states; GLSL ES 1.00 has no
-// `precise`, and compilers may reassociate sums with constants (Mesa moves them up add chains) or recognize
-// (1 − f)·a + f·b as a lerp.  Constants that take part in such order-sensitive sums are therefore runtime
-// values: u_const = (0.5, 1.0, 255.0, 0), a uniform set when the program is linked, or (CONST_VARYING, on
-// software renderers, where every uniform read is a gather over the lanes) a varying that the vertex shader copies
-// from its own uniform u_vconst at every vertex, which interpolation returns exactly there (a constant written by
-// the vertex shader would be folded into the fragment shader by the linker).
-#if CONST_VARYING
-varying vec4 v_const;
-#define u_const v_const
-#else
-uniform vec4 u_const;
-#endif
+// Exactness.  The reference rounds every operation in the order its formula states; GLSL ES 1.00 has no `precise`,
+// and compilers may reassociate sums with constants (Mesa moves them up add chains), recognize (1 − f)·a + f·b as
+// a lerp or fuse a product into a sum.  gl_FragColor is declared invariant: compilers then keep every computation
+// that contributes to it as written (Mesa marks them exact, which turns off all its value-changing rewrites),
+// so that the shaders below can use literal constants in order-sensitive formulas.
+invariant gl_FragColor;
 
 // The output texel being written: its integer coordinates in the target.
 vec2 output_texel() { return floor(v_texel); }
@@ -46,23 +39,21 @@ vec4 bytes(vec4 texel) { return floor(texel * 255.0 + 0.5); }
 
 // The values q/255 of a sampled RGBA8 texel, exactly as the CPU reference computes them (the float32 nearest
 // q/255), by the cheapest method the context's self-test (frag_unorm_test.glsl) found exact on the device (UNORM):
-//   2  the sampled value itself (the sampler returns q/255 correctly rounded);
+//   3  the sampled value itself (the sampler returns q/255 correctly rounded);
+//   2  t + fract(t)·c for the sample t: a sampler that multiplies, t = q·(1/255 rounded) rounded (Mesa's),
+//      returns q/255 one unit in the last place too high exactly where t's significand is 1.5 or more (t < 1);
+//      t·c, c = −0.3329·2^-23, is more than half a unit there and less elsewhere, so t + t·c rounds to q/255.
+//      At t = 1 (q = 255, exact) the unit below is half as large and the sum would round down: fract(t) is t
+//      below 1 and 0 there.  Any c in [−0.33376, −0.33204]·2^-23 works; four operations;
 //   1  q·(2^-8 + 2^-16 + 2^-24) + t·2^-24: q/255 = 0.qqqq… in base 256, whose first three bytes are the exact
 //      product and whose tail (q/255)·2^-24 is the sampled t scaled, close enough that the sum rounds as q/255
 //      does; no division (on llvmpipe a vector division costs about as much as the rest of a fetch);
 //   0  q / 255.
-// unorm() only for factors of products: added to a sum, method 1's two terms may be reassociated with that sum
-// (Mesa does), so values added to a sum are decoded by unorm_addend().
-vec4 unorm_addend(vec4 t) {
-#if UNORM == 2
-    return t;
-#else
-    return bytes(t) / 255.0;
-#endif
-}
 vec4 unorm(vec4 t) {
-#if UNORM == 2
+#if UNORM == 3
     return t;
+#elif UNORM == 2
+    return t + fract(t) * -3.96848243e-8;
 #elif UNORM == 1
     return floor(t * 255.0 + 0.5) * 0.003921568393707275390625 + t * 5.9604644775390625e-8;
 #else
@@ -70,12 +61,10 @@ vec4 unorm(vec4 t) {
 #endif
 }
 
-// A quantized value v (SPEC §2.2: Q(v) = floor(255·clamp(v, 0, 1) + 0.5)) written as an RGBA8 texel.
-// The product is used twice so that it cannot be fused with the addition (the reference rounds it first).
-vec4 quantize(vec4 v) {
-    vec4 t = u_const.z * clamp(v, 0.0, 1.0);
-    return (min(floor(t + u_const.x), t + 256.0) + 0.25) * 0.00392156863;
-}
+// A quantized value v (SPEC §2.2: Q(v) = floor(255·clamp(v, 0, 1) + 0.5)) written as an RGBA8 texel.  The clamp is
+// the render target's: a fragment colour is clamped to [0, 1] before it is stored, and floor(255·v + 0.5) is at
+// least 255 above 1 and at most 0 below 0.
+vec4 quantize(vec4 v) { return (floor(255.0 * v + 0.5) + 0.25) * 0.00392156863; }
 vec4 store_bytes(vec4 b) { return (b + 0.25) * 0.00392156863; }
 
 // Integer quotient and remainder of non-negative integers held in floats, safe with inexact division.

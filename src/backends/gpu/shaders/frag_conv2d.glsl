@@ -81,13 +81,13 @@ void main() {
         }
     }
     vec4 z = acc;
-    if (u_options.x > 0.5) z += unorm_addend(texture2D(u_residual, (texel + 0.5) * u_out_scale));
+    if (u_options.x > 0.5) z += unorm(texture2D(u_residual, (texel + 0.5) * u_out_scale));
     z += WEIGHTS(0);
     if (u_options.y == 1.0) {
         z = 0.167 * z;
     } else if (u_options.y == 2.0) {
-        vec4 p = 0.05 * z; // used twice: it cannot be fused into the sum
-        z = clamp(0.1 * z, -0.05, 0.05) + clamp(p, -0.125, 0.125) + p + u_const.x;
+        vec4 p = 0.05 * z;
+        z = clamp(0.1 * z, -0.05, 0.05) + clamp(p, -0.125, 0.125) + p + 0.5;
     }
     gl_FragColor = quantize(z);
 }

@@ -10,9 +10,8 @@
 //   ACTIVATION     0 default, 1 brelu6, 2 sigmoid_like
 // A tap outside the input reads whatever texel lies there, times 0: it adds nothing, as the reference's skipped
 // padding does (only the sign of a zero sum can differ, which Q does not see).  Where the weights are literals
-// (BAKED), so is the bias, but it is added to the sum times a runtime 1.0: Mesa moves a constant addend up a
-// chain of additions, which would add the bias before the taps (measured by the colleague who wrote the first
-// version: 1 LSB off, and a 70 s compile).
+// (BAKED), so is the bias, added last as the reference does: the invariant gl_FragColor (frag_common.glsl) keeps
+// compilers from moving a constant addend up the chain of additions, as Mesa otherwise does.
 
 uniform sampler2D u_input;
 #if RESIDUAL
@@ -22,18 +21,14 @@ uniform sampler2D u_residual;
 void finish(vec4 acc, vec4 bias, vec2 out_scale) {
     vec4 z = acc;
 #if RESIDUAL
-    z += unorm_addend(texture2D(u_residual, (output_texel() + 0.5) * out_scale));
+    z += unorm(texture2D(u_residual, (output_texel() + 0.5) * out_scale));
 #endif
-#if BAKED
-    z = z * u_const.y + bias; // the literal bias added to a product (by 1.0 at run time), not to the chain
-#else
     z += bias;
-#endif
 #if ACTIVATION == 1
     z = 0.167 * z;
 #elif ACTIVATION == 2
-    vec4 p = 0.05 * z; // used twice: it cannot be fused into the sum
-    z = clamp(0.1 * z, -0.05, 0.05) + clamp(p, -0.125, 0.125) + p + u_const.x;
+    vec4 p = 0.05 * z;
+    z = clamp(0.1 * z, -0.05, 0.05) + clamp(p, -0.125, 0.125) + p + 0.5;
 #endif
     gl_FragColor = quantize(z);
 }

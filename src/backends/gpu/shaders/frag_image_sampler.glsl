@@ -32,11 +32,10 @@ void main() {
 #if LINEAR
     float fx = decode1(texture2D(u_taps, vec2(f.x, 1.5) * u_taps_scale));
     float fy = decode1(texture2D(u_taps, vec2(f.y, 3.5) * u_taps_scale));
-    float one = u_const.y; // a runtime 1.0: the blends must not become lerps (frag_common.glsl)
-    vec3 top = (one - fx) * pixel(x0, y0) + fx * pixel(x1, y0);
-    vec3 bottom = (one - fx) * pixel(x0, y1) + fx * pixel(x1, y1);
-    vec3 s = (one - fy) * top + fy * bottom; // used twice: the sum cannot be reassociated with the 0.5
-    vec3 v = min(floor(s + u_const.x), s + 256.0);
+    vec3 top = (1.0 - fx) * pixel(x0, y0) + fx * pixel(x1, y0);
+    vec3 bottom = (1.0 - fx) * pixel(x0, y1) + fx * pixel(x1, y1);
+    vec3 s = (1.0 - fy) * top + fy * bottom;
+    vec3 v = floor(s + 0.5);
     gl_FragColor = store_bytes(vec4(clamp(v, 0.0, 255.0), 0.0));
 #else
     gl_FragColor = store_bytes(vec4(pixel(x0, y0), 0.0));

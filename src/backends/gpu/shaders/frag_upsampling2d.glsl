@@ -28,11 +28,10 @@ void main() {
     float y0 = ty.x + 256.0 * ty.y, y1 = ty.z + 256.0 * ty.w;
     float fx = decode1(texture2D(u_taps, vec2(f.x, 1.5) * u_taps_scale));
     float fy = decode1(texture2D(u_taps, vec2(f.y, 3.5) * u_taps_scale));
-    float one = u_const.y; // a runtime 1.0: the blends must not become lerps (frag_common.glsl)
-    vec4 top = (one - fx) * quad(x0, y0, o.z) + fx * quad(x1, y0, o.z);
-    vec4 bottom = (one - fx) * quad(x0, y1, o.z) + fx * quad(x1, y1, o.z);
-    vec4 s = (one - fy) * top + fy * bottom; // used twice: the sum cannot be reassociated with the 0.5
-    vec4 v = min(floor(s + u_const.x), s + 256.0);
+    vec4 top = (1.0 - fx) * quad(x0, y0, o.z) + fx * quad(x1, y0, o.z);
+    vec4 bottom = (1.0 - fx) * quad(x0, y1, o.z) + fx * quad(x1, y1, o.z);
+    vec4 s = (1.0 - fy) * top + fy * bottom;
+    vec4 v = floor(s + 0.5);
     gl_FragColor = store_bytes(clamp(v, 0.0, 255.0));
 #else
     gl_FragColor = store_bytes(quad(idiv(o.x, u_factor), idiv(o.y, u_factor), o.z));

@@ -4,11 +4,8 @@
 attribute vec2 a_pos;
 uniform vec4 u_rect;
 varying vec2 v_texel;
-uniform vec4 u_vconst; // (0.5, 1.0, 255.0, 0), set at link: a uniform, so that the linker cannot fold v_const
-varying vec4 v_const;  // the runtime constants of frag_common.glsl (CONST_VARYING), the same at every vertex
 
 void main() {
     gl_Position = vec4(a_pos, 0.0, 1.0);
     v_texel = u_rect.xy + (a_pos * 0.5 + 0.5) * u_rect.zw;
-    v_const = u_vconst;
 }
