@@ -11,10 +11,11 @@ class InferenceTask:
 
     Runs `model` with the weights of `data` (a ChunkFile or WritableChunkCollection, or None for a model without
     weights) on a device: None (the GLNN_DEVICE environment variable, else 'auto'), 'auto' (a hardware GPU, else
-    'cpu'), 'cpu' (the fast CPU back end), 'reference' (the plain-C reference), 'gpu' (a hardware GPU, else Mesa's
-    software renderer), 'software' or a device index (see glnn.devices()).  max_sampled_channels sets the GPU sampling
-    limit (SPEC §4.10; -1: the device's default, 0: none).  The device is opened when the task is made (an unknown
-    device is an error then); its context belongs to the calling thread: run a task from the thread that made it.
+    'cpu' — or Mesa's software renderer when GLNN_PATH names a GPU path), 'cpu' (the fast CPU back end), 'reference'
+    (the plain-C reference), 'gpu' (a hardware GPU, else Mesa's software renderer), 'software' or a device index (see
+    glnn.devices()).  max_sampled_channels sets the GPU sampling limit (SPEC §4.10; -1: the device's default, 0:
+    none).  The device is opened when the task is made (an unknown device is an error then); its context belongs to
+    the calling thread: run a task from the thread that made it.
     """
 
     __slots__ = ("_model", "_data", "_device", "_limit", "_description")

@@ -439,7 +439,8 @@ PyDoc_STRVAR(devices_doc,
              "The devices glnn can run on: one entry 'N: description' per EGL device (pass N, or the whole\n"
              "entry, as device=...), then 'cpu' (the fast CPU back end) and 'reference' (the plain-C reference).\n"
              "'auto' (the default, or the GLNN_DEVICE environment variable) picks the first hardware GPU, else\n"
-             "'cpu'; 'gpu' the first hardware GPU, else Mesa's software renderer; 'software' the latter.");
+             "'cpu' (the software renderer when GLNN_PATH names a GPU path); 'gpu' the first hardware GPU, else\n"
+             "Mesa's software renderer; 'software' the latter.");
 
 static PyObject *py_devices(PyObject *self, PyObject *noargs) {
     (void)self;
