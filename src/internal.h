@@ -16,6 +16,16 @@ glnn_status glnn_fail(glnn_error *err, glnn_status status, const char *fmt, ...)
     ;
 void glnn_ok(glnn_error *err);
 
+/* ---- growing strings (core/strbuf.c) ---- */
+/* Text built by appending; {0} is empty.  `oom` is set, and further additions ignored, when memory runs out;
+ * the owner frees `s`. */
+typedef struct glnn_strbuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+} glnn_strbuf;
+void glnn_strbuf_add(glnn_strbuf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ---- checked arithmetic (core/error.c) ---- */
 /* a·b into *out; false on overflow or negative operands. */
 bool glnn_mul_i64(int64_t a, int64_t b, int64_t *out);

@@ -181,37 +181,8 @@ glnn_status glnn_model_from_chunks(const glnn_chunks *chunks, glnn_model **out, 
 
 /* ---- printing ---- */
 
-typedef struct {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} text_buf;
-
-static void append(text_buf *t, const char *s) {
-    size_t n = strlen(s);
-    if (t->oom) return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *p = realloc(t->p, cap);
-        if (!p) {
-            t->oom = true;
-            return;
-        }
-        t->p = p;
-        t->cap = cap;
-    }
-    memcpy(t->p + t->len, s, n + 1);
-    t->len += n;
-}
-
-static void append_kv(text_buf *t, bool first, const char *key, const char *value) {
-    append(t, first ? " - " : "   ");
-    append(t, key);
-    append(t, ": ");
-    append(t, value);
-    append(t, "\n");
+static void append_kv(glnn_strbuf *t, bool first, const char *key, const char *value) {
+    glnn_strbuf_add(t, "%s%s: %s\n", first ? " - " : "   ", key, value);
 }
 
 static void emit_key(void *user, const char *key, const char *value) {
@@ -220,9 +191,9 @@ static void emit_key(void *user, const char *key, const char *value) {
 
 glnn_status glnn_model_serialize(const glnn_model *m, char **text, size_t *length, glnn_error *err) {
     if (!m || !text) return glnn_fail(err, GLNN_ERR_ARGUMENT, "serialize: no model or output");
-    text_buf t = {0};
+    glnn_strbuf t = {0};
     char num[32];
-    append(&t, "connections:\n");
+    glnn_strbuf_add(&t, "connections:\n");
     for (int j = 0; j < m->n_conns; j++) {
         const glnn_connection *c = &m->conns[j];
         append_kv(&t, true, "from", c->source->name);
@@ -240,7 +211,7 @@ glnn_status glnn_model_serialize(const glnn_model *m, char **text, size_t *lengt
             append_kv(&t, false, "to_input", num);
         }
     }
-    append(&t, "ops:\n");
+    glnn_strbuf_add(&t, "ops:\n");
     for (int i = 0; i < m->n_ops; i++) {
         const glnn_op *op = m->ops[i];
         append_kv(&t, true, "_name", op->name);
@@ -248,10 +219,10 @@ glnn_status glnn_model_serialize(const glnn_model *m, char **text, size_t *lengt
         glnn_op_write_keys(op, emit_key, &t);
     }
     if (t.oom) {
-        free(t.p);
+        free(t.s);
         return glnn_fail(err, GLNN_ERR_MEMORY, "serialize: out of memory");
     }
-    *text = t.p;
+    *text = t.s;
     if (length) *length = t.len;
     return GLNN_OK;
 }

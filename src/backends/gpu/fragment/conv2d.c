@@ -15,7 +15,6 @@
 #include "backends/gpu/fragment/frag.h"
 #include "ops/conv2d.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,61 +73,26 @@ static int choose_form(const glnn_conv2d *c, const glnn_gpu *gpu, const glnn_fra
 
 /* ---- unrolled programs ---- */
 
-typedef struct {
-    char *s;
-    size_t n, cap;
-    bool failed;
-} text;
-
-static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(text *t, const char *fmt, ...) {
-    if (t->failed) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int m = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
-        va_end(ap);
-        if (m < 0) {
-            t->failed = true;
-            return;
-        }
-        if (t->s && t->n + (size_t)m < t->cap) {
-            t->n += (size_t)m;
-            return;
-        }
-        size_t cap = t->cap ? 2 * t->cap : 4096;
-        while (cap < t->n + (size_t)m + 1)
-            cap *= 2;
-        char *p = realloc(t->s, cap);
-        if (!p) {
-            t->failed = true;
-            return;
-        }
-        t->s = p;
-        t->cap = cap;
-    }
-}
-
 /* A GLSL float literal that reads back as exactly f (nine significant digits, with a point or an exponent so
  * that it is not an integer literal). */
-static void add_float(text *t, float f) {
+static void add_float(glnn_strbuf *t, float f) {
     char b[32];
     snprintf(b, sizeof b, "%.9g", (double)f);
-    add(t, "%s%s", b, strpbrk(b, ".en") ? "" : ".0");
+    glnn_strbuf_add(t, "%s%s", b, strpbrk(b, ".en") ? "" : ".0");
 }
 
 /* Group g of the weights of one output quad: a literal from w, or (w NULL) the uniform u_w[g]. */
-static void add_weight(text *t, const float *w, int64_t g) {
+static void add_weight(glnn_strbuf *t, const float *w, int64_t g) {
     if (!w) {
-        add(t, "u_w[%lld]", (long long)g);
+        glnn_strbuf_add(t, "u_w[%lld]", (long long)g);
         return;
     }
-    add(t, "vec4(");
+    glnn_strbuf_add(t, "vec4(");
     for (int i = 0; i < 4; i++) {
-        if (i) add(t, ", ");
+        if (i) glnn_strbuf_add(t, ", ");
         add_float(t, w[4 * g + i]);
     }
-    add(t, ")");
+    glnn_strbuf_add(t, ")");
 }
 
 /* The mask of tap offset `t` along one axis (input length `len`, `n` outputs, stride `s`, padding `before`): a
@@ -157,8 +121,8 @@ static char *unrolled_main(const glnn_conv2d *c, const glnn_conv2d_prep *pp, con
     const int k = c->p.kernel_size, st = c->p.stride, q = (int)quads_per_tap(c);
     const int step = c->kind == CONV_IMAGE ? 3 : c->kind == CONV_DEPTHWISE ? 1 : 4;
     const double sx = 1.0 / (double)in->width, sy = 1.0 / (double)in->height;
-    text t = {0};
-    if (!w) add(&t, "uniform vec4 u_w[%lld];\nuniform vec2 u_tile;\n\n", (long long)weight_groups(c));
+    glnn_strbuf t = {0};
+    if (!w) glnn_strbuf_add(&t, "uniform vec4 u_w[%lld];\nuniform vec2 u_tile;\n\n", (long long)weight_groups(c));
     /* Masks of the taps that fall outside the input for some outputs, from the output position p. */
     bool mx[MAX_UNROLLED] = {false}, my[MAX_UNROLLED] = {false}, masked = false;
     char m[128];
@@ -167,34 +131,35 @@ static char *unrolled_main(const glnn_conv2d *c, const glnn_conv2d_prep *pp, con
         my[i] = axis_mask(m, sizeof m, "p.y", i, in->tile_h, pp->ay.n, st, pp->ay.before);
         masked = masked || mx[i] || my[i];
     }
-    add(&t, "void main() {\n");
+    glnn_strbuf_add(&t, "void main() {\n");
     /* The output pixel p (and the input texel c of its tap (0, 0)): its tile's origin subtracted from the texel being
      * written, times the stride, less the padding. */
     const int64_t ox = oq / out->rows * out->tile_w, oy = oq % out->rows * out->tile_h,
                   iy = first_input_quad(c, oq) * in->tile_h;
     if (masked || !w) {
-        add(&t, "    vec2 p = (output_texel() - ");
+        glnn_strbuf_add(&t, "    vec2 p = (output_texel() - ");
         if (w)
-            add(&t, "vec2(%lld.0, %lld.0)", (long long)ox, (long long)oy);
+            glnn_strbuf_add(&t, "vec2(%lld.0, %lld.0)", (long long)ox, (long long)oy);
         else
-            add(&t, "u_rect.xy");
-        add(&t, ") * %d.0 - vec2(%lld.0, %lld.0);\n", st, (long long)pp->ax.before, (long long)pp->ay.before);
+            glnn_strbuf_add(&t, "u_rect.xy");
+        glnn_strbuf_add(&t, ") * %d.0 - vec2(%lld.0, %lld.0);\n", st, (long long)pp->ax.before,
+                        (long long)pp->ay.before);
     }
     if (w) {
         /* The same affine map applied to the texel's centre v_texel, which the rasterizer interpolates: within
          * 10^-4 texels of the texel centre at any texture size, where nearest sampling reads that texel. */
-        add(&t, "    vec2 c = v_texel * vec2(%.9g, %.9g) + vec2(%.9g, %.9g);\n", st * sx, st * sy,
-            ((-0.5 - (double)ox) * st - (double)pp->ax.before + 0.5) * sx,
-            ((-0.5 - (double)oy) * st - (double)pp->ay.before + 0.5 + (double)iy) * sy);
+        glnn_strbuf_add(&t, "    vec2 c = v_texel * vec2(%.9g, %.9g) + vec2(%.9g, %.9g);\n", st * sx, st * sy,
+                        ((-0.5 - (double)ox) * st - (double)pp->ax.before + 0.5) * sx,
+                        ((-0.5 - (double)oy) * st - (double)pp->ay.before + 0.5 + (double)iy) * sy);
     } else {
-        add(&t, "    vec2 c = (p + u_tile + 0.5) * vec2(%.9g, %.9g);\n", sx, sy);
+        glnn_strbuf_add(&t, "    vec2 c = (p + u_tile + 0.5) * vec2(%.9g, %.9g);\n", sx, sy);
     }
-    add(&t, "    vec4 acc = vec4(0.0), v;\n");
+    glnn_strbuf_add(&t, "    vec4 acc = vec4(0.0), v;\n");
     for (int i = 0; i < k; i++) {
         if (axis_mask(m, sizeof m, "p.x", i, in->tile_w, pp->ax.n, st, pp->ax.before))
-            add(&t, "    float mx%d = %s;\n", i, m);
+            glnn_strbuf_add(&t, "    float mx%d = %s;\n", i, m);
         if (axis_mask(m, sizeof m, "p.y", i, in->tile_h, pp->ay.n, st, pp->ay.before))
-            add(&t, "    float my%d = %s;\n", i, m);
+            glnn_strbuf_add(&t, "    float my%d = %s;\n", i, m);
     }
     for (int ky = 0; ky < k; ky++)
         for (int kx = 0; kx < k; kx++) {
@@ -210,29 +175,29 @@ static char *unrolled_main(const glnn_conv2d *c, const glnn_conv2d_prep *pp, con
                  * along y (the tiles of one column follow each other). */
                 const int64_t dy = ky + (int64_t)j * in->tile_h;
                 if (kx == 0 && dy == 0) {
-                    add(&t, "    v = unorm(texture2D(u_input, c))%s;\n", m);
+                    glnn_strbuf_add(&t, "    v = unorm(texture2D(u_input, c))%s;\n", m);
                 } else {
-                    add(&t, "    v = unorm(texture2D(u_input, c + vec2(");
+                    glnn_strbuf_add(&t, "    v = unorm(texture2D(u_input, c + vec2(");
                     add_float(&t, (float)(kx * sx));
-                    add(&t, ", ");
+                    glnn_strbuf_add(&t, ", ");
                     add_float(&t, (float)((double)dy * sy));
-                    add(&t, ")))%s;\n", m);
+                    glnn_strbuf_add(&t, ")))%s;\n", m);
                 }
                 const int64_t g = 1 + (int64_t)step * ((ky * k + kx) * q + j);
                 for (int i = 0; i < step; i++) {
-                    add(&t, "    acc += ");
+                    glnn_strbuf_add(&t, "    acc += ");
                     add_weight(&t, w, g + i);
                     if (step == 1)
-                        add(&t, " * v;\n");
+                        glnn_strbuf_add(&t, " * v;\n");
                     else
-                        add(&t, " * v.%c;\n", "xyzw"[i]);
+                        glnn_strbuf_add(&t, " * v.%c;\n", "xyzw"[i]);
                 }
             }
         }
-    add(&t, "    finish(acc, ");
+    glnn_strbuf_add(&t, "    finish(acc, ");
     add_weight(&t, w, 0);
-    add(&t, ", vec2(%.9g, %.9g));\n}\n", 1.0 / (double)out->width, 1.0 / (double)out->height);
-    if (t.failed) {
+    glnn_strbuf_add(&t, ", vec2(%.9g, %.9g));\n}\n", 1.0 / (double)out->width, 1.0 / (double)out->height);
+    if (t.oom) {
         free(t.s);
         return NULL;
     }
